@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util';
+
+/** One CLI command: a file under src/cli/commands exports one of these as default. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Returns the process exit code. Writes its output through `io`. */
+  run(argv: string[], io: CommandIO): Promise<number>;
+}
+
+export interface CommandIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIO: CommandIO = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+/** A usage error: the CLI prints it with the command's usage and exits 2. */
+export class UsageError extends Error {}
+
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  default?: string | boolean;
+  multiple?: boolean;
+}
+
+/**
+ * Parses flags; every flag can also come from the environment as KSPEC_<FLAG_NAME>
+ * (`--reports-branch` reads `KSPEC_REPORTS_BRANCH`). A flag on the command line wins.
+ */
+export function parseFlags<T extends Record<string, FlagSpec>>(
+  argv: string[],
+  spec: T,
+  env: NodeJS.ProcessEnv,
+): { flags: { [K in keyof T]: T[K]['type'] extends 'boolean' ? boolean : string | undefined }; positionals: string[] } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const [name, flag] of Object.entries(spec)) {
+    options[name] = { type: flag.type, ...(flag.short ? { short: flag.short } : {}), ...(flag.multiple ? { multiple: true } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const flags: Record<string, unknown> = {};
+  for (const [name, flag] of Object.entries(spec)) {
+    const given = parsed.values[name];
+    if (given !== undefined) { flags[name] = given; continue; }
+    const fromEnv = env[envName(name)];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      flags[name] = flag.type === 'boolean' ? /^(1|true|yes|on)$/i.test(fromEnv) : fromEnv;
+      continue;
+    }
+    flags[name] = flag.default ?? (flag.type === 'boolean' ? false : undefined);
+  }
+  return { flags: flags as never, positionals: parsed.positionals };
+}
+
+export function envName(flag: string): string {
+  return 'KSPEC_' + flag.replace(/-/g, '_').toUpperCase();
+}

@@ -1,0 +1,31 @@
+import type { Severity } from '../api/types.ts';
+
+export type PolicyKind = 'ClusterPolicy' | 'Policy';
+
+/** A Kyverno policy as kspec wants it in the cluster, with where it came from. */
+export interface DesiredPolicy {
+  object: KyvernoPolicy;
+  specName: string;
+  policyId: string;
+  checkId: string;
+  severity: Severity;
+}
+
+export interface KyvernoPolicy {
+  apiVersion: string;
+  kind: PolicyKind;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
+  spec: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+/** `ClusterPolicy/name` or `Policy/namespace/name`: unique within a cluster. */
+export function policyKey(policy: { kind: string; metadata: { name: string; namespace?: string } }): string {
+  return policy.kind === 'Policy' ? `Policy/${policy.metadata.namespace}/${policy.metadata.name}` : `${policy.kind}/${policy.metadata.name}`;
+}

@@ -1,0 +1,129 @@
+// The Prometheus metrics kspec exposes on /metrics. deploy/monitoring (alerts, dashboard) uses
+// exactly these names; test/deploy checks that it references nothing else.
+//
+// Labels carry only names of clusters and specs, never secrets or free text.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const POLICY_STATES = ['in_sync', 'missing', 'modified', 'extra'] as const;
+export type PolicyState = (typeof POLICY_STATES)[number];
+export const DRIFT_TYPES = ['missing', 'modified', 'extra'] as const;
+
+/** Every kspec metric name, with its type. */
+export const KSPEC_METRICS = {
+  kspec_compliance_score: 'gauge',
+  kspec_policy_violations_total: 'counter',
+  kspec_drift_events_total: 'counter',
+  kspec_reconciliation_duration_seconds: 'histogram',
+  kspec_git_fetch_duration_seconds: 'histogram',
+  kspec_git_fetch_failures_total: 'counter',
+  kspec_last_successful_pass_timestamp_seconds: 'gauge',
+  kspec_pass_errors_total: 'counter',
+  kspec_policies: 'gauge',
+  kspec_leader: 'gauge',
+  kspec_webhook_requests_total: 'counter',
+} as const;
+export type KspecMetricName = keyof typeof KSPEC_METRICS;
+
+export interface KspecMetrics {
+  registry: Registry;
+  /** Compliance percentage 0..100 of the last pass. Labels: cluster, spec. */
+  complianceScore: Gauge<'cluster' | 'spec'>;
+  /** Violations found, summed over passes. Labels: cluster, spec. */
+  policyViolations: Counter<'cluster' | 'spec'>;
+  /** Drift events detected. Labels: cluster, spec, type (missing|modified|extra). */
+  driftEvents: Counter<'cluster' | 'spec' | 'type'>;
+  /** Duration of one spec's reconciliation. Labels: cluster, spec. */
+  reconciliationDuration: Histogram<'cluster' | 'spec'>;
+  gitFetchDuration: Histogram<string>;
+  gitFetchFailures: Counter<string>;
+  /** Unix time of the last pass that finished without error. */
+  lastSuccessfulPass: Gauge<string>;
+  /** Pass failures by stage (source, load, render, observe, diff, act, assess, publish). */
+  passErrors: Counter<'stage'>;
+  /** Policies by drift state after the last pass. Labels: cluster, spec, state. */
+  policies: Gauge<'cluster' | 'spec' | 'state'>;
+  /** 1 while this replica holds the lease. */
+  leader: Gauge<string>;
+  /** Webhook requests by outcome (accepted, ignored, unauthorized, invalid, too_large, not_configured). */
+  webhookRequests: Counter<'outcome'>;
+}
+
+export interface CreateMetricsOptions {
+  registry?: Registry;
+  /** Also register prom-client's process and Node.js metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+/** Creates and registers every kspec metric on a (by default new) registry. */
+export function createMetrics(options: CreateMetricsOptions = {}): KspecMetrics {
+  const registry = options.registry ?? new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    complianceScore: new Gauge({
+      name: 'kspec_compliance_score',
+      help: 'Compliance percentage (0-100) of the last pass, per cluster and spec',
+      labelNames: ['cluster', 'spec'],
+      registers,
+    }),
+    policyViolations: new Counter({
+      name: 'kspec_policy_violations_total',
+      help: 'Policy violations found, summed over passes',
+      labelNames: ['cluster', 'spec'],
+      registers,
+    }),
+    driftEvents: new Counter({
+      name: 'kspec_drift_events_total',
+      help: 'Drift events detected (type: missing, modified, extra)',
+      labelNames: ['cluster', 'spec', 'type'],
+      registers,
+    }),
+    reconciliationDuration: new Histogram({
+      name: 'kspec_reconciliation_duration_seconds',
+      help: 'Time to reconcile one spec against one cluster',
+      labelNames: ['cluster', 'spec'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    gitFetchDuration: new Histogram({
+      name: 'kspec_git_fetch_duration_seconds',
+      help: 'Time to fetch the specs repository',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    gitFetchFailures: new Counter({
+      name: 'kspec_git_fetch_failures_total',
+      help: 'Failed fetches of the specs repository',
+      registers,
+    }),
+    lastSuccessfulPass: new Gauge({
+      name: 'kspec_last_successful_pass_timestamp_seconds',
+      help: 'Unix time at which the last pass finished without error',
+      registers,
+    }),
+    passErrors: new Counter({
+      name: 'kspec_pass_errors_total',
+      help: 'Pass failures by stage',
+      labelNames: ['stage'],
+      registers,
+    }),
+    policies: new Gauge({
+      name: 'kspec_policies',
+      help: 'Policies by drift state after the last pass (state: in_sync, missing, modified, extra)',
+      labelNames: ['cluster', 'spec', 'state'],
+      registers,
+    }),
+    leader: new Gauge({
+      name: 'kspec_leader',
+      help: '1 while this replica holds the leader lease, else 0',
+      registers,
+    }),
+    webhookRequests: new Counter({
+      name: 'kspec_webhook_requests_total',
+      help: 'Webhook requests by outcome',
+      labelNames: ['outcome'],
+      registers,
+    }),
+  };
+}

@@ -83,6 +83,12 @@ export interface ClusterTarget {
   kind: 'ClusterTarget';
   metadata: ObjectMeta;
   spec: ClusterTargetSpec;
+  status?: ClusterTargetStatus;
+}
+
+export interface ClusterTargetStatus {
+  conditions?: Condition[];
+  serverVersion?: string;
 }
 
 export interface ReportRefs {
@@ -147,7 +153,11 @@ export interface DriftEvent {
   detectedAt: string;
   fields?: FieldChange[];
   diff?: string;
+  /** Optional extension: what kspec did about it in this pass. */
+  action?: DriftAction;
 }
+
+export type DriftAction = 'created' | 'applied' | 'deleted' | 'none' | 'failed' | 'dry-run';
 
 export interface DriftReportStatus {
   driftDetected: boolean;

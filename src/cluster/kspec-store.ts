@@ -1,0 +1,144 @@
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../api/types.ts';
+import type { ClusterSpecification, ClusterTarget, ComplianceReport, DriftReport } from '../api/types.ts';
+import { FIELD_MANAGER } from './policy-client.ts';
+import { toClusterError, isNotFound } from './api-error.ts';
+import { MANAGED_BY, MANAGER } from '../render/ownership.ts';
+
+type KspecKind = 'ClusterSpecification' | 'ClusterTarget' | 'ComplianceReport' | 'DriftReport';
+const PLURALS: Record<KspecKind, string> = {
+  ClusterSpecification: 'clusterspecifications',
+  ClusterTarget: 'clustertargets',
+  ComplianceReport: 'compliancereports',
+  DriftReport: 'driftreports',
+};
+const applyOptions = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+
+type KspecObject = ClusterSpecification | ClusterTarget | ComplianceReport | DriftReport;
+
+export interface EventInput {
+  involved: { kind: string; name: string; namespace: string; uid?: string };
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/**
+ * kspec's own resources in the management cluster: spec mirrors, targets, reports and their
+ * status, Events, and the Secrets that hold remote kubeconfigs.
+ */
+export class KspecStore {
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+
+  constructor(kc: KubeConfig) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async get<T extends KspecObject>(kind: T['kind'], namespace: string, name: string): Promise<T | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], namespace, name })) as T;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw toClusterError(`get ${kind} ${namespace}/${name}`, err);
+    }
+  }
+
+  /** Objects of a kind that kspec manages, across namespaces. */
+  async listManaged<T extends KspecObject>(kind: T['kind']): Promise<T[]> {
+    try {
+      const list = await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], labelSelector: `${MANAGED_BY}=${MANAGER}` });
+      return (list.items ?? []) as T[];
+    } catch (err) {
+      throw toClusterError(`list ${kind}`, err);
+    }
+  }
+
+  /** Server-side applies the object (without status) and returns what the server stored. */
+  async apply<T extends KspecObject>(object: T): Promise<T> {
+    const { status: _status, ...body } = object as T & { status?: unknown };
+    const { name, namespace } = object.metadata;
+    try {
+      return (await this.custom.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, plural: PLURALS[object.kind], namespace: namespace!, name, body, fieldManager: FIELD_MANAGER, force: true },
+        applyOptions,
+      )) as T;
+    } catch (err) {
+      throw toClusterError(`apply ${object.kind} ${namespace}/${name}`, err);
+    }
+  }
+
+  /** Server-side applies the status subresource. */
+  async applyStatus<T extends KspecObject>(object: T): Promise<T> {
+    const { name, namespace } = object.metadata;
+    const body = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace }, status: object.status };
+    try {
+      return (await this.custom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, plural: PLURALS[object.kind], namespace: namespace!, name, body, fieldManager: FIELD_MANAGER, force: true },
+        applyOptions,
+      )) as T;
+    } catch (err) {
+      throw toClusterError(`apply status of ${object.kind} ${namespace}/${name}`, err);
+    }
+  }
+
+  async delete(kind: KspecKind, namespace: string, name: string): Promise<void> {
+    try {
+      await this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], namespace, name });
+    } catch (err) {
+      if (!isNotFound(err)) throw toClusterError(`delete ${kind} ${namespace}/${name}`, err);
+    }
+  }
+
+  async recordEvent(event: EventInput): Promise<void> {
+    const now = new Date().toISOString();
+    const { involved } = event;
+    try {
+      await this.core.createNamespacedEvent({
+        namespace: involved.namespace,
+        body: {
+          metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
+          involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: involved.kind, name: involved.name, namespace: involved.namespace, ...(involved.uid ? { uid: involved.uid } : {}) },
+          type: event.type,
+          reason: event.reason,
+          message: event.message.slice(0, 1024),
+          source: { component: 'kspec' },
+          reportingComponent: 'kspec',
+          reportingInstance: process.env.HOSTNAME ?? 'kspec',
+          firstTimestamp: now as unknown as Date,
+          lastTimestamp: now as unknown as Date,
+          count: 1,
+        },
+      });
+    } catch (err) {
+      throw toClusterError(`record event ${event.reason}`, err);
+    }
+  }
+
+  async ensureNamespace(name: string): Promise<void> {
+    try {
+      await this.core.readNamespace({ name });
+    } catch (err) {
+      if (!isNotFound(err)) throw toClusterError(`read namespace ${name}`, err);
+      try {
+        await this.core.createNamespace({ body: { metadata: { name } } });
+      } catch (createErr) {
+        if ((createErr as { code?: number }).code !== 409) throw toClusterError(`create namespace ${name}`, createErr);
+      }
+    }
+  }
+
+  async readSecretKey(namespace: string, name: string, key: string): Promise<string> {
+    try {
+      const secret = await this.core.readNamespacedSecret({ namespace, name });
+      const value = secret.data?.[key];
+      if (value === undefined) throw new Error(`Secret ${namespace}/${name} has no key "${key}"`);
+      return Buffer.from(value, 'base64').toString('utf8');
+    } catch (err) {
+      if (err instanceof Error && !('code' in err)) throw err;
+      throw toClusterError(`read Secret ${namespace}/${name}`, err);
+    }
+  }
+}

@@ -38,7 +38,10 @@ if [[ ! -x "$ASSETS/etcd" ]]; then
   ln -sf "$(command -v etcd || echo /usr/bin/etcd)" "$ASSETS/etcd"
 fi
 
-if [[ ! -x "$ASSETS/kube-apiserver" ]]; then
+# Bump when the build recipe changes, so that cached binaries from an older recipe are rebuilt.
+RECIPE="kube-apiserver 1.20 from Debian source; vendored reflect2 replaced by Debian's 1.0.2"
+if [[ ! -x "$ASSETS/kube-apiserver" || "$(cat "$ASSETS/kube-apiserver.recipe" 2>/dev/null)" != "$RECIPE" ]]; then
+  rm -f "$ASSETS/kube-apiserver" "$ASSETS/kube-apiserver.recipe"
   command -v go >/dev/null || apt_install golang-go
   command -v dpkg-source >/dev/null || apt_install dpkg-dev
   command -v rsync >/dev/null || apt_install rsync
@@ -56,10 +59,20 @@ if [[ ! -x "$ASSETS/kube-apiserver" ]]; then
   log "fetching Debian's kubernetes source package"
   (cd "$BUILD" && apt-get source -qq kubernetes >&2)
   SRC=$(find "$BUILD" -maxdepth 1 -mindepth 1 -type d -name 'kubernetes-*' | head -n1)
+  # Kubernetes 1.20 vendors github.com/modern-go/reflect2 1.0.1, whose map iteration reaches into
+  # Go runtime internals that changed in Go 1.18: built with bookworm's Go 1.19, kube-apiserver
+  # dies with SIGSEGV (aeshashbody / mapiterinit) on the first custom resource it encodes.
+  # reflect2 1.0.2 fixes that; Debian packages it, so swap it into the vendor tree.
+  R2_SRC=/usr/share/gocode/src/github.com/modern-go/reflect2
+  [[ -f "$R2_SRC/go_above_118.go" ]] || apt_install golang-github-modern-go-reflect2-dev
+  R2="$SRC/vendor/github.com/modern-go/reflect2"
+  rm -rf "$R2"; mkdir -p "$R2"
+  cp "$R2_SRC"/*.go "$R2_SRC"/*.s "$R2/"
   log "building kube-apiserver in $SRC (takes several minutes)"
   (cd "$SRC" && GOFLAGS=-mod=vendor GOTOOLCHAIN=local make WHAT=cmd/kube-apiserver >&2)
   BIN=$(find "$SRC/_output" -type f -name kube-apiserver -perm -u+x | head -n1)
   cp "$BIN" "$ASSETS/kube-apiserver"
+  echo "$RECIPE" > "$ASSETS/kube-apiserver.recipe"
   rm -rf "$BUILD"
 fi
 

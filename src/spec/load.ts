@@ -41,18 +41,18 @@ const KINDS = new Set(['ClusterSpecification', 'ClusterTarget']);
  * ignored. A document with errors is dropped with errors naming file, document, line and field;
  * every other document still loads. Pure: no I/O.
  */
-export function loadSpecs(files: Map<string, string>): LoadResult {
+export function loadSpecs(files: Map<string, string>, options: { namespace?: string } = {}): LoadResult {
   const result: LoadResult = { specs: [], targets: [], errors: [], files: [...files.keys()].sort() };
   for (const file of result.files) {
     for (const doc of parseYamlDocuments(file, files.get(file)!)) {
-      loadDocument(doc, result);
+      loadDocument(doc, result, options.namespace ?? DEFAULT_NAMESPACE);
     }
   }
   rejectDuplicates(result);
   return result;
 }
 
-function loadDocument(doc: SourceDocument, result: LoadResult): void {
+function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string): void {
   if (doc.syntaxError) {
     result.errors.push({ file: doc.file, document: doc.index, ...doc.syntaxError, message: `invalid YAML: ${doc.syntaxError.message}` });
     return;
@@ -77,7 +77,7 @@ function loadDocument(doc: SourceDocument, result: LoadResult): void {
     return;
   }
   const metadata = value.metadata as Record<string, unknown>;
-  metadata.namespace ??= DEFAULT_NAMESPACE;
+  metadata.namespace ??= namespace;
   const origin: Origin = { file: doc.file, document: doc.index, line: doc.line, checkLines: new Map() };
   if (kind === 'ClusterTarget') {
     result.targets.push({ target: value as unknown as ClusterTarget, origin });

@@ -1,0 +1,102 @@
+import cron from 'node-cron';
+import type { Command } from '../command.ts';
+import { parseFlags, UsageError } from '../command.ts';
+import { clusterFlags, kubeConfig, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { reconcilePass } from '../../reconcile/pass.ts';
+import { PassScheduler } from '../../reconcile/scheduler.ts';
+import { LeaderElector } from '../../reconcile/leader-election.ts';
+import { installShutdown } from '../../reconcile/shutdown.ts';
+import { startHttpServer } from '../../server/http-server.ts';
+import { createMetrics } from '../../server/metrics.ts';
+import { createLogger, registerSecret } from '../../log.ts';
+
+/**
+ * The long-running operator: a pass on every cron tick and on every verified push webhook,
+ * never two at once; /metrics, /healthz and /readyz on --listen; with --leader-elect only the
+ * replica holding the Lease reconciles.
+ */
+const run: Command = {
+  name: 'run',
+  summary: 'Run the poller: reconcile on a schedule and on push webhooks, serve metrics',
+  usage: 'kspec run --repo R --schedule CRON [--listen :8080] [--leader-elect] [--dry-run]',
+  async run(argv, io) {
+    const { flags } = parseFlags(
+      argv,
+      {
+        ...clusterFlags,
+        ...sourceFlags,
+        schedule: { type: 'string', default: '*/1 * * * *' },
+        listen: { type: 'string', default: ':8080' },
+        'leader-elect': { type: 'boolean' },
+        'lease-name': { type: 'string', default: 'kspec-leader' },
+        'dry-run': { type: 'boolean' },
+      },
+      io.env,
+    );
+    if (!cron.validate(flags.schedule!)) throw new UsageError(`--schedule ${JSON.stringify(flags.schedule)} is not a valid cron expression`);
+    const log = createLogger();
+    const source = sourceOptions(flags, io.env);
+    const management = kubeConfig(flags);
+    const metrics = createMetrics();
+    const shutdown = installShutdown({ logger: log });
+    registerSecret(io.env.KSPEC_WEBHOOK_SECRET);
+    registerSecret(io.env.KSPEC_WEBHOOK_TOKEN);
+
+    let leading = !flags['leader-elect'];
+    let firstPassDone = false;
+    const scheduler = new PassScheduler(async (reasons) => {
+      if (!leading || shutdown.isShuttingDown()) return;
+      log.info('pass started', { reasons });
+      const result = await shutdown.track(
+        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal: shutdown.signal }),
+      );
+      firstPassDone = true;
+      log.info('pass finished', { ok: result.ok, commit: result.commit, specs: result.specs.length });
+    });
+    const trigger = (reason: string) => void scheduler.trigger(reason).catch((err) => log.error('pass crashed', { error: (err as Error).message }));
+
+    const server = await startHttpServer({
+      listen: flags.listen!,
+      metricsRegistry: metrics.registry,
+      // Ready once this replica is either serving passes or standing by for the Lease.
+      isReady: () => !shutdown.isShuttingDown() && (firstPassDone || !leading),
+      onPush: (event) => trigger(`push ${event.ref ?? ''} ${event.after ?? ''}`.trim()),
+      webhook: {
+        ...(io.env.KSPEC_WEBHOOK_SECRET ? { githubSecret: io.env.KSPEC_WEBHOOK_SECRET } : {}),
+        ...(io.env.KSPEC_WEBHOOK_TOKEN ? { token: io.env.KSPEC_WEBHOOK_TOKEN } : {}),
+      },
+      logger: log,
+    });
+    shutdown.addHook('http server', () => server.close());
+    log.info('listening', { port: server.port, schedule: flags.schedule });
+
+    const task = cron.schedule(flags.schedule!, () => trigger('schedule'));
+    shutdown.addHook('scheduler', async () => {
+      await task.stop();
+      await scheduler.idle();
+    });
+
+    if (flags['leader-elect']) {
+      const elector = new LeaderElector({
+        kubeConfig: management,
+        namespace: flags.namespace!,
+        name: flags['lease-name']!,
+        logger: log,
+        onStartedLeading: (signal) => {
+          leading = true;
+          metrics.leader.set(1);
+          signal.addEventListener('abort', () => { leading = false; metrics.leader.set(0); });
+          trigger('became leader');
+        },
+      });
+      void elector.run(shutdown.signal);
+      shutdown.addHook('lease', () => elector.release());
+    } else {
+      trigger('start');
+    }
+    await new Promise<void>((resolve) => shutdown.signal.addEventListener('abort', () => resolve()));
+    return 0;
+  },
+};
+
+export default run;

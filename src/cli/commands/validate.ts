@@ -1,0 +1,35 @@
+import type { Command } from '../command.ts';
+import { parseFlags, UsageError } from '../command.ts';
+import { fetchSnapshot } from '../../source/git-source.ts';
+import { loadSpecs } from '../../spec/load.ts';
+import { renderSpec } from '../../render/render.ts';
+import { formatSpecError } from '../../spec/errors.ts';
+import { findCrossSpecClashes } from '../../render/render.ts';
+
+const validate: Command = {
+  name: 'validate',
+  summary: 'Check ClusterSpecifications and ClusterTargets; exit 1 with file:line errors',
+  usage: 'kspec validate PATH',
+  async run(argv, io) {
+    const { positionals } = parseFlags(argv, {}, io.env);
+    if (positionals.length !== 1) throw new UsageError('validate takes exactly one PATH');
+    const snapshot = await fetchSnapshot({ repo: positionals[0], cacheDir: '' });
+    const load = loadSpecs(snapshot.files);
+    const errors = [...load.errors];
+    const rendered = new Map<string, ReturnType<typeof renderSpec>['policies']>();
+    for (const spec of load.specs) {
+      const result = renderSpec(spec, snapshot.commit);
+      errors.push(...result.errors);
+      rendered.set(spec.spec.metadata.name, result.policies);
+    }
+    for (const [policy, specs] of findCrossSpecClashes(rendered)) {
+      errors.push({ file: load.specs.find((s) => s.spec.metadata.name === specs[1])!.origin.file, document: 1, line: 1, message: `${policy} is rendered by specs ${specs.join(' and ')}` });
+    }
+    for (const error of errors) io.stderr(`${formatSpecError(error)}\n`);
+    const checks = [...rendered.values()].reduce((n, p) => n + p.length, 0);
+    io.stdout(`${load.specs.length} specifications, ${load.targets.length} targets, ${checks} checks, ${errors.length} errors\n`);
+    return errors.length ? 1 : 0;
+  },
+};
+
+export default validate;

@@ -1,0 +1,49 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { FlagSpec } from './command.ts';
+import type { SourceOptions } from '../source/git-source.ts';
+import { loadKubeConfig } from '../cluster/kubeconfig.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { registerSecret } from '../log.ts';
+import { UsageError } from './command.ts';
+
+export const clusterFlags = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string', short: 'n', default: 'kspec-system' },
+} satisfies Record<string, FlagSpec>;
+
+export const sourceFlags = {
+  repo: { type: 'string' },
+  branch: { type: 'string' },
+  path: { type: 'string' },
+  'cache-dir': { type: 'string' },
+} satisfies Record<string, FlagSpec>;
+
+export const outputFlag = { output: { type: 'string', short: 'o', default: 'table' } } satisfies Record<string, FlagSpec>;
+
+export type OutputFormat = 'table' | 'yaml' | 'json';
+
+export function outputFormat(value: string | undefined): OutputFormat {
+  if (value === 'table' || value === 'yaml' || value === 'json') return value;
+  throw new UsageError(`--output must be table, yaml or json, not ${JSON.stringify(value)}`);
+}
+
+/** Source options from flags; the Git token only ever comes from the environment. */
+export function sourceOptions(flags: { repo?: string; branch?: string; path?: string; 'cache-dir'?: string }, env: NodeJS.ProcessEnv): SourceOptions {
+  if (!flags.repo) throw new UsageError('--repo is required (a local path, file:// or http(s):// URL; or set KSPEC_REPO)');
+  const token = env.KSPEC_GIT_TOKEN || undefined;
+  registerSecret(token);
+  return {
+    repo: flags.repo,
+    ...(flags.branch ? { ref: flags.branch } : {}),
+    ...(flags.path ? { path: flags.path } : {}),
+    cacheDir: flags['cache-dir'] ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kspec'),
+    ...(token ? { token } : {}),
+    ...(env.KSPEC_GIT_USERNAME ? { username: env.KSPEC_GIT_USERNAME } : {}),
+  };
+}
+
+export function kubeConfig(flags: { kubeconfig?: string; context?: string }): KubeConfig {
+  return loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) });
+}

@@ -1,0 +1,75 @@
+import type { PassResult } from '../reconcile/pass.ts';
+import type { SpecOutcome } from '../reconcile/reconcile-spec.ts';
+import { table, serialize } from './format.ts';
+import type { OutputFormat } from './common-flags.ts';
+
+const VERB: Record<string, { enforce: string; monitor: string }> = {
+  missing: { enforce: 'create', monitor: 'report only' },
+  modified: { enforce: 'revert', monitor: 'report only' },
+  extra: { enforce: 'delete', monitor: 'report only' },
+};
+const SIGN: Record<string, string> = { missing: '+', modified: '~', extra: '-' };
+
+/** The drift of a pass as a readable diff, the way `kubectl diff` reads. */
+export function planText(result: PassResult): string {
+  let out = '';
+  for (const spec of result.specs) {
+    out += `${spec.plan.name} → cluster ${spec.cluster || '?'} (${spec.mode})${spec.plan.sourceCommit ? ` @ ${spec.plan.sourceCommit.slice(0, 12)}` : ''}\n`;
+    for (const error of spec.errors) out += `  ! ${error}\n`;
+    if (spec.actions.length === 0 && spec.errors.length === 0) out += `  no drift: ${spec.inSync} policies in sync\n`;
+    for (const { drift } of spec.actions) {
+      const e = drift.event;
+      const extraHeld = drift.type === 'extra' && spec.plan.desiredFrom !== 'git';
+      const verb = extraHeld ? 'kept: spec is failing' : VERB[drift.type][spec.mode];
+      out += `  ${SIGN[drift.type]} ${e.resourceKind}/${e.resourceNamespace ? `${e.resourceNamespace}/` : ''}${e.resourceName}  ${drift.type} (${verb})\n`;
+      for (const field of e.fields ?? []) out += `      ${field.path}: ${field.live ?? '<absent>'} → ${field.desired ?? '<absent>'}\n`;
+      if (e.diff) out += indent(e.diff.split('\n').filter((l) => !l.startsWith('====')).join('\n'), '      ');
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+/** One line per spec after a pass, plus totals. */
+export function summaryText(result: PassResult): string {
+  const rows = result.specs.map((s) => [
+    s.plan.name,
+    s.cluster,
+    s.mode,
+    s.phase,
+    String(s.inSync),
+    count(s, 'missing'),
+    count(s, 'modified'),
+    count(s, 'extra'),
+    s.actions.filter((a) => ['created', 'applied', 'deleted'].includes(a.action)).length.toString(),
+    `${s.compliance?.status?.complianceScore ?? 0}%`,
+  ]);
+  let out = table(['SPEC', 'CLUSTER', 'MODE', 'PHASE', 'IN-SYNC', 'MISSING', 'MODIFIED', 'EXTRA', 'FIXED', 'SCORE'], rows);
+  for (const s of result.specs) for (const e of s.errors) out += `${s.plan.name}: ${e}\n`;
+  if (result.fetchError) out += `source: ${result.fetchError}\n`;
+  return out;
+}
+
+export function structured(result: PassResult, format: Exclude<OutputFormat, 'table'>): string {
+  return serialize(
+    {
+      commit: result.commit,
+      ok: result.ok,
+      ...(result.fetchError ? { fetchError: result.fetchError } : {}),
+      specs: result.specs.map((s) => ({
+        spec: s.plan.name,
+        namespace: s.plan.namespace,
+        cluster: s.cluster,
+        mode: s.mode,
+        phase: s.phase,
+        errors: s.errors,
+        drift: s.drift?.status,
+        compliance: s.compliance?.status,
+      })),
+    },
+    format,
+  );
+}
+
+const count = (s: SpecOutcome, type: string) => String(s.actions.filter((a) => a.drift.type === type).length);
+const indent = (text: string, pad: string) => text.split('\n').filter((l) => l !== '').map((l) => pad + l).join('\n') + '\n';

@@ -1,0 +1,40 @@
+import type { DriftAction } from '../api/types.ts';
+import type { Drift } from '../drift/detect.ts';
+import type { PolicyClient } from '../cluster/policy-client.ts';
+
+export interface ActOptions {
+  enforce: boolean;
+  /** Extra policies are deleted only when the desired state comes cleanly from Git. */
+  mayPrune: boolean;
+  dryRun: boolean;
+}
+
+export interface ActionOutcome {
+  drift: Drift;
+  action: DriftAction;
+  error?: string;
+}
+
+/**
+ * Enforce: create what is missing, server-side apply what was modified, delete what is extra.
+ * Monitor: nothing. One failed action does not stop the others.
+ */
+export async function act(drifts: Drift[], client: PolicyClient, options: ActOptions): Promise<ActionOutcome[]> {
+  const outcomes: ActionOutcome[] = [];
+  for (const drift of drifts) {
+    if (!options.enforce || (drift.type === 'extra' && !options.mayPrune)) {
+      outcomes.push({ drift, action: 'none' });
+      continue;
+    }
+    try {
+      if (drift.type === 'missing') await client.create(drift.desired.object, options.dryRun);
+      else if (drift.type === 'modified') await client.apply(drift.desired.object, options.dryRun);
+      else await client.delete(drift.live, options.dryRun);
+      const done = drift.type === 'missing' ? 'created' : drift.type === 'modified' ? 'applied' : 'deleted';
+      outcomes.push({ drift, action: options.dryRun ? 'dry-run' : done });
+    } catch (err) {
+      outcomes.push({ drift, action: 'failed', error: (err as Error).message });
+    }
+  }
+  return outcomes;
+}

@@ -1,0 +1,95 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterSpecification } from '../api/types.ts';
+import { KspecStore } from '../cluster/kspec-store.ts';
+import { fetchSnapshot } from '../source/git-source.ts';
+import type { Snapshot, SourceOptions } from '../source/git-source.ts';
+import { loadSpecs } from '../spec/load.ts';
+import type { LoadResult } from '../spec/load.ts';
+import type { KspecMetrics } from '../server/metrics.ts';
+import type { Logger } from '../log.ts';
+import { planSpecs, targetsByKey } from './spec-plan.ts';
+import { reconcileSpec } from './reconcile-spec.ts';
+import type { SpecOutcome } from './reconcile-spec.ts';
+
+export interface PassOptions {
+  source: SourceOptions;
+  /** Namespace of kspec's resources, and of specs that name none. */
+  namespace: string;
+  /** The cluster holding kspec's own resources; in-cluster targets are this cluster too. */
+  management: KubeConfig;
+  dryRun: boolean;
+  log: Logger;
+  metrics?: KspecMetrics;
+  now?: () => Date;
+  signal?: AbortSignal;
+}
+
+export interface PassResult {
+  commit?: string;
+  fetchError?: string;
+  load: LoadResult;
+  specs: SpecOutcome[];
+  /** True when every stage of every spec succeeded. */
+  ok: boolean;
+}
+
+const EMPTY_LOAD: LoadResult = { specs: [], targets: [], errors: [], files: [] };
+
+/**
+ * One reconcile pass, as data flows: source → load → plan (render, last good state) → per spec:
+ * target → observe → diff → act → confirm → assess → publish.
+ */
+export async function reconcilePass(options: PassOptions): Promise<PassResult> {
+  const now = options.now ?? (() => new Date());
+  const store = new KspecStore(options.management);
+
+  const { snapshot, fetchError } = await source(options);
+  const log = options.log.child({ commit: snapshot?.commit.slice(0, 12) });
+  const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace }) : EMPTY_LOAD;
+  for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
+  const mirrors = await lastGoodStates(store, log);
+  const plans = planSpecs(load, snapshot?.commit ?? '', mirrors, fetchError);
+
+  const specs = await Promise.all(
+    plans.map((plan) =>
+      reconcileSpec(plan, {
+        store,
+        management: options.management,
+        targets: targetsByKey(load.targets),
+        dryRun: options.dryRun,
+        now,
+        ...(options.metrics ? { metrics: options.metrics } : {}),
+        log: log.child({ spec: plan.name, cluster: plan.spec.spec.targetClusterRef.name }),
+      }),
+    ),
+  );
+  const ok = !fetchError && load.errors.length === 0 && specs.every((s) => s.phase === 'Active');
+  if (ok && !options.dryRun) options.metrics?.lastSuccessfulPass.set(Date.now() / 1000);
+  return { ...(snapshot ? { commit: snapshot.commit } : {}), ...(fetchError ? { fetchError } : {}), load, specs, ok };
+}
+
+async function source(options: PassOptions): Promise<{ snapshot?: Snapshot; fetchError?: string }> {
+  const end = options.metrics?.gitFetchDuration.startTimer();
+  try {
+    const snapshot = await fetchSnapshot(options.source);
+    options.log.info('fetched specs', { commit: snapshot.commit, ref: snapshot.ref, files: snapshot.files.size });
+    return { snapshot };
+  } catch (err) {
+    options.metrics?.gitFetchFailures.inc();
+    options.metrics?.passErrors.inc({ stage: 'source' });
+    options.log.error('fetch failed; keeping the last good state of every spec', { error: (err as Error).message });
+    return { fetchError: (err as Error).message };
+  } finally {
+    end?.();
+  }
+}
+
+/** The mirrors of specs in the management cluster hold each spec's last good desired state. */
+async function lastGoodStates(store: KspecStore, log: Logger): Promise<ClusterSpecification[]> {
+  try {
+    return await store.listManaged<ClusterSpecification>('ClusterSpecification');
+  } catch (err) {
+    log.warn('cannot read spec mirrors; no last good state to fall back on', { error: (err as Error).message });
+    return [];
+  }
+}

@@ -1,0 +1,171 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterSpecification, ClusterTarget, DriftEvent, PolicyResult } from '../api/types.ts';
+import type { KspecStore } from '../cluster/kspec-store.ts';
+import { PolicyClient } from '../cluster/policy-client.ts';
+import { resolveTarget } from '../cluster/targets.ts';
+import { detectDrift } from '../drift/detect.ts';
+import type { Drift } from '../drift/detect.ts';
+import { ownedBySpecSelector } from '../render/ownership.ts';
+import { presenceResults } from '../compliance/policy-presence.ts';
+import { buildComplianceReport, buildDriftReport } from '../report/build-reports.ts';
+import type { ComplianceReport, DriftReport } from '../api/types.ts';
+import { formatSpecError } from '../spec/errors.ts';
+import type { KspecMetrics } from '../server/metrics.ts';
+import type { Logger } from '../log.ts';
+import { act } from './act.ts';
+import type { ActionOutcome } from './act.ts';
+import { setConditions } from './conditions.ts';
+import type { ConditionInput } from './conditions.ts';
+import { publishEvents, publishMirror, publishReport, publishStatus } from './publish.ts';
+import type { SpecPlan } from './spec-plan.ts';
+
+export type Stage = 'target' | 'observe' | 'act' | 'confirm' | 'publish';
+
+/** Everything one spec's pass found and did, for the CLI, reports and write-back. */
+export interface SpecOutcome {
+  plan: SpecPlan;
+  cluster: string;
+  mode: 'monitor' | 'enforce';
+  phase: 'Active' | 'Failed';
+  /** Drift found before acting, with what was done about each. */
+  actions: ActionOutcome[];
+  /** Drift still there after acting (equal to the found drift in monitor mode). */
+  remaining: Drift[];
+  inSync: number;
+  policyResults: PolicyResult[];
+  compliance?: ComplianceReport;
+  drift?: DriftReport;
+  /** Spec errors (file:line) and stage failures, one line each. */
+  errors: string[];
+  failedStage?: Stage;
+}
+
+export interface SpecContext {
+  store: KspecStore;
+  management: KubeConfig;
+  targets: Map<string, ClusterTarget>;
+  dryRun: boolean;
+  now: () => Date;
+  metrics?: KspecMetrics;
+  log: Logger;
+}
+
+/** One spec against its cluster: target → observe → diff → act → confirm → assess → publish. */
+export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<SpecOutcome> {
+  const started = Date.now();
+  const now = ctx.now().toISOString();
+  const mode = plan.spec.spec.enforcementMode;
+  const cluster = plan.spec.spec.targetClusterRef.name;
+  const outcome: SpecOutcome = {
+    plan, cluster, mode, phase: plan.errors.length ? 'Failed' : 'Active',
+    actions: [], remaining: [], inSync: 0, policyResults: [],
+    errors: plan.errors.map(formatSpecError),
+  };
+  const fail = (stage: Stage, err: unknown) => {
+    outcome.phase = 'Failed';
+    outcome.failedStage = stage;
+    outcome.errors.push(`${stage}: ${(err as Error).message}`);
+    ctx.metrics?.passErrors.inc({ stage });
+    ctx.log.error(`${stage} failed`, { error: (err as Error).message });
+  };
+
+  if (plan.desiredFrom !== 'none' && cluster) {
+    try {
+      const target = await resolveTarget({ name: cluster, namespace: plan.namespace }, ctx.targets, ctx.store, ctx.management);
+      const policies = new PolicyClient(target.kc);
+      const selector = ownedBySpecSelector(plan);
+      const live = await policies.list(selector).catch((err) => { throw Object.assign(err, { stage: 'observe' }); });
+      const found = detectDrift(plan.desired, live, now);
+      outcome.actions = await act(found.drifts, policies, { enforce: mode === 'enforce', mayPrune: plan.desiredFrom === 'git' && plan.errors.length === 0, dryRun: ctx.dryRun });
+      outcome.remaining = found.drifts;
+      outcome.inSync = found.inSync.length;
+      if (outcome.actions.some((a) => a.action !== 'none' && a.action !== 'failed' && a.action !== 'dry-run')) {
+        const after = detectDrift(plan.desired, await policies.list(selector), now);
+        outcome.remaining = after.drifts;
+        outcome.inSync = after.inSync.length;
+      }
+      for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error));
+    } catch (err) {
+      fail((err as { stage?: Stage }).stage ?? 'target', err);
+    }
+  }
+
+  outcome.policyResults = presenceResults(plan.spec.spec.policies, outcome.remaining);
+  const reportCtx = { specName: plan.name, namespace: plan.namespace, cluster: cluster || 'unknown', sourceCommit: plan.sourceCommit, timestamp: now };
+  const events: DriftEvent[] = outcome.actions.map(({ drift, action }) => ({ ...drift.event, action }));
+  outcome.drift = buildDriftReport(reportCtx, events);
+  outcome.compliance = buildComplianceReport(reportCtx, outcome.policyResults, 'policy-presence');
+
+  if (!ctx.dryRun) {
+    try {
+      await publish(outcome, ctx, now);
+    } catch (err) {
+      fail('publish', err);
+    }
+    recordMetrics(outcome, ctx.metrics, (Date.now() - started) / 1000);
+  }
+  return outcome;
+}
+
+async function publish(outcome: SpecOutcome, ctx: SpecContext, now: string): Promise<void> {
+  const { plan } = outcome;
+  const previousDrift = await ctx.store.get<DriftReport>('DriftReport', plan.namespace, outcome.drift!.metadata.name);
+  const mirror = await publishMirror(ctx.store, plan);
+  if (mirror) {
+    const conditions = setConditions(mirror.status?.conditions, conditionsOf(outcome), now, mirror.metadata.generation);
+    await publishStatus(ctx.store, mirror, outcome.phase, conditions, plan.sourceCommit, now);
+    await publishEvents(ctx.store, mirror, outcome.cluster, outcome.actions);
+  }
+  if (outcome.cluster) {
+    await publishReport(ctx.store, outcome.drift!);
+    await publishReport(ctx.store, outcome.compliance!);
+  }
+  countNewDrift(outcome, previousDrift, ctx.metrics);
+}
+
+function conditionsOf(outcome: SpecOutcome): ConditionInput[] {
+  const found = outcome.actions.length;
+  const remaining = outcome.remaining.length;
+  const ready: ConditionInput = outcome.phase === 'Active'
+    ? { type: 'Ready', status: 'True', reason: 'Reconciled', message: `${outcome.inSync} policies in sync on ${outcome.cluster}` }
+    : {
+        type: 'Ready', status: 'False',
+        reason: outcome.plan.errors.length ? (outcome.plan.desiredFrom === 'last-good' ? 'InvalidSpecLastGoodKept' : 'InvalidSpec') : `${capitalize(outcome.failedStage ?? 'reconcile')}Failed`,
+        message: outcome.errors.slice(0, 5).join('; ').slice(0, 2000),
+      };
+  const synced: ConditionInput = remaining === 0
+    ? { type: 'Synced', status: 'True', reason: 'InSync', message: 'the cluster matches the spec' }
+    : { type: 'Synced', status: 'False', reason: outcome.mode === 'monitor' ? 'MonitorOnly' : 'DriftRemaining', message: `${remaining} policies differ from the spec` };
+  const drifted: ConditionInput = found === 0
+    ? { type: 'Drifted', status: 'False', reason: 'NoDrift', message: 'no drift detected in the last pass' }
+    : { type: 'Drifted', status: 'True', reason: 'DriftDetected', message: summarize(outcome) };
+  return [ready, synced, drifted];
+}
+
+function summarize(outcome: SpecOutcome): string {
+  const count = (type: string) => outcome.actions.filter((a) => a.drift.type === type).length;
+  return `${count('missing')} missing, ${count('modified')} modified, ${count('extra')} extra`;
+}
+
+const capitalize = (s: string) => s[0].toUpperCase() + s.slice(1);
+
+function countNewDrift(outcome: SpecOutcome, previous: DriftReport | undefined, metrics?: KspecMetrics): void {
+  if (!metrics) return;
+  const key = (e: DriftEvent) => `${e.type}/${e.resourceKind}/${e.resourceNamespace ?? ''}/${e.resourceName}`;
+  const before = new Set((previous?.status?.driftEvents ?? []).map(key));
+  for (const { drift } of outcome.actions) {
+    if (!before.has(key(drift.event))) metrics.driftEvents.inc({ cluster: outcome.cluster, spec: outcome.plan.name, type: drift.type });
+  }
+}
+
+function recordMetrics(outcome: SpecOutcome, metrics: KspecMetrics | undefined, seconds: number): void {
+  if (!metrics || !outcome.cluster) return;
+  const labels = { cluster: outcome.cluster, spec: outcome.plan.name };
+  metrics.reconciliationDuration.observe(labels, seconds);
+  metrics.complianceScore.set(labels, outcome.compliance!.status!.complianceScore);
+  const count = (type: string) => outcome.remaining.filter((d) => d.type === type).length;
+  metrics.policies.set({ ...labels, state: 'in_sync' }, outcome.inSync);
+  for (const state of ['missing', 'modified', 'extra'] as const) metrics.policies.set({ ...labels, state }, count(state));
+}
+
+export type { ClusterSpecification };

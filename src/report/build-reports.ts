@@ -1,0 +1,46 @@
+import { API_VERSION } from '../api/types.ts';
+import type { ComplianceReport, ComplianceReportStatus, DriftEvent, DriftReport, PolicyResult } from '../api/types.ts';
+import { MANAGED_BY, MANAGER, SPEC_LABEL } from '../render/ownership.ts';
+import { score } from '../compliance/score.ts';
+
+export const CLUSTER_LABEL = 'kspec.io/cluster';
+
+export interface ReportContext {
+  specName: string;
+  namespace: string;
+  cluster: string;
+  sourceCommit: string;
+  timestamp: string;
+}
+
+/** One report of each kind per spec and cluster, named after both so each pass updates it in place. */
+export function reportName(specName: string, cluster: string): string {
+  return `${specName}-${cluster}`.slice(0, 253);
+}
+
+function metadata(ctx: ReportContext) {
+  return {
+    name: reportName(ctx.specName, ctx.cluster),
+    namespace: ctx.namespace,
+    labels: { [MANAGED_BY]: MANAGER, [SPEC_LABEL]: ctx.specName, [CLUSTER_LABEL]: ctx.cluster },
+  };
+}
+
+function refs(ctx: ReportContext) {
+  return { clusterRef: { name: ctx.cluster }, specRef: { name: ctx.specName }, timestamp: ctx.timestamp, sourceCommit: ctx.sourceCommit };
+}
+
+export function buildDriftReport(ctx: ReportContext, events: DriftEvent[]): DriftReport {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'DriftReport',
+    metadata: metadata(ctx),
+    spec: refs(ctx),
+    status: { driftDetected: events.length > 0, driftEvents: events },
+  };
+}
+
+export function buildComplianceReport(ctx: ReportContext, results: PolicyResult[], source: string): ComplianceReport {
+  const status: ComplianceReportStatus = { ...score(results), source, policyResults: results };
+  return { apiVersion: API_VERSION, kind: 'ComplianceReport', metadata: metadata(ctx), spec: refs(ctx), status };
+}

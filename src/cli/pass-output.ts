@@ -17,10 +17,11 @@ export function planText(result: PassResult): string {
     out += `${spec.plan.name} → cluster ${spec.cluster || '?'} (${spec.mode})${spec.plan.sourceCommit ? ` @ ${spec.plan.sourceCommit.slice(0, 12)}` : ''}\n`;
     for (const error of spec.errors) out += `  ! ${error}\n`;
     if (spec.actions.length === 0 && spec.errors.length === 0) out += `  no drift: ${spec.inSync} policies in sync\n`;
-    for (const { drift } of spec.actions) {
+    for (const { drift, action, error } of spec.actions) {
       const e = drift.event;
       const extraHeld = drift.type === 'extra' && spec.plan.desiredFrom !== 'git';
-      const verb = extraHeld ? 'kept: spec is failing' : VERB[drift.type][spec.mode];
+      const planned = extraHeld ? 'kept: spec is failing' : VERB[drift.type][spec.mode];
+      const verb = action === 'none' || action === 'dry-run' ? planned : action === 'failed' ? `failed: ${error}` : action;
       out += `  ${SIGN[drift.type]} ${e.resourceKind}/${e.resourceNamespace ? `${e.resourceNamespace}/` : ''}${e.resourceName}  ${drift.type} (${verb})\n`;
       for (const field of e.fields ?? []) out += `      ${field.path}: ${field.live ?? '<absent>'} → ${field.desired ?? '<absent>'}\n`;
       if (e.diff) out += indent(e.diff.split('\n').filter((l) => !l.startsWith('====')).join('\n'), '      ');

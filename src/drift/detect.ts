@@ -78,10 +78,10 @@ export function detectDrift(desired: DesiredPolicy[], live: KyvernoPolicy[], now
   return result;
 }
 
-/** Unified diff of what kspec compares, desired (---) against live (+++). */
+/** Unified diff of what kspec compares, live (---) to desired (+++), as `kubectl diff` reads. */
 export function unifiedDiff(desired: KyvernoPolicy, live: KyvernoPolicy): string {
   const want = comparedPart(desired);
   const have = projectLive(want, live);
   const name = policyKey(desired);
-  return createTwoFilesPatch(`desired/${name}`, `live/${name}`, stringify(want), stringify(have), '', '', { context: 3 });
+  return createTwoFilesPatch(`live/${name}`, `desired/${name}`, stringify(have), stringify(want), '', '', { context: 3 });
 }

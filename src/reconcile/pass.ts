@@ -9,6 +9,7 @@ import type { KspecMetrics } from '../server/metrics.ts';
 import type { Logger } from '../log.ts';
 import { planSpecs, targetsByKey } from './spec-plan.ts';
 import { reconcileSpec } from './reconcile-spec.ts';
+import { publishTargets } from './publish.ts';
 import type { SpecOutcome } from './reconcile-spec.ts';
 
 export interface PassOptions {
@@ -48,6 +49,12 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace }) : EMPTY_LOAD;
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
   const mirrors = await lastGoodStates(store, log);
+  if (!options.dryRun) {
+    await publishTargets(store, load.targets.map((t) => t.target)).catch((err) => {
+      options.metrics?.passErrors.inc({ stage: 'publish' });
+      log.error('cannot mirror ClusterTargets', { error: (err as Error).message });
+    });
+  }
   const plans = planSpecs(load, snapshot?.commit ?? '', mirrors, fetchError);
 
   const specs = await Promise.all(

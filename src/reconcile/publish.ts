@@ -1,4 +1,4 @@
-import type { ClusterSpecification, ComplianceReport, Condition, DriftReport } from '../api/types.ts';
+import type { ClusterSpecification, ClusterTarget, ComplianceReport, Condition, DriftReport } from '../api/types.ts';
 import type { KspecStore } from '../cluster/kspec-store.ts';
 import { MANAGED_BY, MANAGER, SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
 import type { SpecPlan } from './spec-plan.ts';
@@ -56,5 +56,18 @@ export async function publishEvents(store: KspecStore, mirror: ClusterSpecificat
       const reason = action === 'created' ? 'PolicyCreated' : action === 'applied' ? 'PolicyReverted' : 'PolicyDeleted';
       await store.recordEvent({ involved, type: 'Normal', reason, message: `${action} ${what}` });
     }
+  }
+}
+
+/** Mirrors the ClusterTargets from Git, so a pass whose fetch fails can still reach its clusters. */
+export async function publishTargets(store: KspecStore, targets: ClusterTarget[]): Promise<void> {
+  for (const target of targets) {
+    await store.ensureNamespace(target.metadata.namespace!);
+    await store.apply<ClusterTarget>({
+      apiVersion: 'kspec.io/v1alpha1',
+      kind: 'ClusterTarget',
+      metadata: { name: target.metadata.name, namespace: target.metadata.namespace, labels: { ...(target.metadata.labels ?? {}), [MANAGED_BY]: MANAGER } },
+      spec: target.spec,
+    });
   }
 }

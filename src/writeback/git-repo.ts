@@ -138,6 +138,11 @@ export class GitRepo {
   }
 
   #wrap(err: unknown, context: string): Error {
+    if ((err as { code?: string })?.code === 'UserCanceledError') {
+      const e = new Error('authentication failed (HTTP 401): check the Git credentials') as Error & { code: string };
+      e.code = 'HttpAuthError';
+      return this.#redactor.error(e, context);
+    }
     return this.#redactor.error(err, context);
   }
 

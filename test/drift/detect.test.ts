@@ -39,15 +39,15 @@ for (const pair of pairs) {
     const [drift] = result.drifts;
     assert.equal(drift.type, 'modified');
     assert.deepEqual(drift.event.fields!.map((f) => f.path), pair.drift);
-    assert.match(drift.event.diff!, /^Index|^===|--- desired\/ClusterPolicy\/require-run-as-non-root/m);
+    assert.match(drift.event.diff!, /^--- live\/ClusterPolicy\/require-run-as-non-root\n\+\+\+ desired\/ClusterPolicy\/require-run-as-non-root/m);
   });
 }
 
 test('a modified field reports old and new values and a unified diff', () => {
   const [drift] = detectDrift([desired], [fixture('failure-action-changed.live.yaml')], NOW).drifts;
   assert.deepEqual(drift.event.fields, [{ path: 'spec.validationFailureAction', desired: '"Enforce"', live: '"Audit"' }]);
-  assert.match(drift.event.diff!, /^-  validationFailureAction: Enforce$/m);
-  assert.match(drift.event.diff!, /^\+  validationFailureAction: Audit$/m);
+  assert.match(drift.event.diff!, /^-  validationFailureAction: Audit$/m);
+  assert.match(drift.event.diff!, /^\+  validationFailureAction: Enforce$/m);
   assert.equal(drift.event.policyID, 'pod-security');
   assert.equal(drift.event.resourceName, 'require-run-as-non-root');
 });

@@ -1,0 +1,280 @@
+// The reconcile pass end to end: a real Git smart-HTTP server with token auth, a real
+// kube-apiserver with the Kyverno CRDs, and the real pass. Every test has its own namespace,
+// spec names and policy names, so the tests run in parallel on one API server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { testCluster, uniqueName } from '../support/cluster.ts';
+import type { TestCluster } from '../support/cluster.ts';
+import { startGitServer } from '../support/git-server.ts';
+import type { GitServer } from '../support/git-server.ts';
+import { reconcilePass } from '../../src/reconcile/pass.ts';
+import type { PassResult } from '../../src/reconcile/pass.ts';
+import { createMetrics } from '../../src/server/metrics.ts';
+import { createLogger } from '../../src/log.ts';
+import { KspecStore } from '../../src/cluster/kspec-store.ts';
+import type { ClusterSpecification, ComplianceReport, DriftReport } from '../../src/api/types.ts';
+
+interface Fixture {
+  cluster: TestCluster;
+  git: GitServer;
+  ns: string;
+  id: string;
+  repo: string;
+  pass(opts?: { dryRun?: boolean; token?: string }): Promise<PassResult>;
+  objects: KubernetesObjectApi;
+  store: KspecStore;
+  metrics: ReturnType<typeof createMetrics>;
+  logs: string[];
+}
+
+const policy = (name: string, rule = 'check', message = 'label app is required') => `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: ${name}
+spec:
+  rules:
+    - name: ${rule}
+      match:
+        any:
+          - resources:
+              kinds: [Pod]
+      validate:
+        message: ${message}
+        pattern:
+          metadata:
+            labels:
+              app: "?*"`;
+
+function specYaml(name: string, ns: string, mode: string, checks: Record<string, string>): string {
+  const body = Object.entries(checks)
+    .map(([id, text]) => `        - id: ${id}\n          kyvernoPolicy: |\n${text.split('\n').map((l) => `            ${l}`).join('\n')}\n`)
+    .join('');
+  return `apiVersion: kspec.io/v1alpha1
+kind: ClusterSpecification
+metadata:
+  name: ${name}
+  namespace: ${ns}
+spec:
+  targetClusterRef:
+    name: local
+  enforcementMode: ${mode}
+  policies:
+    - id: labels
+      title: Labels
+      severity: high
+      checks:
+${body}`;
+}
+
+const target = (ns: string) => `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata:\n  name: local\n  namespace: ${ns}\nspec:\n  inCluster: true\n  version: "1.20.2"\n`;
+
+async function setup(t: { skip(m?: string): void; after(fn: () => Promise<void>): void }, files: (ns: string, id: string) => Record<string, string>): Promise<Fixture | undefined> {
+  const cluster = await testCluster(t);
+  if (!cluster) return undefined;
+  const ns = await cluster.namespace('e2e');
+  const id = ns.slice(-8);
+  const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-git-')) });
+  t.after(() => git.stop());
+  const repo = `specs-${id}`;
+  await git.createRepo(repo, { 'targets/local.yaml': target(ns), ...files(ns, id) });
+  const cacheDir = mkdtempSync(join(tmpdir(), 'kspec-cache-'));
+  const metrics = createMetrics({ defaultMetrics: false });
+  const logs: string[] = [];
+  const log = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
+  return {
+    cluster, git, ns, id, repo, metrics, logs,
+    objects: KubernetesObjectApi.makeApiClient(cluster.kc),
+    store: new KspecStore(cluster.kc),
+    pass: (opts = {}) =>
+      reconcilePass({
+        source: { repo: git.repoUrl(repo), ref: 'main', cacheDir, token: opts.token ?? git.token, username: git.username },
+        namespace: ns,
+        management: cluster.kc,
+        dryRun: opts.dryRun ?? false,
+        log,
+        metrics,
+      }),
+  };
+}
+
+type LivePolicy = KubernetesObject & { spec: Record<string, unknown> };
+
+async function getPolicy(f: Fixture, name: string): Promise<LivePolicy | undefined> {
+  try {
+    const header = { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name } };
+    return await f.objects.read<LivePolicy>(header as LivePolicy);
+  } catch {
+    return undefined;
+  }
+}
+
+const spec = (r: PassResult, name: string) => r.specs.find((s) => s.plan.name === name)!;
+
+test('a pass on an empty cluster applies everything and publishes status, reports and metrics', async (t) => {
+  const f = await setup(t, (ns, id) => ({
+    'specs/enforced.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`), b: policy(`b-${id}`) }),
+    'specs/monitored.yaml': specYaml(`mon-${id}`, ns, 'monitor', { c: policy(`c-${id}`) }),
+  }));
+  if (!f) return;
+  const result = await f.pass();
+  assert.equal(result.ok, true, JSON.stringify(result.specs.map((s) => s.errors)));
+  const enforced = spec(result, `enf-${f.id}`);
+  assert.deepEqual(enforced.actions.map((a) => [a.drift.type, a.action]), [['missing', 'created'], ['missing', 'created']]);
+  assert.equal(enforced.remaining.length, 0);
+  const live = await getPolicy(f, `a-${f.id}`);
+  assert.equal(live?.spec.validationFailureAction, 'Enforce');
+  assert.equal(live?.metadata?.labels?.['app.kubernetes.io/managed-by'], 'kspec');
+  assert.equal(live?.metadata?.annotations?.['kspec.io/source-commit'], result.commit);
+  assert.equal(await getPolicy(f, `c-${f.id}`), undefined, 'monitor mode installs nothing');
+
+  const mirror = await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, `enf-${f.id}`);
+  assert.equal(mirror?.status?.phase, 'Active');
+  assert.equal(mirror?.status?.sourceCommit, result.commit);
+  assert.equal(mirror?.status?.observedGeneration, mirror?.metadata.generation);
+  assert.deepEqual(mirror?.status?.conditions?.map((c) => [c.type, c.status]), [['Ready', 'True'], ['Synced', 'True'], ['Drifted', 'True']]);
+  const drift = await f.store.get<DriftReport>('DriftReport', f.ns, `mon-${f.id}-local`);
+  assert.equal(drift?.status?.driftDetected, true);
+  assert.deepEqual(drift?.status?.driftEvents.map((e) => [e.type, e.resourceName, e.action]), [['missing', `c-${f.id}`, 'none']]);
+  const compliance = await f.store.get<ComplianceReport>('ComplianceReport', f.ns, `enf-${f.id}-local`);
+  assert.equal(compliance?.status?.complianceScore, 100);
+  const monitored = await f.store.get<ComplianceReport>('ComplianceReport', f.ns, `mon-${f.id}-local`);
+  assert.equal(monitored?.status?.complianceScore, 0);
+
+  const text = await f.metrics.registry.metrics();
+  assert.match(text, new RegExp(`kspec_compliance_score\\{cluster="local",spec="enf-${f.id}"\\} 100`));
+  assert.match(text, new RegExp(`kspec_drift_events_total\\{cluster="local",spec="enf-${f.id}",type="missing"\\} 2`));
+  assert.match(text, new RegExp(`kspec_policies\\{cluster="local",spec="enf-${f.id}",state="in_sync"\\} 2`));
+
+  // A second pass finds nothing to do, updates the same report objects and counts no new drift.
+  const again = await f.pass();
+  assert.deepEqual(spec(again, `enf-${f.id}`).actions, []);
+  const reports = await f.store.listManaged<DriftReport>('DriftReport');
+  assert.equal(reports.filter((r) => r.metadata.namespace === f.ns).length, 2);
+  assert.match(await f.metrics.registry.metrics(), new RegExp(`kspec_drift_events_total\\{cluster="local",spec="enf-${f.id}",type="missing"\\} 2`));
+});
+
+test('out-of-band edits: a changed failure action is reported with its field and reverted; a deleted policy is re-created', async (t) => {
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`), b: policy(`b-${id}`) }) }));
+  if (!f) return;
+  await f.pass();
+  await f.objects.patch({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `a-${f.id}` }, spec: { validationFailureAction: 'Audit' } } as KubernetesObject, undefined, undefined, 'kubectl-edit', undefined, PatchStrategy.MergePatch);
+  await f.objects.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `b-${f.id}` } });
+
+  const plan = await f.pass({ dryRun: true });
+  const planned = spec(plan, `enf-${f.id}`);
+  assert.deepEqual(planned.actions.map((a) => [a.drift.type, a.drift.event.resourceName, a.action]), [['modified', `a-${f.id}`, 'dry-run'], ['missing', `b-${f.id}`, 'dry-run']]);
+  assert.deepEqual(planned.actions[0].drift.event.fields, [{ path: 'spec.validationFailureAction', desired: '"Enforce"', live: '"Audit"' }]);
+  assert.equal((await getPolicy(f, `a-${f.id}`))?.spec.validationFailureAction, 'Audit', 'dry run changes nothing');
+
+  const result = await f.pass();
+  assert.deepEqual(spec(result, `enf-${f.id}`).actions.map((a) => a.action), ['applied', 'created']);
+  assert.equal((await getPolicy(f, `a-${f.id}`))?.spec.validationFailureAction, 'Enforce');
+  assert.ok(await getPolicy(f, `b-${f.id}`));
+  const report = await f.store.get<DriftReport>('DriftReport', f.ns, `enf-${f.id}-local`);
+  const modified = report?.status?.driftEvents.find((e) => e.type === 'modified');
+  assert.match(modified?.message ?? '', /spec\.validationFailureAction/);
+  assert.match(modified?.diff ?? '', /^-  validationFailureAction: Audit$/m);
+});
+
+test('a stray policy with the spec\'s labels is extra: deleted in enforce, left alone in monitor; unowned policies are never touched', async (t) => {
+  const f = await setup(t, (ns, id) => ({
+    'specs/enf.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`) }),
+    'specs/mon.yaml': specYaml(`mon-${id}`, ns, 'monitor', { b: policy(`b-${id}`) }),
+  }));
+  if (!f) return;
+  const owned = (spec: string) => ({ 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': spec, 'kspec.io/spec-namespace': f.ns, 'kspec.io/policy': 'labels' });
+  const create = (name: string, labels: Record<string, string>, message = 'unowned') =>
+    f.objects.create({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name, labels }, spec: { rules: [{ name: 'r', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { message, pattern: { metadata: { name: '?*' } } } }] } } as KubernetesObject);
+  await create(`stray-enf-${f.id}`, owned(`enf-${f.id}`));
+  await create(`stray-mon-${f.id}`, owned(`mon-${f.id}`));
+  await create(`someone-elses-${f.id}`, { team: 'security' });
+  await create(`a-${f.id}`, { team: 'security' }, 'not kspec\'s'); // same name as a desired policy
+
+  const result = await f.pass();
+  const enforced = spec(result, `enf-${f.id}`);
+  assert.deepEqual(enforced.actions.map((a) => [a.drift.type, a.drift.event.resourceName, a.action]), [['missing', `a-${f.id}`, 'failed'], ['extra', `stray-enf-${f.id}`, 'deleted']]);
+  assert.match(enforced.errors.join('\n'), /exists but is not managed by this spec; kspec leaves it alone/);
+  assert.equal(await getPolicy(f, `stray-enf-${f.id}`), undefined);
+  const monitored = spec(result, `mon-${f.id}`);
+  assert.deepEqual(monitored.actions.map((a) => [a.drift.type, a.drift.event.resourceName, a.action]), [['missing', `b-${f.id}`, 'none'], ['extra', `stray-mon-${f.id}`, 'none']]);
+  assert.ok(await getPolicy(f, `stray-mon-${f.id}`), 'monitor mode deletes nothing');
+  assert.ok(await getPolicy(f, `someone-elses-${f.id}`), 'unowned policies are never touched');
+  const namesake = await getPolicy(f, `a-${f.id}`);
+  assert.equal(namesake?.metadata?.labels?.team, 'security');
+  assert.equal(namesake?.metadata?.labels?.['app.kubernetes.io/managed-by'], undefined, 'an unowned namesake is not taken over');
+});
+
+test('a new commit that changes a check is applied on the next pass', async (t) => {
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`) }) }));
+  if (!f) return;
+  const first = await f.pass();
+  const sha = await f.git.commit(f.repo, { 'specs/s.yaml': specYaml(`enf-${f.id}`, f.ns, 'enforce', { a: policy(`a-${f.id}`, 'check', 'every Pod needs the app label') }) }, 'Reword the label message');
+  const second = await f.pass();
+  assert.notEqual(second.commit, first.commit);
+  assert.equal(second.commit, sha);
+  assert.deepEqual(spec(second, `enf-${f.id}`).actions.map((a) => [a.drift.type, a.action]), [['modified', 'applied']]);
+  const live = await getPolicy(f, `a-${f.id}`);
+  assert.equal((live?.spec.rules as { validate: { message: string } }[])[0].validate.message, 'every Pod needs the app label');
+  assert.equal(live?.metadata?.annotations?.['kspec.io/source-commit'], sha);
+});
+
+test('a broken spec file marks that spec Failed with file and line, deletes nothing, and other specs still reconcile', async (t) => {
+  const f = await setup(t, (ns, id) => ({
+    'specs/broken.yaml': specYaml(`brk-${id}`, ns, 'enforce', { a: policy(`a-${id}`), b: policy(`b-${id}`) }),
+    'specs/fine.yaml': specYaml(`ok-${id}`, ns, 'enforce', { c: policy(`c-${id}`) }),
+  }));
+  if (!f) return;
+  await f.pass();
+  // The broken commit drops check b and misspells the mode: nothing may be pruned because of it.
+  await f.git.commit(f.repo, {
+    'specs/broken.yaml': specYaml(`brk-${f.id}`, f.ns, 'enforcing', { a: policy(`a-${f.id}`) }),
+    'specs/fine.yaml': specYaml(`ok-${f.id}`, f.ns, 'enforce', { c: policy(`c-${f.id}`), d: policy(`d-${f.id}`) }),
+  }, 'Break one spec, extend the other');
+  const result = await f.pass();
+  const broken = spec(result, `brk-${f.id}`);
+  assert.equal(broken.phase, 'Failed');
+  assert.match(broken.errors.join('\n'), /^specs\/broken\.yaml:9:\d+: spec\.enforcementMode: must be one of: monitor, enforce$/m);
+  assert.ok(await getPolicy(f, `b-${f.id}`), 'the last good state stays in effect');
+  assert.equal(spec(result, `ok-${f.id}`).phase, 'Active');
+  assert.ok(await getPolicy(f, `d-${f.id}`), 'the other spec still reconciles');
+  const mirror = await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, `brk-${f.id}`);
+  assert.equal(mirror?.status?.phase, 'Failed');
+  const ready = mirror?.status?.conditions?.find((c) => c.type === 'Ready');
+  assert.equal(ready?.reason, 'InvalidSpecLastGoodKept');
+  assert.match(ready?.message ?? '', /specs\/broken\.yaml:9/);
+
+  // A YAML syntax error hides the spec's name; the mirror's source file still ties it to the spec.
+  await f.git.commit(f.repo, { 'specs/broken.yaml': 'apiVersion: kspec.io/v1alpha1\nkind: [ClusterSpecification\n' }, 'Garble the file');
+  const garbled = spec(await f.pass(), `brk-${f.id}`);
+  assert.equal(garbled.phase, 'Failed');
+  assert.match(garbled.errors.join('\n'), /specs\/broken\.yaml:\d+:\d+: invalid YAML/);
+  assert.ok(await getPolicy(f, `a-${f.id}`));
+  assert.ok(await getPolicy(f, `b-${f.id}`));
+});
+
+test('a Git failure never prunes: the pass keeps the last good state and the next pass recovers', async (t) => {
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`) }) }));
+  if (!f) return;
+  await f.pass();
+  await f.objects.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `a-${f.id}` } });
+  const failed = await f.pass({ token: 'wrong-token' });
+  assert.equal(failed.ok, false);
+  assert.match(failed.fetchError ?? '', /cannot fetch/);
+  assert.doesNotMatch(failed.fetchError ?? '', /wrong-token/);
+  const held = spec(failed, `enf-${f.id}`);
+  assert.equal(held.plan.desiredFrom, 'last-good');
+  assert.deepEqual(held.actions.map((a) => [a.drift.type, a.action]), [['missing', 'created']], 'the last good state is still enforced');
+  const mirror = await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, `enf-${f.id}`);
+  assert.equal(mirror?.status?.phase, 'Failed');
+  assert.match(await f.metrics.registry.metrics(), /kspec_git_fetch_failures_total 1/);
+  assert.ok(!f.logs.join('\n').includes('wrong-token'), 'the token never reaches the logs');
+
+  const recovered = await f.pass();
+  assert.equal(recovered.ok, true);
+  assert.equal((await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, `enf-${f.id}`))?.status?.phase, 'Active');
+});

@@ -106,8 +106,7 @@ type LivePolicy = KubernetesObject & { spec: Record<string, unknown> };
 
 async function getPolicy(f: Fixture, name: string): Promise<LivePolicy | undefined> {
   try {
-    const header = { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name } };
-    return await f.objects.read<LivePolicy>(header as LivePolicy);
+    return (await f.objects.read({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name } })) as LivePolicy;
   } catch {
     return undefined;
   }

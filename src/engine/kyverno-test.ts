@@ -1,0 +1,308 @@
+// Running Kyverno CLI test suites (`cli.kyverno.io/v1alpha1` Test files, `kyverno-test.yaml`)
+// with the built-in engine and comparing against their expected results.
+import { readFile, readdir } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { compilePolicy, evaluatePolicy } from './evaluate.ts';
+import { isObject } from './jmespath/values.ts';
+import type { CompiledPolicy, EvaluationContext, RuleResult } from './types.ts';
+
+export interface ExpectedResult {
+  policy: string;
+  rule: string;
+  kind: string;
+  namespace?: string;
+  resource: string;
+  result: string;
+}
+
+export interface Mismatch {
+  expected: ExpectedResult;
+  got: string;
+  message: string;
+}
+
+export interface TestFileReport {
+  file: string;
+  name: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  mismatches: Mismatch[];
+  notRun: Array<{ expected: ExpectedResult; reason: string }>;
+  errors: string[];
+}
+
+export interface SuiteReport {
+  files: TestFileReport[];
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+type Obj = Record<string, unknown>;
+
+/** Finds kyverno-test.yaml files under a directory (dot-directories included). */
+export async function findTestFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name === 'node_modules' || e.name === '.git') continue;
+        await walk(p);
+      } else if (e.name === 'kyverno-test.yaml' || e.name === 'kyverno-test.yml') out.push(p);
+    }
+  };
+  await walk(resolve(dir));
+  return out;
+}
+
+/** Parses a multi-document YAML file into its object documents (expanding `kind: List`). */
+export async function loadYamlDocuments(path: string): Promise<Obj[]> {
+  const text = await readFile(path, 'utf8');
+  const out: Obj[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length) throw new Error(`${path}: ${doc.errors[0].message}`);
+    const value = doc.toJSON() as unknown;
+    if (!isObject(value)) continue;
+    if (value.kind === 'List' && Array.isArray(value.items)) {
+      for (const item of value.items) if (isObject(item)) out.push(item);
+    } else out.push(value);
+  }
+  return out;
+}
+
+function asStringList(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof v === 'string') return [v];
+  return [];
+}
+
+export function expectedResults(test: Obj): ExpectedResult[] {
+  const out: ExpectedResult[] = [];
+  const results = Array.isArray(test.results) ? test.results : [];
+  for (const r of results) {
+    if (!isObject(r)) continue;
+    const names = r.resources !== undefined ? asStringList(r.resources) : asStringList(r.resource);
+    for (const name of names) {
+      out.push({
+        policy: String(r.policy ?? ''),
+        rule: String(r.rule ?? ''),
+        kind: String(r.kind ?? ''),
+        namespace: typeof r.namespace === 'string' && r.namespace !== '' ? r.namespace : undefined,
+        resource: name,
+        result: String(r.result ?? r.status ?? ''),
+      });
+    }
+  }
+  return out;
+}
+
+interface ValuesFile {
+  global: Obj;
+  perPolicyRule: Map<string, Record<string, Obj>>;
+  perPolicyResource: Map<string, Map<string, Obj>>;
+  namespaceLabels: Record<string, Record<string, string>>;
+}
+
+async function loadValues(path: string | undefined): Promise<ValuesFile> {
+  const vf: ValuesFile = { global: {}, perPolicyRule: new Map(), perPolicyResource: new Map(), namespaceLabels: {} };
+  if (!path) return vf;
+  const docs = await loadYamlDocuments(path);
+  const doc = docs[0] ?? {};
+  if (isObject(doc.globalValues)) vf.global = doc.globalValues;
+  for (const p of Array.isArray(doc.policies) ? doc.policies : []) {
+    if (!isObject(p)) continue;
+    const pname = String(p.name ?? '');
+    const rules: Record<string, Obj> = {};
+    for (const r of Array.isArray(p.rules) ? p.rules : []) {
+      if (isObject(r) && isObject(r.values)) rules[String(r.name ?? '')] = r.values;
+    }
+    vf.perPolicyRule.set(pname, rules);
+    const res = new Map<string, Obj>();
+    for (const r of Array.isArray(p.resources) ? p.resources : []) {
+      if (isObject(r) && isObject(r.values)) res.set(String(r.name ?? ''), r.values);
+    }
+    vf.perPolicyResource.set(pname, res);
+  }
+  for (const ns of Array.isArray(doc.namespaceSelector) ? doc.namespaceSelector : []) {
+    if (!isObject(ns)) continue;
+    const labels: Record<string, string> = {};
+    if (isObject(ns.labels)) for (const [k, v] of Object.entries(ns.labels)) labels[k] = String(v);
+    vf.namespaceLabels[String(ns.name ?? '')] = labels;
+  }
+  return vf;
+}
+
+async function loadUserInfo(path: string | undefined): Promise<Partial<EvaluationContext>> {
+  if (!path) return {};
+  const docs = await loadYamlDocuments(path);
+  const doc = docs[0] ?? {};
+  const ui = isObject(doc.userInfo) ? doc.userInfo : {};
+  return {
+    userInfo: {
+      username: typeof ui.username === 'string' ? ui.username : undefined,
+      uid: typeof ui.uid === 'string' ? ui.uid : undefined,
+      groups: Array.isArray(ui.groups) ? ui.groups.map(String) : undefined,
+    },
+    roles: asStringList(doc.roles),
+    clusterRoles: asStringList(doc.clusterRoles),
+  };
+}
+
+function policyKey(p: CompiledPolicy): string {
+  return p.namespace !== undefined ? `${p.namespace}/${p.name}` : p.name;
+}
+
+function resourceName(r: Obj): { name: string; namespace: string; kind: string } {
+  const meta = isObject(r.metadata) ? r.metadata : {};
+  return { name: String(meta.name ?? ''), namespace: String(meta.namespace ?? ''), kind: String(r.kind ?? '') };
+}
+
+function ruleMatches(expected: string, got: string): boolean {
+  return got === expected || got === `autogen-${expected}` || got === `autogen-cronjob-${expected}`;
+}
+
+/** Runs one Test file. */
+export async function runTestFile(file: string, root?: string): Promise<TestFileReport> {
+  const report: TestFileReport = { file: root ? relative(root, file) : file, name: '', passed: 0, failed: 0, skipped: 0, mismatches: [], notRun: [], errors: [] };
+  let docs: Obj[];
+  try {
+    docs = await loadYamlDocuments(file);
+  } catch (err) {
+    report.errors.push((err as Error).message);
+    return report;
+  }
+  const test = docs.find((d) => d.kind === 'Test' || Array.isArray(d.results)) ?? docs[0] ?? {};
+  const meta = isObject(test.metadata) ? test.metadata : {};
+  report.name = String(meta.name ?? test.name ?? dirname(file));
+  const base = dirname(file);
+  const expected = expectedResults(test);
+
+  const policies: CompiledPolicy[] = [];
+  const policyErrors = new Map<string, string>();
+  for (const p of asStringList(test.policies)) {
+    try {
+      for (const doc of await loadYamlDocuments(resolve(base, p))) {
+        if (doc.kind !== 'ClusterPolicy' && doc.kind !== 'Policy') continue;
+        try {
+          policies.push(compilePolicy(doc));
+        } catch (err) {
+          const m = isObject(doc.metadata) ? String(doc.metadata.name ?? '') : '';
+          policyErrors.set(m, (err as Error).message);
+          report.errors.push((err as Error).message);
+        }
+      }
+    } catch (err) {
+      report.errors.push(`cannot load policy ${p}: ${(err as Error).message}`);
+    }
+  }
+  const resources: Obj[] = [];
+  for (const r of asStringList(test.resources)) {
+    try {
+      for (const doc of await loadYamlDocuments(resolve(base, r))) if (typeof doc.kind === 'string') resources.push(doc);
+    } catch (err) {
+      report.errors.push(`cannot load resource ${r}: ${(err as Error).message}`);
+    }
+  }
+  const valuesPath = typeof test.variables === 'string' ? test.variables : typeof test.values === 'string' ? test.values : undefined;
+  const userInfoPath = typeof test.userinfo === 'string' ? test.userinfo : undefined;
+  let values: ValuesFile;
+  let userCtx: Partial<EvaluationContext>;
+  try {
+    values = await loadValues(valuesPath ? resolve(base, valuesPath) : undefined);
+    userCtx = await loadUserInfo(userInfoPath ? resolve(base, userInfoPath) : undefined);
+  } catch (err) {
+    report.errors.push((err as Error).message);
+    values = { global: {}, perPolicyRule: new Map(), perPolicyResource: new Map(), namespaceLabels: {} };
+    userCtx = {};
+  }
+
+  // Evaluate every policy against every resource.
+  const results: RuleResult[] = [];
+  const resultPolicy = new Map<RuleResult, string>();
+  for (const policy of policies) {
+    const pkey = policyKey(policy);
+    const ruleValues = values.perPolicyRule.get(policy.name) ?? values.perPolicyRule.get(pkey);
+    const resValues = values.perPolicyResource.get(policy.name) ?? values.perPolicyResource.get(pkey);
+    for (const resource of resources) {
+      const rn = resourceName(resource);
+      const variables: Obj = { ...values.global, ...(resValues?.get(rn.name) ?? {}) };
+      const ectx: EvaluationContext = {
+        operation: 'CREATE',
+        ...userCtx,
+        namespaceLabels: values.namespaceLabels,
+        variables,
+        ruleValues: ruleValues,
+      };
+      for (const r of evaluatePolicy(policy, resource, ectx)) {
+        results.push(r);
+        resultPolicy.set(r, pkey);
+      }
+    }
+  }
+
+  for (const exp of expected) {
+    let ns = exp.namespace;
+    let name = exp.resource;
+    if (name.includes('/')) {
+      const i = name.indexOf('/');
+      ns = name.slice(0, i);
+      name = name.slice(i + 1);
+    }
+    const expPolicyName = exp.policy.includes('/') ? exp.policy.slice(exp.policy.indexOf('/') + 1) : exp.policy;
+    const policy = policies.find((p) => policyKey(p) === exp.policy || p.name === expPolicyName);
+    if (!policy) {
+      const reason = policyErrors.get(expPolicyName) ?? `policy ${exp.policy} not loaded`;
+      if (policyErrors.has(expPolicyName)) { report.skipped++; report.notRun.push({ expected: exp, reason }); }
+      else { report.failed++; report.mismatches.push({ expected: exp, got: 'not found', message: reason }); }
+      continue;
+    }
+    if (policy.unsupportedRules.includes(exp.rule)) {
+      report.skipped++;
+      report.notRun.push({ expected: exp, reason: `rule ${exp.rule} is not a validate rule the engine runs` });
+      continue;
+    }
+    const got = results.filter((r) =>
+      resultPolicy.get(r) === policyKey(policy) &&
+      ruleMatches(exp.rule, r.rule) &&
+      r.resource.name === name &&
+      (exp.kind === '' || r.resource.kind === exp.kind) &&
+      (ns === undefined || (r.resource.namespace ?? '') === ns || (ns === 'default' && !r.resource.namespace)));
+    if (got.length === 0) {
+      if (exp.result === 'skip') { report.passed++; continue; }
+      report.failed++;
+      report.mismatches.push({ expected: exp, got: 'not found', message: 'no result for this resource and rule' });
+      continue;
+    }
+    const bad = got.find((r) => r.result !== exp.result);
+    if (bad) {
+      report.failed++;
+      report.mismatches.push({ expected: exp, got: bad.result, message: bad.message });
+    } else report.passed++;
+  }
+  return report;
+}
+
+/** Runs every Test file under a directory. */
+export async function runKyvernoTests(dir: string): Promise<SuiteReport> {
+  const root = resolve(dir);
+  const files = await findTestFiles(root);
+  const suite: SuiteReport = { files: [], passed: 0, failed: 0, skipped: 0 };
+  for (const f of files) {
+    const r = await runTestFile(f, root);
+    suite.files.push(r);
+    suite.passed += r.passed;
+    suite.failed += r.failed;
+    suite.skipped += r.skipped;
+  }
+  return suite;
+}

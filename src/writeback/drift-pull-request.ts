@@ -10,6 +10,7 @@
  */
 import type { DriftEvent, EnforcementMode } from '../api/types.ts';
 import { adoptIntoSpecFile } from './adopt.ts';
+import { plannedChanges } from './commit-reports.ts';
 import type { Adoption, AdoptResult } from './adopt.ts';
 import type { GitRepo, FileChanges } from './git-repo.ts';
 import type { GitHub } from './github-client.ts';
@@ -149,6 +150,15 @@ export async function syncDriftPullRequest(gh: GitHub, repo: GitRepo, input: Dri
   // Branch content: report files, plus adopt edits in monitor mode.
   const changes: FileChanges = new Map();
   for (const f of reportFiles(input)) changes.set(f.path, f.content);
+  // Same results as the branch already shows (timestamps aside): keep its files, so an
+  // unchanged drift does not push a new commit every pass.
+  const current = await repo.fetchBranch(branch);
+  if (current) {
+    const { changed } = await plannedChanges(repo, current, [input]);
+    if (changed.length === 0) {
+      for (const path of changes.keys()) changes.set(path, (await repo.readFile(current, path)) ?? changes.get(path)!);
+    }
+  }
   let adopt: AdoptResult | undefined;
   if (opts.adopt && input.enforcementMode !== 'enforce' && input.specFile && input.liveAdoptions?.length) {
     const baseHead = await repo.fetchBranch(opts.baseBranch);

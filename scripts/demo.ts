@@ -1,0 +1,68 @@
+// The README's first command: a local control plane, examples/repo reconciled in both modes
+// (production-security enforces, platform-hygiene monitors), an out-of-band edit caught and
+// reverted, and the kubectl commands to look at the results.
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { up, REPO_ROOT } from './lib/control-plane.ts';
+import { main } from '../src/cli/main.ts';
+
+const say = (text: string) => process.stdout.write(`\n\x1b[1m== ${text}\x1b[0m\n`);
+
+async function kspec(args: string[]): Promise<number> {
+  process.stdout.write(`$ kspec ${args.join(' ')}\n`);
+  return main(args);
+}
+
+say('Starting a local control plane (etcd + kube-apiserver, RBAC on)');
+const cluster = await up({ dir: path.join(REPO_ROOT, '.kspec'), log: (m) => process.stdout.write(`${m}\n`) });
+process.env.KUBECONFIG = cluster.kubeconfigPath;
+process.env.KSPEC_LOG_LEVEL ??= 'warn';
+
+// The demo reads the examples from this checkout's HEAD commit, as kspec reads any Git repo.
+const repo = ['--repo', REPO_ROOT, '--path', 'examples/repo'];
+
+say('1. Validate the specs repository');
+await kspec(['validate', path.join(REPO_ROOT, 'examples/repo')]);
+
+say('2. Plan: what kspec would do (exit 1 = drift, like kubectl diff)');
+await kspec(['plan', ...repo]);
+
+say('3. Reconcile once: enforce production-security, monitor platform-hygiene');
+await kspec(['reconcile', '--once', ...repo]);
+
+say('4. Someone weakens a policy out of band and deletes another');
+const kubectl = (args: string[]) => {
+  process.stdout.write(`$ kubectl ${args.join(' ')}\n`);
+  try {
+    process.stdout.write(execFileSync('kubectl', args, { encoding: 'utf8', env: process.env }));
+  } catch {
+    process.stdout.write('(kubectl is not installed here; kspec does the same through the API)\n');
+  }
+};
+const { KubernetesObjectApi, KubeConfig, PatchStrategy } = await import('@kubernetes/client-node');
+const kc = new KubeConfig();
+kc.loadFromFile(cluster.kubeconfigPath);
+const api = KubernetesObjectApi.makeApiClient(kc);
+await api.patch({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'require-run-as-non-root' }, spec: { validationFailureAction: 'Audit' } } as never, undefined, undefined, 'demo-user', undefined, PatchStrategy.MergePatch);
+await api.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'disallow-latest-tag' } });
+process.stdout.write('patched ClusterPolicy/require-run-as-non-root to Audit; deleted ClusterPolicy/disallow-latest-tag\n');
+
+say('5. Plan shows the drift as a diff');
+await kspec(['plan', ...repo]);
+
+say('6. Reconcile reverts it');
+await kspec(['reconcile', '--once', ...repo]);
+
+say('Look at the results');
+kubectl(['get', 'clusterpolicies', '-l', 'app.kubernetes.io/managed-by=kspec']);
+kubectl(['get', 'clusterspecifications,compliancereports,driftreports', '-n', 'kspec-system']);
+process.stdout.write(`
+Try it yourself:
+  export KUBECONFIG=${cluster.kubeconfigPath}
+  kubectl get cspec,creport,dreport -n kspec-system
+  kubectl describe clusterspecification production-security -n kspec-system
+  kubectl get driftreport platform-hygiene-local -n kspec-system -o yaml
+  kubectl get events -n kspec-system --field-selector involvedObject.kind=ClusterSpecification
+  npx kspec plan --repo . --path examples/repo
+Stop the control plane with: npm run cluster:down
+`);

@@ -102,7 +102,8 @@ function octokitOptions(opts: GitHubClientOptions, log: Logger) {
       onRateLimit: onLimit('primary'),
       onSecondaryRateLimit: onLimit('secondary'),
     },
-    retry: { retries: 3 },
+    // 429 is left to the retry-after hook below, so its wait is GitHub's, not a fixed backoff.
+    retry: { retries: 3, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
     kspec: { maxRetries, maxWait, log },
   };
 }

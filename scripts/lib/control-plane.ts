@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,8 +102,19 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Removes what a control plane keeps in its data folder, and the folder itself when nothing else
+ * is left: never a whole folder blindly, so `--dir` pointing at a shared folder loses nothing else.
+ */
+export async function removeDataDir(dir: string): Promise<void> {
+  const l = layout(dir);
+  const own = [l.etcdData, l.certDir, l.tokenFile, l.saKey, l.saPub, l.etcdLog, l.apiLog, l.kubeconfig, l.state, path.join(l.dir, 'sa')];
+  for (const p of own) await rm(p, { recursive: true, force: true });
+  await rmdir(l.dir).catch(() => {});
+}
+
 async function prepareDataDir(l: Layout): Promise<string> {
-  await rm(l.dir, { recursive: true, force: true });
+  await removeDataDir(l.dir);
   await mkdir(l.certDir, { recursive: true, mode: 0o700 });
   await mkdir(l.etcdData, { recursive: true, mode: 0o700 });
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
@@ -280,6 +291,8 @@ export interface StartOptions {
   /** Detached processes outlive this Node process (cluster:up); attached ones die with it. */
   detached?: boolean;
   log?: Log;
+  /** Aborting stops a start in progress (its processes are stopped before the promise rejects). */
+  signal?: AbortSignal;
 }
 
 export interface RunningControlPlane {
@@ -310,10 +323,17 @@ export interface StateFile {
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, failFast: () => string | undefined): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs: number,
+  failFast: () => string | undefined,
+  signal?: AbortSignal,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
+    signal?.throwIfAborted();
     const dead = failFast();
     if (dead) throw new Error(`${what}: ${dead}`);
     try {
@@ -378,6 +398,7 @@ async function startOnce(opts: StartOptions, assets: string): Promise<RunningCon
       },
       30_000,
       () => (etcdExit !== undefined ? `exited (${etcdExit}):\n${tail(l.etcdLog)}` : undefined),
+      opts.signal,
     );
     log(`etcd ready on ${etcdUrl} (${Date.now() - t0} ms)`);
 
@@ -426,6 +447,7 @@ async function startOnce(opts: StartOptions, assets: string): Promise<RunningCon
           : etcdExit !== undefined
             ? `etcd exited (${etcdExit})`
             : undefined,
+      opts.signal,
     );
     const startupMs = Date.now() - t0;
     log(`kube-apiserver ready on ${server} (${startupMs} ms)`);
@@ -478,7 +500,7 @@ export async function startControlPlaneProcesses(opts: StartOptions): Promise<Ru
       lastErr = err;
       const msg = (err as Error).message;
       const portRace = /address already in use|bind: /i.test(msg);
-      if (!portRace || opts.etcdPort || opts.apiPort) break;
+      if (!portRace || opts.etcdPort || opts.apiPort || opts.signal?.aborted) break;
       opts.log?.(`port clash, retrying (${attempt})`);
     }
   }
@@ -525,7 +547,6 @@ export async function stopRecorded(dir: string, log: Log = quiet): Promise<boole
 
 /** CRD manifests installed into every local control plane: kspec's own and Kyverno's stand-ins. */
 export async function bootstrapManifests(): Promise<string[]> {
-  const { readdir } = await import('node:fs/promises');
   const files: string[] = [];
   for (const sub of ['deploy/crds', 'deploy/kyverno-crds']) {
     const d = path.join(REPO_ROOT, sub);
@@ -563,7 +584,7 @@ export interface UpResult {
  * Idempotent: reuses the control plane recorded in `dir` when it is alive, otherwise starts a new
  * one (detached unless `detached: false`), then installs CRDs and the kspec-system namespace.
  */
-export async function up(opts: { dir: string; detached?: boolean; log?: Log }): Promise<UpResult> {
+export async function up(opts: { dir: string; detached?: boolean; log?: Log; signal?: AbortSignal }): Promise<UpResult> {
   const log = opts.log ?? quiet;
   const alive = await aliveControlPlane(opts.dir);
   if (alive) {
@@ -573,8 +594,9 @@ export async function up(opts: { dir: string; detached?: boolean; log?: Log }): 
   }
   await stopRecorded(opts.dir, log); // half-dead leftovers
   const detached = opts.detached ?? true;
-  const running = await startControlPlaneProcesses({ dir: opts.dir, detached, log });
+  const running = await startControlPlaneProcesses({ dir: opts.dir, detached, log, signal: opts.signal });
   try {
+    opts.signal?.throwIfAborted();
     await bootstrapCluster(running.endpoint, log);
   } catch (err) {
     await running.stop();
@@ -592,5 +614,5 @@ export async function up(opts: { dir: string; detached?: boolean; log?: Log }): 
 
 export async function down(dir: string, log: Log = quiet): Promise<void> {
   await stopRecorded(dir, log);
-  await rm(path.resolve(dir), { recursive: true, force: true });
+  await removeDataDir(dir);
 }

@@ -172,8 +172,8 @@ export async function syncDriftPullRequest(gh: GitHub, repo: GitRepo, input: Dri
   const message = `kspec: drift in ${input.spec} on ${input.cluster}\n\n${n} drift event${n === 1 ? '' : 's'}${adopt?.applied.length ? `; adopts ${adopt.applied.length} live polic${adopt.applied.length === 1 ? 'y' : 'ies'} into ${input.specFile!.path}` : ''}.\n\nSource-Commit: ${input.drift?.spec.sourceCommit ?? 'unknown'}\nCluster: ${input.cluster}\n`;
   const pushed = await repo.replaceOwnedBranch(branch, opts.baseBranch, { message, changes });
 
-  const title = prTitle(input);
-  const body = renderPrBody(input, adopt);
+  const title = gh.redactor.redact(prTitle(input));
+  const body = gh.redactor.redact(renderPrBody(input, adopt));
   const extra = {
     adopted: adopt?.applied.length ?? 0,
     skippedAdoptions: adopt?.skipped.map((s) => ({ policyID: s.adoption.policyID, checkID: s.adoption.checkID, reason: s.reason })),

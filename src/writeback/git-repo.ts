@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
+import { registerSecret } from '../log.ts';
 import { Redactor, backoff, silentLogger, sleep, splitUrlCredentials } from './redact.ts';
 import type { Logger } from './redact.ts';
 
@@ -94,6 +95,8 @@ export class GitRepo {
     this.#auth = opts.auth ?? (split.password ? { username: split.username ?? 'x-access-token', password: split.password } : undefined);
     if (typeof this.#auth === 'string') this.#redactor.addBasic('x-access-token', this.#auth);
     else if (this.#auth && typeof this.#auth === 'object') this.#redactor.addBasic(this.#auth.username, this.#auth.password);
+    if (typeof this.#auth === 'string') registerSecret(this.#auth);
+    else if (this.#auth && typeof this.#auth === 'object') registerSecret(this.#auth.password);
     this.#log = this.#redactor.logger(opts.log ?? silentLogger);
     this.#attempts = opts.retry?.attempts ?? 6;
     this.#baseDelay = opts.retry?.baseDelayMs ?? 200;
@@ -111,7 +114,10 @@ export class GitRepo {
     if (typeof a === 'string') return { username: 'x-access-token', password: a };
     if (typeof a === 'function') {
       const c = await a();
-      if (c) this.#redactor.addBasic(c.username, c.password);
+      if (c) {
+        this.#redactor.addBasic(c.username, c.password);
+        registerSecret(c.password);
+      }
       return c;
     }
     return a;

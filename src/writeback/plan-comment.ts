@@ -83,7 +83,8 @@ export interface PlanCommentResult {
 /** Creates the plan comment on a PR, or updates the one that carries the marker. */
 export async function upsertPlanComment(gh: GitHub, args: { pullNumber: number; plan?: PlanResult; body?: string; key?: string }): Promise<PlanCommentResult> {
   const marker = markerFor(args.key);
-  const body = args.body !== undefined ? `${args.body.includes(marker) ? '' : `${marker}\n`}${args.body}` : renderPlanComment(args.plan ?? { changes: [] }, { key: args.key });
+  const raw = args.body !== undefined ? `${args.body.includes(marker) ? '' : `${marker}\n`}${args.body}` : renderPlanComment(args.plan ?? { changes: [] }, { key: args.key });
+  const body = gh.redactor.redact(raw);
   const comments = await gh.octokit.paginate(gh.octokit.rest.issues.listComments, { owner: gh.owner, repo: gh.repo, issue_number: args.pullNumber, per_page: 100 });
   const mine = comments.find((c) => (c.body ?? '').includes(marker));
   if (mine) {

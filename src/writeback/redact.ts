@@ -15,7 +15,8 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 /** Credentials in URLs (scheme://user:pass@host) and common token shapes. */
 const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi;
 const TOKEN_SHAPES = /\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|v1\.[0-9a-f]{40})\b/g;
-const AUTH_HEADER = /\b(authorization|bearer|token)(["']?\s*[:=]?\s*["']?)(?:(?:bearer|token|basic)\s+)?[A-Za-z0-9._~+/=-]{8,}/gi;
+/** `Authorization: Basic|Bearer|token <value>` as it appears in dumped requests. */
+const AUTH_HEADER = /\b(authorization["']?\s*[:=]\s*["']?(?:basic|bearer|token)\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
 
 export class Redactor {
   #secrets = new Set<string>();
@@ -41,7 +42,7 @@ export class Redactor {
     return out
       .replace(URL_USERINFO, '$1[REDACTED]@')
       .replace(TOKEN_SHAPES, '[REDACTED]')
-      .replace(AUTH_HEADER, '$1$2[REDACTED]');
+      .replace(AUTH_HEADER, '$1[REDACTED]');
   }
 
   /** An Error safe to throw or log: message and stack redacted, no attached request/headers. */

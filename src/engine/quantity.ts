@@ -24,15 +24,17 @@ export function quantitySuffix(text: string): string {
   return m?.[3] ?? '';
 }
 
-/** Formats a number back as a quantity, preferring the given suffix when it divides evenly. */
-export function formatQuantity(value: number, preferSuffix = ''): string {
-  const mul = SUFFIX[preferSuffix] ?? 1;
-  const scaled = value / mul;
-  if (preferSuffix && Number.isFinite(scaled) && Math.abs(scaled - Math.round(scaled)) < 1e-9) {
-    return `${Math.round(scaled)}${preferSuffix}`;
+/** Formats a number as a canonical quantity in the binary (Ki, Mi...) or decimal (m, k, M...) family of `likeSuffix`. */
+export function formatQuantity(value: number, likeSuffix = ''): string {
+  const binary = /i$/.test(likeSuffix);
+  const units: Array<[string, number]> = binary
+    ? [['Ei', 2 ** 60], ['Pi', 2 ** 50], ['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10], ['', 1]]
+    : [['E', 1e18], ['P', 1e15], ['T', 1e12], ['G', 1e9], ['M', 1e6], ['k', 1e3], ['', 1], ['m', 1e-3], ['u', 1e-6], ['n', 1e-9]];
+  if (value === 0) return '0';
+  for (const [suffix, mul] of units) {
+    const scaled = value / mul;
+    if (Math.abs(scaled) >= 1 && Math.abs(scaled - Math.round(scaled)) < 1e-9) return `${Math.round(scaled)}${suffix}`;
   }
-  if (Number.isInteger(value)) return String(value);
-  const milli = value * 1000;
-  if (Math.abs(milli - Math.round(milli)) < 1e-9) return `${Math.round(milli)}m`;
+  if (binary) return formatQuantity(value, '');
   return String(value);
 }

@@ -32,8 +32,14 @@ function render(kind: Operand['kind'], v: number, suffix = ''): unknown {
 function arithmetic(fn: string, op: (a: number, b: number) => number): JFunction {
   return (args) => {
     arity(fn, args, 2);
-    const a = operand(fn, args[0]);
-    const b = operand(fn, args[1]);
+    let a = operand(fn, args[0]);
+    let b = operand(fn, args[1]);
+    // "30m" reads as a quantity (milli) but next to a duration it is 30 minutes.
+    if (a.kind !== b.kind && (a.kind === 'duration' || b.kind === 'duration')) {
+      const da = typeof args[0] === 'string' ? parseDuration(args[0]) : null;
+      const db = typeof args[1] === 'string' ? parseDuration(args[1]) : null;
+      if (da !== null && db !== null) { a = { kind: 'duration', v: da }; b = { kind: 'duration', v: db }; }
+    }
     if (fn === 'divide' || fn === 'modulo') {
       if (b.v === 0) throw new JMESPathError(`${fn}(): division by zero`);
     }

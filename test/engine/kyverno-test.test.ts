@@ -1,0 +1,134 @@
+// The Kyverno CLI test runner and the `kspec test` command, on a suite written here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runKyvernoTests } from '../../src/engine/kyverno-test.ts';
+import command from '../../src/cli/commands/test.ts';
+
+const policy = `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: require-team
+spec:
+  rules:
+  - name: check-team
+    match:
+      any:
+      - resources:
+          kinds: [Pod]
+    preconditions:
+      all:
+      - key: "{{ request.operation }}"
+        operator: Equals
+        value: CREATE
+    validate:
+      message: "team label must be one of {{ allowed }}"
+      deny:
+        conditions:
+          all:
+          - key: "{{ request.object.metadata.labels.team || '' }}"
+            operator: AnyNotIn
+            value: "{{ allowed }}"
+`;
+const resources = `apiVersion: v1
+kind: Pod
+metadata: {name: good, namespace: a, labels: {team: blue}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bad, namespace: a}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: deploy, namespace: a}
+spec: {template: {metadata: {labels: {team: red}}, spec: {containers: [{name: c, image: x}]}}}
+`;
+const values = `apiVersion: cli.kyverno.io/v1alpha1
+kind: Values
+policies:
+- name: require-team
+  rules:
+  - name: check-team
+    values:
+      allowed: [blue, green]
+`;
+const testFile = (bad: string) => `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata:
+  name: require-team
+policies: [../policy.yaml]
+resources: [../resources.yaml]
+variables: values.yaml
+results:
+- policy: require-team
+  rule: check-team
+  kind: Pod
+  resources: [good]
+  result: pass
+- policy: require-team
+  rule: check-team
+  kind: Pod
+  resource: bad
+  result: ${bad}
+- policy: require-team
+  rule: check-team
+  kind: Deployment
+  resources: [deploy]
+  result: fail
+`;
+
+async function suite(bad: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'kspec-test-'));
+  await mkdir(join(dir, '.kyverno-test'));
+  await writeFile(join(dir, 'policy.yaml'), policy);
+  await writeFile(join(dir, 'resources.yaml'), resources);
+  await writeFile(join(dir, '.kyverno-test', 'values.yaml'), values);
+  await writeFile(join(dir, '.kyverno-test', 'kyverno-test.yaml'), testFile(bad));
+  return dir;
+}
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t), env: {} }, out, err };
+}
+
+test('runner evaluates with values, autogen rule names and legacy resource', async () => {
+  const dir = await suite('fail');
+  try {
+    const report = await runKyvernoTests(dir);
+    assert.equal(report.files.length, 1);
+    assert.deepEqual([report.passed, report.failed, report.skipped], [3, 0, 0]);
+    const c = capture();
+    assert.equal(await command.run([dir, '--detailed'], c.io), 0);
+    const text = c.out.join('');
+    assert.match(text, /3 passed, 0 failed\n$/);
+    assert.match(text, /ok   \.kyverno-test\/kyverno-test\.yaml \(require-team\): 3 passed, 0 failed/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('mismatches are printed and exit 1', async () => {
+  const dir = await suite('pass');
+  try {
+    const c = capture();
+    assert.equal(await command.run([dir], c.io), 1);
+    const text = c.out.join('');
+    assert.match(text, /policy=require-team rule=check-team resource=Pod\/bad expected=pass got=fail/);
+    assert.match(text, /2 passed, 1 failed\n$/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('usage errors exit 2', async () => {
+  const c = capture();
+  assert.equal(await command.run([], c.io), 2);
+  assert.equal(await command.run(['/definitely/not/here'], c.io), 2);
+  assert.equal(await command.run(['--bogus', '.'], c.io), 2);
+});

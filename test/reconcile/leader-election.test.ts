@@ -163,11 +163,11 @@ describe('leader election', () => {
       const lease = await readLease(env.kc, env.namespace, env.lease);
       assert.equal(lease.spec?.holderIdentity, 'crashy');
 
-      await until('survivor leads', () => b.elector.isLeader(), LEASE_MS + 3 * TIMING.retryPeriodMs + 1000);
+      await until('survivor leads', () => b.elector.isLeader(), LEASE_MS + 3 * TIMING.retryPeriodMs + 3000);
       const took = Date.now() - crashedAt;
       // The survivor waits for the lease to expire as it observed it: up to leaseDuration after the
-      // last renewal it saw, plus one retry period with jitter.
-      assert.ok(took <= LEASE_MS + 2.2 * TIMING.retryPeriodMs + 500, `takeover took ${took} ms`);
+      // last renewal it saw, plus one retry period with jitter (and slack for a busy API server).
+      assert.ok(took <= LEASE_MS + 2.2 * TIMING.retryPeriodMs + 1500, `takeover took ${took} ms`);
       assert.ok(took >= LEASE_MS - TIMING.retryPeriodMs - 500, `takeover too early (${took} ms): lease not respected`);
       assert.equal((await readLease(env.kc, env.namespace, env.lease)).spec?.holderIdentity, 'survivor');
     } finally {

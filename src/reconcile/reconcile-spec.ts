@@ -110,6 +110,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
 async function publish(outcome: SpecOutcome, ctx: SpecContext, now: string): Promise<void> {
   const { plan } = outcome;
   const previousDrift = await ctx.store.get<DriftReport>('DriftReport', plan.namespace, outcome.drift!.metadata.name);
+  const previousCompliance = await ctx.store.get<ComplianceReport>('ComplianceReport', plan.namespace, outcome.compliance!.metadata.name);
   const mirror = await publishMirror(ctx.store, plan);
   if (mirror) {
     const conditions = setConditions(mirror.status?.conditions, conditionsOf(outcome), now, mirror.metadata.generation);
@@ -121,6 +122,16 @@ async function publish(outcome: SpecOutcome, ctx: SpecContext, now: string): Pro
     await publishReport(ctx.store, outcome.compliance!);
   }
   countNewDrift(outcome, previousDrift, ctx.metrics);
+  countNewViolations(outcome, previousCompliance, ctx.metrics);
+}
+
+/** Counts violations not already in the previous report, so a standing violation counts once. */
+function countNewViolations(outcome: SpecOutcome, previous: ComplianceReport | undefined, metrics?: KspecMetrics): void {
+  if (!metrics || !outcome.cluster) return;
+  const keys = (results: PolicyResult[]) => results.flatMap((r) => r.violations.map((v) => `${r.policyID}/${v.namespace ?? ''}/${v.resource}/${v.message}`));
+  const before = new Set(keys(previous?.status?.policyResults ?? []));
+  const fresh = keys(outcome.policyResults).filter((k) => !before.has(k)).length;
+  metrics.policyViolations.inc({ cluster: outcome.cluster, spec: outcome.plan.name }, fresh);
 }
 
 function conditionsOf(outcome: SpecOutcome): ConditionInput[] {

@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.ts';
+import { testCluster } from '../support/cluster.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { ...process.env, ...env } });
+  return { code, out, err };
+}
+
+function specRepo(ns: string, id: string, mode = 'enforce'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kspec-cli-'));
+  mkdirSync(join(dir, 'specs'));
+  writeFileSync(join(dir, 'specs/target.yaml'), `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: local, namespace: ${ns}}\nspec: {inCluster: true, version: "1.20.2"}\n`);
+  writeFileSync(join(dir, 'specs/spec.yaml'), `apiVersion: kspec.io/v1alpha1
+kind: ClusterSpecification
+metadata: {name: cli-${id}, namespace: ${ns}}
+spec:
+  targetClusterRef: {name: local}
+  enforcementMode: ${mode}
+  policies:
+    - id: labels
+      title: Labels
+      severity: low
+      checks:
+        - id: app
+          kyvernoPolicy: |
+            apiVersion: kyverno.io/v1
+            kind: ClusterPolicy
+            metadata: {name: cli-${id}}
+            spec:
+              rules:
+                - name: app-label
+                  match: {any: [{resources: {kinds: [Pod]}}]}
+                  validate: {message: app label, pattern: {metadata: {labels: {app: "?*"}}}}
+`);
+  return dir;
+}
+
+test('validate: exit 0 on the examples, exit 1 with file:line:field on a bad spec', async () => {
+  const good = await cli(['validate', join(ROOT, 'examples/repo')]);
+  assert.equal(good.code, 0, good.err);
+  assert.match(good.out, /2 specifications, 1 targets, 9 checks, 0 errors/);
+  const dir = specRepo('x', 'bad');
+  writeFileSync(join(dir, 'specs/spec.yaml'), (await import('node:fs')).readFileSync(join(dir, 'specs/spec.yaml'), 'utf8').replace('severity: low', 'severity: minor'));
+  const bad = await cli(['validate', dir]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /^specs\/spec\.yaml:10:\d+: spec\.policies\[0\]\.severity: must be one of: critical, high, medium, low$/m);
+});
+
+test('render prints the policies with ownership labels', async () => {
+  const { code, out } = await cli(['render', join(ROOT, 'examples/repo')]);
+  assert.equal(code, 0);
+  assert.equal(out.match(/^kind: ClusterPolicy$/gm)?.length, 9);
+  assert.match(out, /app\.kubernetes\.io\/managed-by: kspec/);
+});
+
+test('usage errors exit 2 and name the problem', async () => {
+  assert.equal((await cli(['nope'])).code, 2);
+  const r = await cli(['plan']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--repo is required/);
+  assert.equal((await cli(['reconcile', '--repo', '.'])).code, 2);
+});
+
+test('plan exit codes follow kubectl diff: 1 with drift, 0 without, 2 on error; flags come from the environment too', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const ns = await cluster.namespace('cli');
+  const id = ns.slice(-8);
+  const repo = specRepo(ns, id);
+  const env = { KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_LOG_LEVEL: 'error' };
+  const drift = await cli(['plan', '--repo', repo], env);
+  assert.equal(drift.code, 1, drift.err);
+  assert.match(drift.out, new RegExp(`\\+ ClusterPolicy/cli-${id}  missing \\(create\\)`));
+  const applied = await cli(['reconcile', '--once', '--repo', repo, '-o', 'json'], env);
+  assert.equal(applied.code, 0, applied.out);
+  assert.equal(JSON.parse(applied.out).specs[0].phase, 'Active');
+  const clean = await cli(['plan'], { ...env, KSPEC_REPO: repo });
+  assert.equal(clean.code, 0, clean.out);
+  assert.match(clean.out, /no drift: 1 policies in sync/);
+  const broken = await cli(['plan', '--repo', join(repo, 'does-not-exist')], env);
+  assert.equal(broken.code, 2);
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+test('kspec run reconciles, serves /metrics, /healthz and /readyz, and stops on SIGTERM', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const ns = await cluster.namespace('run');
+  const id = ns.slice(-8);
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'bin/kspec.js'), 'run', '--repo', specRepo(ns, id, 'monitor'), '--schedule', '0 0 1 1 *', '--listen', `127.0.0.1:${port}`], {
+    env: { ...process.env, KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  t.after(() => child.kill('SIGKILL'));
+  const base = `http://127.0.0.1:${port}`;
+  let ready = false;
+  for (let i = 0; i < 100 && !ready; i++) {
+    ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+    if (!ready) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(ready, `never became ready: ${stderr}`);
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, new RegExp(`kspec_compliance_score\\{cluster="local",spec="cli-${id}"\\} 0`));
+  assert.match(metrics, new RegExp(`kspec_drift_events_total\\{cluster="local",spec="cli-${id}",type="missing"\\} 1`));
+  assert.match(metrics, /kspec_reconciliation_duration_seconds_bucket/);
+  assert.match(metrics, /kspec_policy_violations_total/);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, stderr);
+});

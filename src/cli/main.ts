@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   plan: () => import('./commands/plan.ts'),
   reconcile: () => import('./commands/reconcile.ts'),
   run: () => import('./commands/run.ts'),
+  test: () => import('./commands/test.ts'),
 };
 
 export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {

@@ -100,7 +100,7 @@ function evaluateRule(rule: CompiledRule, resource: Record<string, unknown>, bas
 
 function evaluate(compiled: CompiledPolicy, resource: Record<string, unknown>, ectx: EvaluationContext, cache: ResolutionCache | undefined, async: boolean): RuleResult[] {
   const input = matchInput(resource, ectx);
-  if (compiled.namespace !== undefined && input.namespace !== compiled.namespace) return [];
+  if (compiled.namespace !== undefined && (input.namespace || 'default') !== compiled.namespace) return [];
   const results: RuleResult[] = [];
   let base: Context | null = null;
   const ref = resourceRef(resource);

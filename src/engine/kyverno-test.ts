@@ -236,8 +236,9 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
     for (const resource of resources) {
       const rn = resourceName(resource);
       const variables: Obj = { ...values.global, ...(resValues?.get(rn.name) ?? {}) };
+      const op = variables['request.operation'];
       const ectx: EvaluationContext = {
-        operation: 'CREATE',
+        operation: op === 'UPDATE' || op === 'DELETE' || op === 'CONNECT' ? op : 'CREATE',
         ...userCtx,
         namespaceLabels: values.namespaceLabels,
         variables,

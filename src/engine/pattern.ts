@@ -48,6 +48,8 @@ export function compilePattern(raw: unknown): PatternNode {
       const plain = anchor && anchor.kind !== 'addIfNotPresent' ? anchor : null;
       const key = anchor ? anchor.key : rawKey;
       if (key === 'metadata') metadataKey = rawKey;
+      // Add-if-absent anchors belong to mutate overlays; validation ignores them.
+      if (anchor?.kind === 'addIfNotPresent') continue;
       const entry: MapEntry = { rawKey, anchor: plain, key, node: compilePattern(raw[rawKey]), raw: raw[rawKey] };
       if (plain && (plain.kind === 'condition' || plain.kind === 'existence' || plain.kind === 'negation')) trackedAnchors.push(rawKey);
       if (plain && plain.kind !== 'global') anchors.push(entry);

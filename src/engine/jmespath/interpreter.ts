@@ -16,6 +16,14 @@ export class NotFoundError extends JMESPathError {
   }
 }
 
+/** Cheap internal signal for a missing key (no stack capture); surfaced as NotFoundError by search(). */
+class MissingKey {
+  key: string;
+  constructor(key: string) {
+    this.key = key;
+  }
+}
+
 export interface ExpRef { expref: Node; interp: Interpreter }
 
 export type JFunction = (args: unknown[], interp: Interpreter) => unknown;
@@ -37,6 +45,9 @@ export class Interpreter {
     try {
       const r = this.eval(node, value);
       return r === undefined ? null : r;
+    } catch (err) {
+      if (err instanceof MissingKey) throw new NotFoundError(err.key);
+      throw err;
     } finally {
       this.root = prev;
     }
@@ -47,7 +58,7 @@ export class Interpreter {
     try {
       return this.eval(node, value);
     } catch (err) {
-      if (err instanceof NotFoundError) return null;
+      if (err instanceof MissingKey) return null;
       throw err;
     }
   }
@@ -66,7 +77,7 @@ export class Interpreter {
         const v = value[node.name];
         if (v === undefined) {
           if (Object.prototype.hasOwnProperty.call(value, node.name)) return null;
-          throw new NotFoundError(node.name);
+          throw new MissingKey(node.name);
         }
         return v;
       }

@@ -268,10 +268,32 @@ export class GitRepo {
     });
   }
 
-  async #push(branch: string, sha: string, force: boolean): Promise<void> {
+  /**
+   * Pushes `sha` to `branch`. With `lease`, the push goes ahead only if the remote branch
+   * still points at the leased commit (undefined: does not exist) — a force-with-lease, so a
+   * commit that lands after kspec's ownership check is never overwritten.
+   */
+  async #push(branch: string, sha: string, force: boolean, lease?: { oid: string | undefined }): Promise<void> {
     const local = `refs/heads/${branch}`;
     await git.writeRef({ fs, gitdir: this.gitdir, ref: local, value: sha, force: true });
-    const result = await git.push({ fs, gitdir: this.gitdir, ...this.#remoteOpts(), remote: 'origin', ref: local, remoteRef: local, force, cache: this.#cache });
+    let leaseBroken = false;
+    const onPrePush = lease
+      ? ({ remoteRef }: { remoteRef: { oid: string } }) => {
+          leaseBroken = remoteRef.oid !== (lease.oid ?? ZERO);
+          return !leaseBroken;
+        }
+      : undefined;
+    let result;
+    try {
+      result = await git.push({ fs, gitdir: this.gitdir, ...this.#remoteOpts(), remote: 'origin', ref: local, remoteRef: local, force, onPrePush, cache: this.#cache });
+    } catch (err) {
+      if (leaseBroken) {
+        const e = new Error(`push of ${branch} rejected: the branch moved since kspec checked it`) as Error & { code: string };
+        e.code = 'PushRejectedError';
+        throw e;
+      }
+      throw err;
+    }
     if (!result.ok) {
       const reason = Object.values(result.refs ?? {}).map((r) => r.error).filter(Boolean).join('; ');
       const e = new Error(`push of ${branch} rejected: ${reason || result.error || 'unknown'}`) as Error & { code: string };
@@ -346,28 +368,36 @@ export class GitRepo {
    */
   async replaceOwnedBranch(branch: string, baseBranch: string, update: BranchUpdate): Promise<UpdateResult & { skipped?: string }> {
     if (!branch.startsWith(OWNED_PREFIX)) throw new Error(`refusing to force-update ${branch}: kspec owns only ${OWNED_PREFIX}* branches`);
-    const base = await this.fetchBranch(baseBranch);
-    if (!base) throw new Error(`base branch ${baseBranch} does not exist`);
-    const current = await this.fetchBranch(branch);
-    const wanted = await this.commitChanges(base, update, { allowEmpty: true });
-    if (!wanted) throw new Error('internal: no commit');
-    if (current) {
-      const cur = await this.commitInfo(current);
-      const want = await this.commitInfo(wanted);
-      if (cur.tree === want.tree && cur.parents[0] === base) return { sha: current, pushed: false, attempts: 1 };
-      if (!(await this.#ownedHistory(current, base))) {
-        const reason = `branch ${branch} has commits not made by kspec; leaving it untouched`;
-        this.#log.warn(reason, { branch });
-        return { sha: current, pushed: false, attempts: 1, skipped: reason };
+    let lastErr: unknown;
+    for (let attempt = 1; attempt <= this.#attempts; attempt++) {
+      const base = await this.fetchBranch(baseBranch);
+      if (!base) throw new Error(`base branch ${baseBranch} does not exist`);
+      const current = await this.fetchBranch(branch);
+      const wanted = await this.commitChanges(base, update, { allowEmpty: true });
+      if (!wanted) throw new Error('internal: no commit');
+      if (current) {
+        const cur = await this.commitInfo(current);
+        const want = await this.commitInfo(wanted);
+        if (cur.tree === want.tree && cur.parents[0] === base) return { sha: current, pushed: false, attempts: attempt };
+        if (!(await this.#ownedHistory(current, base))) {
+          const reason = `branch ${branch} has commits not made by kspec; leaving it untouched`;
+          this.#log.warn(reason, { branch });
+          return { sha: current, pushed: false, attempts: attempt, skipped: reason };
+        }
+      }
+      try {
+        await this.#push(branch, wanted, true, { oid: current });
+        this.#log.info('updated owned branch', { branch, commit: wanted, attempt });
+        return { sha: wanted, pushed: true, attempts: attempt };
+      } catch (err) {
+        lastErr = err;
+        if (!GitRepo.isRejection(err)) throw this.#wrap(err, `pushing ${branch}`);
+        const wait = backoff(attempt, this.#baseDelay, this.#maxDelay);
+        this.#log.warn('owned branch moved while updating it; checking again', { branch, attempt, waitMs: wait });
+        await sleep(wait);
       }
     }
-    try {
-      await this.#push(branch, wanted, true);
-    } catch (err) {
-      throw this.#wrap(err, `pushing ${branch}`);
-    }
-    this.#log.info('updated owned branch', { branch, commit: wanted });
-    return { sha: wanted, pushed: true, attempts: 1 };
+    throw this.#wrap(lastErr, `pushing ${branch}: gave up after ${this.#attempts} attempts`);
   }
 
   /** Deletes a kspec-owned branch on the remote (no-op when absent). */
@@ -385,7 +415,7 @@ export class GitRepo {
     try {
       const local = `refs/heads/${branch}`;
       await git.writeRef({ fs, gitdir: this.gitdir, ref: local, value: head, force: true });
-      await git.push({ fs, gitdir: this.gitdir, ...this.#remoteOpts(), remote: 'origin', ref: local, remoteRef: local, delete: true });
+      await git.push({ fs, gitdir: this.gitdir, ...this.#remoteOpts(), remote: 'origin', ref: local, remoteRef: local, delete: true, onPrePush: ({ remoteRef }) => remoteRef.oid === head });
       await git.deleteRef({ fs, gitdir: this.gitdir, ref: local }).catch(() => {});
     } catch (err) {
       throw this.#wrap(err, `deleting ${branch}`);

@@ -84,7 +84,10 @@ test('drift PR: opened once, updated in place, never duplicated after a restart,
     writeBack({ mode: 'pull-request', reports: reports(events, extra), repo: kspec.repo, github: kspec.github, options: { baseBranch: 'main', log: mem.logger, prLabels: ['kspec-drift'] } });
 
   const e1 = [driftEvent('modified', 'pods', 'no-privileged'), driftEvent('missing', 'pods', 'run-as-non-root')];
+  // GitHub pushes back on the first PR creation: kspec waits and retries, nothing is lost.
+  fake.injectRateLimit({ kind: 'secondary', method: 'POST', path: '/repos/acme/specs/pulls', retryAfter: 1 });
   const r1 = await run(e1);
+  assert.equal(fake.limited.length, 1);
   assert.deepEqual(r1.errors, []);
   assert.equal(r1.pullRequests[0]!.action, 'opened');
   assert.equal(fake.pulls.length, 1);
@@ -202,5 +205,23 @@ test('a kspec/ branch with a human commit on it is not force-pushed', async (t) 
   assert.match(r.pullRequests[0]!.note!, /commits not made by kspec/);
   assert.equal(await server.headSha('specs', 'kspec/drift/prod/baseline'), human, 'the human commit is still the head');
   assert.equal(fake.pulls.length, 1);
+  assert.deepEqual(fake.invalidRequests, []);
+});
+
+test('force-with-lease: a human commit landing on the kspec/ branch during kspec\'s push is not overwritten', async (t) => {
+  const { server, fake, connect, mem } = await setup(t);
+  const kspec = await connect('cache');
+  const run = (n: number) => writeBack({ mode: 'pull-request', reports: reports(Array.from({ length: n }, (_, i) => driftEvent('extra', 'p', `c${i}`))), repo: kspec.repo, github: kspec.github, options: { baseBranch: 'main', log: mem.logger } });
+  await run(1);
+  let human = '';
+  server.beforeReceivePack = async () => {
+    if (human) return;
+    human = await server.commit('specs', { 'fix.txt': 'human fix\n' }, 'human fix on the drift branch', { branch: 'kspec/drift/prod/baseline', author: HUMAN });
+  };
+  const r = await run(2);
+  assert.ok(human);
+  assert.match(r.pullRequests[0]!.note ?? '', /commits not made by kspec/);
+  assert.equal(await server.headSha('specs', 'kspec/drift/prod/baseline'), human);
+  assert.ok(mem.lines.some((l) => /moved while updating/.test(l)));
   assert.deepEqual(fake.invalidRequests, []);
 });

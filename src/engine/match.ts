@@ -55,7 +55,7 @@ function parseKind(s: string): KindSelector {
   if (parts.length === 1) return { group: '*', version: '*', kind: parts[0], subresource: '' };
   if (parts.length === 2) {
     // "v1/Pod" (version/kind) or "Pod/exec" (kind/subresource)
-    if (/^[A-Z*]/.test(parts[0]) && !/^v\d/.test(parts[0])) return { group: '*', version: '*', kind: parts[0], subresource: parts[1] };
+    if (/^[A-Z]/.test(parts[0])) return { group: '*', version: '*', kind: parts[0], subresource: parts[1] };
     return { group: '*', version: parts[0], kind: parts[1], subresource: '' };
   }
   if (parts.length === 3) {

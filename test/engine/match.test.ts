@@ -17,6 +17,7 @@ const cases: Array<[string, unknown, unknown, boolean, EvaluationContext?]> = [
   ['group/version/kind', { any: [{ resources: { kinds: ['apps/v1/Deployment'] } }] }, undefined, true],
   ['group wildcard version', { any: [{ resources: { kinds: ['apps/*/Deployment'] } }] }, undefined, true],
   ['wrong group', { any: [{ resources: { kinds: ['batch/*/Deployment'] } }] }, undefined, false],
+  ['version/kind', { any: [{ resources: { kinds: ['v1/Deployment', '*/Deployment'] } }] }, undefined, true],
   ['kind wildcard', { any: [{ resources: { kinds: ['Deploy*'] } }] }, undefined, true],
   ['subresource does not match the object', { any: [{ resources: { kinds: ['Deployment/scale'] } }] }, undefined, false],
   ['names wildcard', { any: [{ resources: { kinds: ['*'], names: ['w*'] } }] }, undefined, true],

@@ -161,11 +161,11 @@ export async function applyManifests(ep: KubeEndpoint, files: string[]): Promise
 }
 
 export async function ensureNamespace(ep: KubeEndpoint, name: string): Promise<void> {
-  const res = await kubeRequest(ep, 'POST', '/api/v1/namespaces', {
+  // 409: it exists already.
+  await kubeRequest(ep, 'POST', '/api/v1/namespaces', {
     body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
     allow: [409],
   });
-  if (res.status === 409) return;
 }
 
 /**

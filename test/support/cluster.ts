@@ -5,6 +5,7 @@
 // Tests run in parallel against the same server: give every object a uniqueName() and keep to
 // your own namespaces.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -51,6 +52,7 @@ export async function testCluster(t: Skippable): Promise<TestCluster | undefined
   kc.loadFromFile(kubeconfigPath);
   const endpoint = await endpointFromKubeconfig(kubeconfigPath);
   const saDir = path.join(tmpdir(), `kspec-test-sa-${process.pid}`);
+  cleanUpOnExit(saDir);
   return {
     kubeconfigPath,
     kc,
@@ -64,6 +66,16 @@ export async function testCluster(t: Skippable): Promise<TestCluster | undefined
       serviceAccountKubeconfig(endpoint, namespace, name, path.join(saDir, `${namespace}.${name}.${randomBytes(3).toString('hex')}.kubeconfig`)),
     applyManifests: (files) => applyManifests(endpoint, files),
   };
+}
+
+const cleanups = new Set<string>();
+function cleanUpOnExit(dir: string): void {
+  if (cleanups.size === 0) {
+    process.on('exit', () => {
+      for (const d of cleanups) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  cleanups.add(dir);
 }
 
 /**

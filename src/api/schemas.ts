@@ -143,6 +143,7 @@ export const complianceReportStatus = obj('Compliance results.', {
   complianceScore: num('compliantPolicies / totalPolicies x 100.'),
   weightedScore: num('Severity-weighted compliance percentage.'),
   source: str('Where the results came from.'),
+  findings: arr('Cluster-level findings, such as a Kubernetes version mismatch.', obj('One finding.', { type: str('Finding type, such as VersionMismatch.'), message: str('What was found.') }, ['type', 'message'])),
   policyResults: arr(
     'Detailed results per policy.',
     obj(

@@ -114,6 +114,11 @@ export interface PolicyResult {
   violationTotal?: number;
 }
 
+export interface Finding {
+  type: string;
+  message: string;
+}
+
 export interface ComplianceReportStatus {
   totalPolicies: number;
   compliantPolicies: number;
@@ -124,6 +129,8 @@ export interface ComplianceReportStatus {
   /** Optional extension: where the results came from. */
   source?: string;
   policyResults: PolicyResult[];
+  /** Optional extension: cluster-level findings, such as a Kubernetes version mismatch. */
+  findings?: Finding[];
 }
 
 export interface ComplianceReport {

@@ -10,6 +10,9 @@ import type { Logger } from '../log.ts';
 import { planSpecs, targetsByKey } from './spec-plan.ts';
 import { reconcileSpec } from './reconcile-spec.ts';
 import { publishTargets } from './publish.ts';
+import { connectTargets } from './connect-targets.ts';
+import type { ConnectedTarget } from './connect-targets.ts';
+import type { TargetBackoff } from './target-backoff.ts';
 import type { SpecOutcome } from './reconcile-spec.ts';
 
 export interface PassOptions {
@@ -23,10 +26,18 @@ export interface PassOptions {
   metrics?: KspecMetrics;
   now?: () => Date;
   signal?: AbortSignal;
+  /** Reuse this snapshot instead of fetching (a pass triggered by a watch event, not a commit). */
+  snapshot?: Snapshot;
+  /** Kept across passes by `kspec run`, so unreachable targets back off. */
+  backoff?: TargetBackoff;
+  /** How long to wait for a target's API server; default 10 s. */
+  targetTimeoutMs?: number;
 }
 
 export interface PassResult {
   commit?: string;
+  snapshot?: Snapshot;
+  targets: Map<string, ConnectedTarget>;
   fetchError?: string;
   load: LoadResult;
   specs: SpecOutcome[];
@@ -44,7 +55,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const now = options.now ?? (() => new Date());
   const store = new KspecStore(options.management);
 
-  const { snapshot, fetchError } = await source(options);
+  const { snapshot, fetchError } = options.snapshot ? { snapshot: options.snapshot, fetchError: undefined } : await source(options);
   const log = options.log.child({ commit: snapshot?.commit.slice(0, 12) });
   const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace }) : EMPTY_LOAD;
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
@@ -57,12 +68,22 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   }
   const plans = planSpecs(load, snapshot?.commit ?? '', mirrors, fetchError);
 
+  const targets = await connectTargets(plans, {
+    store,
+    management: options.management,
+    fromGit: targetsByKey(load.targets),
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+    timeoutMs: options.targetTimeoutMs ?? 10_000,
+    publish: !options.dryRun,
+    log,
+    now,
+  });
+
   const specs = await Promise.all(
     plans.map((plan) =>
       reconcileSpec(plan, {
         store,
-        management: options.management,
-        targets: targetsByKey(load.targets),
+        targets,
         dryRun: options.dryRun,
         now,
         ...(options.metrics ? { metrics: options.metrics } : {}),
@@ -72,7 +93,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   );
   const ok = !fetchError && load.errors.length === 0 && specs.every((s) => s.phase === 'Active');
   if (ok && !options.dryRun) options.metrics?.lastSuccessfulPass.set(Date.now() / 1000);
-  return { ...(snapshot ? { commit: snapshot.commit } : {}), ...(fetchError ? { fetchError } : {}), load, specs, ok };
+  return { ...(snapshot ? { commit: snapshot.commit, snapshot } : {}), ...(fetchError ? { fetchError } : {}), targets, load, specs, ok };
 }
 
 async function source(options: PassOptions): Promise<{ snapshot?: Snapshot; fetchError?: string }> {

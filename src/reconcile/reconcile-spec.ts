@@ -1,8 +1,6 @@
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { ClusterSpecification, ClusterTarget, DriftEvent, PolicyResult } from '../api/types.ts';
+import type { ClusterSpecification, DriftEvent, PolicyResult } from '../api/types.ts';
 import type { KspecStore } from '../cluster/kspec-store.ts';
 import { PolicyClient } from '../cluster/policy-client.ts';
-import { resolveTarget } from '../cluster/targets.ts';
 import { detectDrift } from '../drift/detect.ts';
 import type { Drift } from '../drift/detect.ts';
 import { ownedBySpecSelector } from '../render/ownership.ts';
@@ -18,6 +16,7 @@ import { setConditions } from './conditions.ts';
 import type { ConditionInput } from './conditions.ts';
 import { publishEvents, publishMirror, publishReport, publishStatus } from './publish.ts';
 import type { SpecPlan } from './spec-plan.ts';
+import type { ConnectedTarget } from './connect-targets.ts';
 
 export type Stage = 'target' | 'observe' | 'act' | 'confirm' | 'publish';
 
@@ -38,12 +37,13 @@ export interface SpecOutcome {
   /** Spec errors (file:line) and stage failures, one line each. */
   errors: string[];
   failedStage?: Stage;
+  target?: ConnectedTarget;
 }
 
 export interface SpecContext {
   store: KspecStore;
-  management: KubeConfig;
-  targets: Map<string, ClusterTarget>;
+  /** Target clusters connected for this pass, by namespace/name. */
+  targets: Map<string, ConnectedTarget>;
   dryRun: boolean;
   now: () => Date;
   metrics?: KspecMetrics;
@@ -69,12 +69,14 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
     ctx.log.error(`${stage} failed`, { error: (err as Error).message });
   };
 
-  if (plan.desiredFrom !== 'none' && cluster) {
+  const target = ctx.targets.get(`${plan.namespace}/${cluster}`);
+  outcome.target = target;
+  if (target?.error) fail('target', new Error(target.error));
+  if (plan.desiredFrom !== 'none' && target?.resolved) {
+    const policies = new PolicyClient(target.resolved.kc);
+    const selector = ownedBySpecSelector(plan);
     try {
-      const target = await resolveTarget({ name: cluster, namespace: plan.namespace }, ctx.targets, ctx.store, ctx.management);
-      const policies = new PolicyClient(target.kc);
-      const selector = ownedBySpecSelector(plan);
-      const live = await policies.list(selector).catch((err) => { throw Object.assign(err, { stage: 'observe' }); });
+      const live = await policies.list(selector);
       const found = detectDrift(plan.desired, live, now);
       outcome.actions = await act(found.drifts, policies, { enforce: mode === 'enforce', mayPrune: plan.desiredFrom === 'git' && plan.errors.length === 0, dryRun: ctx.dryRun });
       outcome.remaining = found.drifts;
@@ -86,7 +88,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
       }
       for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error));
     } catch (err) {
-      fail((err as { stage?: Stage }).stage ?? 'target', err);
+      fail('observe', err);
     }
   }
 
@@ -94,7 +96,8 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   const reportCtx = { specName: plan.name, namespace: plan.namespace, cluster: cluster || 'unknown', sourceCommit: plan.sourceCommit, timestamp: now };
   const events: DriftEvent[] = outcome.actions.map(({ drift, action }) => ({ ...drift.event, action }));
   outcome.drift = buildDriftReport(reportCtx, events);
-  outcome.compliance = buildComplianceReport(reportCtx, outcome.policyResults, 'policy-presence');
+  const findings = target?.versionMismatch ? [{ type: 'VersionMismatch', message: target.versionMismatch }] : [];
+  outcome.compliance = buildComplianceReport(reportCtx, outcome.policyResults, 'policy-presence', findings);
 
   if (!ctx.dryRun) {
     try {

@@ -1,5 +1,5 @@
 import { API_VERSION } from '../api/types.ts';
-import type { ComplianceReport, ComplianceReportStatus, DriftEvent, DriftReport, PolicyResult } from '../api/types.ts';
+import type { ComplianceReport, ComplianceReportStatus, DriftEvent, DriftReport, Finding, PolicyResult } from '../api/types.ts';
 import { MANAGED_BY, MANAGER, SPEC_LABEL } from '../render/ownership.ts';
 import { score } from '../compliance/score.ts';
 
@@ -40,7 +40,7 @@ export function buildDriftReport(ctx: ReportContext, events: DriftEvent[]): Drif
   };
 }
 
-export function buildComplianceReport(ctx: ReportContext, results: PolicyResult[], source: string): ComplianceReport {
-  const status: ComplianceReportStatus = { ...score(results), source, policyResults: results };
+export function buildComplianceReport(ctx: ReportContext, results: PolicyResult[], source: string, findings: Finding[] = []): ComplianceReport {
+  const status: ComplianceReportStatus = { ...score(results), source, policyResults: results, ...(findings.length ? { findings } : {}) };
   return { apiVersion: API_VERSION, kind: 'ComplianceReport', metadata: metadata(ctx), spec: refs(ctx), status };
 }

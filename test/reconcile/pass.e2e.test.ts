@@ -17,7 +17,7 @@ import type { PassResult } from '../../src/reconcile/pass.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { createLogger } from '../../src/log.ts';
 import { KspecStore } from '../../src/cluster/kspec-store.ts';
-import type { ClusterSpecification, ComplianceReport, DriftReport } from '../../src/api/types.ts';
+import type { ClusterSpecification, ClusterTarget, ComplianceReport, DriftReport } from '../../src/api/types.ts';
 
 interface Fixture {
   cluster: TestCluster;
@@ -279,4 +279,51 @@ test('a Git failure never prunes: the pass keeps the last good state and the nex
   const recovered = await f.pass();
   assert.equal(recovered.ok, true);
   assert.equal((await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, `enf-${f.id}`))?.status?.phase, 'Active');
+});
+
+test('targets: a remote kubeconfig from a Secret, a version mismatch finding, and an unreachable cluster that fails only its own spec', async (t) => {
+  const f = await setup(t, (ns, id) => ({
+    'targets/remote.yaml': `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: remote, namespace: ${ns}}\nspec:\n  kubeconfig: {secretRef: {name: remote-kubeconfig}}\n  platform: eks\n  version: "1.28.0"\n`,
+    'targets/dead.yaml': `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: dead, namespace: ${ns}}\nspec:\n  kubeconfig: {secretRef: {name: dead-kubeconfig, key: config}}\n  version: "1.20"\n`,
+    'specs/remote.yaml': specYaml(`rem-${id}`, ns, 'enforce', { a: policy(`a-${id}`) }).replace('name: local', 'name: remote'),
+    'specs/dead.yaml': specYaml(`dead-${id}`, ns, 'enforce', { b: policy(`b-${id}`) }).replace('name: local', 'name: dead'),
+  }));
+  if (!f) return;
+  const { readFileSync } = await import('node:fs');
+  const kubeconfig = readFileSync(f.cluster.kubeconfigPath, 'utf8');
+  const dead = kubeconfig.replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9');
+  const secret = (name: string, key: string, value: string) =>
+    f.objects.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: f.ns }, data: { [key]: Buffer.from(value).toString('base64') } } as KubernetesObject);
+  await secret('remote-kubeconfig', 'kubeconfig', kubeconfig);
+  await secret('dead-kubeconfig', 'config', dead);
+
+  const result = await f.pass();
+  assert.equal(spec(result, `rem-${f.id}`).phase, 'Active', spec(result, `rem-${f.id}`).errors.join('\n'));
+  assert.ok(await getPolicy(f, `a-${f.id}`), 'applied through the kubeconfig from the Secret');
+  const failed = spec(result, `dead-${f.id}`);
+  assert.equal(failed.phase, 'Failed');
+  assert.match(failed.errors.join('\n'), /^target: cluster dead: /m);
+
+  const remote = await f.store.get<ClusterTarget>('ClusterTarget', f.ns, 'remote');
+  assert.equal(remote?.status?.serverVersion, 'v1.20.2');
+  assert.deepEqual(remote?.status?.conditions?.map((c) => [c.type, c.status, c.reason]), [['Ready', 'True', 'Connected'], ['VersionMatched', 'False', 'VersionMismatch']]);
+  const compliance = await f.store.get<ComplianceReport>('ComplianceReport', f.ns, `rem-${f.id}-remote`);
+  assert.deepEqual(compliance?.status?.findings, [{ type: 'VersionMismatch', message: 'the ClusterTarget expects Kubernetes 1.28.0, the cluster runs v1.20.2' }]);
+  const deadTarget = await f.store.get<ClusterTarget>('ClusterTarget', f.ns, 'dead');
+  assert.deepEqual(deadTarget?.status?.conditions?.map((c) => [c.type, c.status]), [['Ready', 'False'], ['VersionMatched', 'Unknown']]);
+  const mirror = await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, `dead-${f.id}`);
+  assert.equal(mirror?.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'TargetFailed');
+});
+
+test('Kubernetes Events record drift found and actions taken', async (t) => {
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`) }) }));
+  if (!f) return;
+  await f.pass();
+  const { CoreV1Api } = await import('@kubernetes/client-node');
+  const events = await f.cluster.kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: f.ns });
+  const seen = events.items.map((e) => [e.involvedObject.kind, e.involvedObject.name, e.type, e.reason]);
+  assert.deepEqual(seen.sort(), [
+    ['ClusterSpecification', `enf-${f.id}`, 'Normal', 'PolicyCreated'],
+    ['ClusterSpecification', `enf-${f.id}`, 'Warning', 'DriftDetected'],
+  ]);
 });

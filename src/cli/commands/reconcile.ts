@@ -5,26 +5,35 @@ import { reconcilePass } from '../../reconcile/pass.ts';
 import { createLogger } from '../../log.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { planText, structured, summaryText } from '../pass-output.ts';
+import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
+import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 
 const reconcile: Command = {
   name: 'reconcile',
   summary: 'Run one full pass: fetch, render, diff, enforce or report, publish',
-  usage: 'kspec reconcile --once --repo R [--branch B] [--path P] [--dry-run] [-o table|yaml|json]',
+  usage: 'kspec reconcile --once --repo R [--branch B] [--path P] [--dry-run] [--write-back none|commit|pull-request] [-o table|yaml|json]',
   async run(argv, io) {
-    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
+    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...writeBackFlags, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
     if (!flags.once) throw new UsageError('reconcile runs a single pass: pass --once (use `kspec run` for the long-running poller)');
     const format = outputFormat(flags.output);
+    const log = createLogger();
+    const source = sourceOptions(flags, io.env);
+    const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const result = await reconcilePass({
-      source: sourceOptions(flags, io.env),
+      source,
       namespace: flags.namespace!,
       management: kubeConfig(flags),
       dryRun: flags['dry-run'],
-      log: createLogger(),
+      log,
       metrics: createMetrics({ defaultMetrics: false }),
     });
+    const written = flags['dry-run'] ? undefined : await writeBackToGit(result, gitConfig);
     if (format !== 'table') io.stdout(structured(result, format));
     else io.stdout(planText(result) + summaryText(result));
-    return result.ok ? 0 : 1;
+    for (const error of written?.errors ?? []) io.stderr(`write-back (${error.mode}${error.spec ? `, ${error.spec}` : ''}): ${error.error}\n`);
+    if (written?.commit?.committed) io.stdout(`reports committed to ${written.commit.branch} (${written.commit.sha?.slice(0, 12)})\n`);
+    for (const pr of written?.pullRequests ?? []) if (pr.action !== 'none') io.stdout(`drift pull request ${pr.action}: ${pr.url ?? pr.branch}\n`);
+    return result.ok && !written?.errors.length ? 0 : 1;
   },
 };
 

@@ -9,6 +9,13 @@ import { installShutdown } from '../../reconcile/shutdown.ts';
 import { startHttpServer } from '../../server/http-server.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { createLogger, registerSecret } from '../../log.ts';
+import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
+import { writeBackToGit } from '../../reconcile/git-write-back.ts';
+import { TargetBackoff } from '../../reconcile/target-backoff.ts';
+import { PolicyWatch } from '../../cluster/policy-watch.ts';
+import { OWNED_BY_KSPEC_SELECTOR } from '../../render/ownership.ts';
+import type { Snapshot } from '../../source/git-source.ts';
+import type { PassResult } from '../../reconcile/pass.ts';
 
 /**
  * The long-running operator: a pass on every cron tick and on every verified push webhook,
@@ -18,13 +25,14 @@ import { createLogger, registerSecret } from '../../log.ts';
 const run: Command = {
   name: 'run',
   summary: 'Run the poller: reconcile on a schedule and on push webhooks, serve metrics',
-  usage: 'kspec run --repo R --schedule CRON [--listen :8080] [--leader-elect] [--dry-run]',
+  usage: 'kspec run --repo R --schedule CRON [--listen :8080] [--leader-elect] [--write-back none|commit|pull-request] [--dry-run]',
   async run(argv, io) {
     const { flags } = parseFlags(
       argv,
       {
         ...clusterFlags,
         ...sourceFlags,
+        ...writeBackFlags,
         schedule: { type: 'string', default: '*/1 * * * *' },
         listen: { type: 'string', default: ':8080' },
         'leader-elect': { type: 'boolean' },
@@ -38,6 +46,10 @@ const run: Command = {
     const source = sourceOptions(flags, io.env);
     const management = kubeConfig(flags);
     const metrics = createMetrics();
+    const gitConfig = await writeBackConfig(flags, source, io.env, log);
+    const backoff = new TargetBackoff();
+    const watches = new Map<string, PolicyWatch>();
+    let lastSnapshot: Snapshot | undefined;
     const shutdown = installShutdown({ logger: log });
     registerSecret(io.env.KSPEC_WEBHOOK_SECRET);
     registerSecret(io.env.KSPEC_WEBHOOK_TOKEN);
@@ -46,14 +58,45 @@ const run: Command = {
     let firstPassDone = false;
     const scheduler = new PassScheduler(async (reasons) => {
       if (!leading || shutdown.isShuttingDown()) return;
+      // A pass woken only by the watch re-checks the cluster against the commit it already has.
+      const onlyWatch = reasons.every((r) => r.startsWith('watch')) && lastSnapshot !== undefined;
       log.info('pass started', { reasons });
       const result = await shutdown.track(
-        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal: shutdown.signal }),
+        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal: shutdown.signal, backoff, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
+      if (result.snapshot) lastSnapshot = result.snapshot;
       firstPassDone = true;
+      syncWatches(result);
+      if (!flags['dry-run'] && !onlyWatch) {
+        const written = await writeBackToGit(result, gitConfig).catch((err) => {
+          metrics.passErrors.inc({ stage: 'write-back' });
+          log.error('write-back failed', { error: (err as Error).message });
+          return undefined;
+        });
+        for (const error of written?.errors ?? []) log.error('write-back failed', { ...error });
+      }
       log.info('pass finished', { ok: result.ok, commit: result.commit, specs: result.specs.length });
     });
     const trigger = (reason: string) => void scheduler.trigger(reason).catch((err) => log.error('pass crashed', { error: (err as Error).message }));
+
+    /** One watch per reachable target cluster, so out-of-band edits trigger a pass at once. */
+    function syncWatches(result: PassResult): void {
+      for (const [key, target] of result.targets) {
+        if (watches.has(key) || !target.resolved) continue;
+        const watch = new PolicyWatch({
+          kc: target.resolved.kc,
+          labelSelector: OWNED_BY_KSPEC_SELECTOR,
+          onChange: (change) => trigger(`watch ${change.type.toLowerCase()} ${change.kind}/${change.namespace ? `${change.namespace}/` : ''}${change.name} on ${target.name}`),
+          onResync: (why) => trigger(`watch resync on ${target.name}: ${why}`),
+          log: log.child({ cluster: target.name }),
+        });
+        watch.start();
+        watches.set(key, watch);
+      }
+    }
+    shutdown.addHook('watches', () => {
+      for (const watch of watches.values()) watch.stop();
+    });
 
     const server = await startHttpServer({
       listen: flags.listen!,

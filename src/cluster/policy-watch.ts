@@ -1,0 +1,105 @@
+import { KubernetesObjectApi, Watch } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '../log.ts';
+
+export interface PolicyChange {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface PolicyWatchOptions {
+  kc: KubeConfig;
+  labelSelector: string;
+  /** An owned policy changed in the cluster. */
+  onChange(change: PolicyChange): void;
+  /** The watch was re-established after a gap: changes may have been missed, so re-check. */
+  onResync(reason: string): void;
+  log: Logger;
+  /** Delay before re-listing after a dropped watch; doubles up to 30 s. */
+  retryMs?: number;
+}
+
+const KINDS = [
+  { kind: 'ClusterPolicy', path: '/apis/kyverno.io/v1/clusterpolicies' },
+  { kind: 'Policy', path: '/apis/kyverno.io/v1/policies' },
+];
+
+/**
+ * Watches kspec-owned Kyverno policies of one cluster, so out-of-band edits are seen at once.
+ * Each kind is listed for a resourceVersion, then watched from it. When a watch ends — expired
+ * (410 Gone), dropped, or timed out by the server — it lists again and resumes, and reports a
+ * resync, because anything that happened in between was not seen.
+ */
+export class PolicyWatch {
+  private readonly options: PolicyWatchOptions;
+  private readonly controllers = new Set<AbortController>();
+  private stopped = false;
+
+  constructor(options: PolicyWatchOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    for (const kind of KINDS) void this.watchKind(kind, false, this.options.retryMs ?? 1000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const controller of this.controllers) controller.abort();
+    this.controllers.clear();
+  }
+
+  private async watchKind(kind: { kind: string; path: string }, resumed: boolean, retryMs: number): Promise<void> {
+    if (this.stopped) return;
+    const { log } = this.options;
+    let resourceVersion: string | undefined;
+    try {
+      resourceVersion = await this.listVersion(kind.kind);
+    } catch (err) {
+      log.warn('cannot list policies to watch; retrying', { kind: kind.kind, error: (err as Error).message });
+      return this.retry(kind, retryMs);
+    }
+    if (resumed) this.options.onResync(`${kind.kind} watch resumed`);
+    let ended = false;
+    const done = (err: unknown) => {
+      if (ended) return;
+      ended = true;
+      if (this.stopped) return;
+      if (err && (err as Error).name !== 'AbortError') log.debug('policy watch ended', { kind: kind.kind, error: (err as Error).message });
+      void this.watchKind(kind, true, this.options.retryMs ?? 1000);
+    };
+    try {
+      const controller = await new Watch(this.options.kc).watch(
+        kind.path,
+        { labelSelector: this.options.labelSelector, resourceVersion, allowWatchBookmarks: true },
+        (type: string, object: KubernetesObject & { code?: number }) => {
+          if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
+            this.options.onChange({ type, kind: kind.kind, name: object.metadata?.name ?? '', ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}) });
+          } else if (type === 'ERROR') {
+            // 410 Gone: our resourceVersion is too old. The watch ends and is re-listed.
+            log.debug('policy watch error event', { kind: kind.kind, code: object.code });
+          }
+        },
+        done,
+      );
+      this.controllers.add(controller);
+    } catch (err) {
+      log.warn('cannot watch policies; retrying', { kind: kind.kind, error: (err as Error).message });
+      ended = true;
+      return this.retry(kind, retryMs);
+    }
+  }
+
+  private retry(kind: { kind: string; path: string }, retryMs: number): void {
+    if (this.stopped) return;
+    setTimeout(() => void this.watchKind(kind, true, Math.min(retryMs * 2, 30_000)), retryMs).unref();
+  }
+
+  private async listVersion(kind: string): Promise<string | undefined> {
+    const api = KubernetesObjectApi.makeApiClient(this.options.kc);
+    const list = await api.list('kyverno.io/v1', kind, undefined, undefined, undefined, undefined, undefined, this.options.labelSelector, 1);
+    return list.metadata?.resourceVersion;
+  }
+}

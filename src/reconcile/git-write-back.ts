@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import type { WriteBackMode } from '../api/types.ts';
+import { projectLive } from '../drift/compare.ts';
+import type { Drift } from '../drift/detect.ts';
+import { writeBack, cleanLivePolicy } from '../writeback/index.ts';
+import type { Adoption, GitHub, SpecReports, WriteBackResult } from '../writeback/index.ts';
+import { parseRepo } from '../source/repo-url.ts';
+import type { Logger } from '../log.ts';
+import type { PassResult } from './pass.ts';
+import type { SpecOutcome } from './reconcile-spec.ts';
+
+export interface GitWriteBackConfig {
+  mode: WriteBackMode;
+  /** The specs repository (http(s)); reports and drift branches are pushed there. */
+  repo: string;
+  baseBranch: string;
+  reportsBranch: string;
+  cacheDir: string;
+  token?: string;
+  author: { name: string; email: string };
+  commitMessage?: string;
+  adopt: boolean;
+  github?: GitHub;
+  log: Logger;
+}
+
+/** The publish stage's Git half: reports committed, or drift pull requests, per spec's mode. */
+export async function writeBackToGit(result: PassResult, config: GitWriteBackConfig): Promise<WriteBackResult | undefined> {
+  const reports = result.specs.filter((s) => s.cluster && s.drift && s.compliance).map(specReports);
+  const wanted = reports.some((r) => (r.writeBack ?? config.mode) !== 'none');
+  if (!wanted) return undefined;
+  const location = parseRepo(config.repo);
+  if (location.kind !== 'http') throw new Error('write-back pushes to the specs repository, which must be an http(s) URL');
+  return writeBack({
+    mode: config.mode,
+    reports,
+    repo: {
+      url: location.location,
+      cacheDir: join(config.cacheDir, 'write-back'),
+      ...(config.github ? { auth: () => config.github!.gitCredentials() } : config.token ? { auth: config.token } : {}),
+      author: config.author,
+      log: config.log,
+    },
+    ...(config.github ? { github: config.github } : {}),
+    options: {
+      baseBranch: config.baseBranch,
+      reportsBranch: config.reportsBranch,
+      ...(config.commitMessage ? { commitMessage: config.commitMessage } : {}),
+      adopt: config.adopt,
+      log: config.log,
+    },
+  });
+}
+
+function specReports(outcome: SpecOutcome): SpecReports {
+  const spec = outcome.plan.spec.spec;
+  return {
+    cluster: outcome.cluster,
+    spec: outcome.plan.name,
+    compliance: outcome.compliance!,
+    drift: outcome.drift!,
+    ...(spec.writeBack ? { writeBack: spec.writeBack } : {}),
+    enforcementMode: spec.enforcementMode,
+    ...(outcome.plan.sourceFile ? { specFile: { path: outcome.plan.sourceFile } } : {}),
+    liveAdoptions: outcome.actions.map((a) => adoption(a.drift)).filter((a): a is Adoption => a !== undefined),
+  };
+}
+
+/**
+ * What an adopt pull request would put back into the spec: for a modified policy, the live
+ * version of what kspec compares (Kyverno's defaults and server fields left out); for an
+ * extra one, the live policy.
+ */
+function adoption(drift: Drift): Adoption | undefined {
+  if (drift.type === 'modified') {
+    const { object } = drift.desired;
+    const live = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: { name: object.metadata.name, ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}) },
+      spec: projectLive(object.spec, drift.live.spec, 'spec'),
+    };
+    return { type: 'modified', policyID: drift.desired.policyId, checkID: drift.desired.checkId, livePolicy: cleanLivePolicy(live as Record<string, unknown>) };
+  }
+  if (drift.type === 'extra' && drift.event.policyID) {
+    return { type: 'extra', policyID: drift.event.policyID, checkID: drift.event.checkID ?? drift.live.metadata.name, livePolicy: cleanLivePolicy(drift.live as unknown as Record<string, unknown>) };
+  }
+  return undefined;
+}

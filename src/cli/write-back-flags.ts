@@ -41,6 +41,7 @@ export async function writeBackConfig(flags: WriteBackFlagValues, source: Source
     reportsBranch: flags['reports-branch']!,
     cacheDir: source.cacheDir,
     ...(source.token ? { token: source.token } : {}),
+    ...(source.username ? { username: source.username } : {}),
     author: { name: flags['commit-author-name']!, email: flags['commit-author-email']! },
     ...(flags['commit-message'] ? { commitMessage: flags['commit-message'] } : {}),
     adopt: flags.adopt,

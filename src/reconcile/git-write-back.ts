@@ -17,6 +17,8 @@ export interface GitWriteBackConfig {
   reportsBranch: string;
   cacheDir: string;
   token?: string;
+  /** User name sent with the token; GitHub accepts x-access-token. */
+  username?: string;
   author: { name: string; email: string };
   commitMessage?: string;
   adopt: boolean;
@@ -37,7 +39,11 @@ export async function writeBackToGit(result: PassResult, config: GitWriteBackCon
     repo: {
       url: location.location,
       cacheDir: join(config.cacheDir, 'write-back'),
-      ...(config.github ? { auth: () => config.github!.gitCredentials() } : config.token ? { auth: config.token } : {}),
+      ...(config.github
+        ? { auth: () => config.github!.gitCredentials() }
+        : config.token
+          ? { auth: { username: config.username ?? 'x-access-token', password: config.token } }
+          : {}),
       author: config.author,
       log: config.log,
     },

@@ -4,14 +4,22 @@ import { clusterFlags, kubeConfig, outputFlag, outputFormat, sourceFlags, source
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { createLogger } from '../../log.ts';
 import { planText, structured } from '../pass-output.ts';
+import { githubFlags, githubFromEnv } from '../github-flags.ts';
+import { upsertPlanComment } from '../../writeback/index.ts';
+import type { PlanResult } from '../../writeback/index.ts';
+import type { PassResult } from '../../reconcile/pass.ts';
+import { UsageError } from '../command.ts';
 
 /** Exit codes follow `kubectl diff`: 0 no drift, 1 drift, above 1 an error. */
 const plan: Command = {
   name: 'plan',
   summary: 'Show the drift between the repository and the cluster, changing nothing',
-  usage: 'kspec plan --repo R [--branch B] [--path P] [-o table|yaml|json]',
+  usage: 'kspec plan --repo R [--branch B] [--path P] [-o table|yaml|json] [--comment-on-pr N --github-repository OWNER/NAME]',
   async run(argv, io) {
-    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag }, io.env);
+    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...githubFlags, 'comment-on-pr': { type: 'string' } }, io.env);
+    const pullNumber = flags['comment-on-pr'] ? Number(flags['comment-on-pr']) : undefined;
+    if (pullNumber !== undefined && !(Number.isInteger(pullNumber) && pullNumber > 0)) throw new UsageError('--comment-on-pr takes a pull request number');
+    const github = pullNumber ? await githubFromEnv(flags, io.env) : undefined;
     const format = outputFormat(flags.output);
     const result = await reconcilePass({
       source: sourceOptions(flags, io.env),
@@ -21,9 +29,40 @@ const plan: Command = {
       log: createLogger({ level: 'warn' }),
     });
     io.stdout(format === 'table' ? planText(result) : structured(result, format));
+    if (github && pullNumber) {
+      const comment = await upsertPlanComment(github, { pullNumber, plan: planForComment(result) });
+      io.stderr(`plan comment ${comment.action} on pull request #${pullNumber}: ${comment.url}\n`);
+    }
     if (!result.ok) return 2;
     return result.specs.some((s) => s.actions.length > 0) ? 1 : 0;
   },
 };
+
+/** What the pass would change on the live clusters: enforce-mode specs only, since monitor changes nothing. */
+function planForComment(result: PassResult): PlanResult {
+  const action = { missing: 'add', modified: 'change', extra: 'remove' } as const;
+  return {
+    changes: result.specs
+      .filter((s) => s.mode === 'enforce')
+      .flatMap((s) =>
+        s.actions
+          .filter(({ drift }) => drift.type !== 'extra' || s.plan.desiredFrom === 'git')
+          .map(({ drift }) => ({
+            cluster: s.cluster,
+            spec: s.plan.name,
+            action: action[drift.type],
+            ...(drift.event.resourceKind ? { kind: drift.event.resourceKind } : {}),
+            ...(drift.event.resourceNamespace ? { namespace: drift.event.resourceNamespace } : {}),
+            name: drift.event.resourceName,
+            policyID: drift.event.policyID,
+            ...(drift.event.checkID ? { checkID: drift.event.checkID } : {}),
+            ...(drift.event.diff ? { diff: drift.event.diff } : {}),
+          })),
+      ),
+    specs: result.specs.map((s) => ({ cluster: s.cluster, spec: s.plan.name })),
+    errors: [...result.specs.flatMap((s) => s.errors.map((message) => ({ message: `${s.plan.name}: ${message}` }))), ...(result.fetchError ? [{ message: result.fetchError }] : [])],
+    ...(result.commit ? { sourceCommit: result.commit } : {}),
+  };
+}
 
 export default plan;

@@ -1,0 +1,108 @@
+// The CLI's Git and GitHub wiring on real parts: `kspec reconcile --write-back commit` pushes
+// reports to the git http-backend server, and `kspec plan --comment-on-pr` keeps one comment on
+// a pull request of the OpenAPI-validating GitHub fake.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.ts';
+import { testCluster } from '../support/cluster.ts';
+import { startGitServer } from '../support/git-server.ts';
+import { startGitHubFake } from '../support/github-fake.ts';
+
+async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { ...process.env, ...env } });
+  return { code, out, err };
+}
+
+const files = (ns: string, id: string) => ({
+  'targets/local.yaml': `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: local, namespace: ${ns}}\nspec: {inCluster: true, version: "1.20"}\n`,
+  'specs/spec.yaml': `apiVersion: kspec.io/v1alpha1
+kind: ClusterSpecification
+metadata: {name: wb-${id}, namespace: ${ns}}
+spec:
+  targetClusterRef: {name: local}
+  enforcementMode: enforce
+  policies:
+    - id: labels
+      title: Labels
+      severity: medium
+      checks:
+        - id: app
+          kyvernoPolicy: |
+            apiVersion: kyverno.io/v1
+            kind: ClusterPolicy
+            metadata: {name: wb-${id}}
+            spec:
+              rules:
+                - name: app-label
+                  match: {any: [{resources: {kinds: [Pod]}}]}
+                  validate: {message: app label, pattern: {metadata: {labels: {app: "?*"}}}}
+`,
+});
+
+test('reconcile --write-back commit pushes reports to the reports branch once, and not again when nothing changed', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const ns = await cluster.namespace('wb');
+  const id = ns.slice(-8);
+  const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-wb-')) });
+  t.after(() => git.stop());
+  await git.createRepo('specs', files(ns, id));
+  const env = { KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_GIT_TOKEN: git.token, KSPEC_GIT_USERNAME: git.username, KSPEC_CACHE_DIR: mkdtempSync(join(tmpdir(), 'kspec-c-')), KSPEC_LOG_LEVEL: 'error' };
+  const args = ['reconcile', '--once', '--repo', git.repoUrl('specs'), '--branch', 'main', '--write-back', 'commit'];
+  const first = await cli(args, env);
+  assert.equal(first.code, 0, first.err + first.out);
+  assert.match(first.out, /reports committed to kspec-reports/);
+  const readme = await git.readFile('specs', 'kspec-reports', `reports/local/wb-${id}/README.md`);
+  assert.ok(readme?.includes(`wb-${id}`), 'the README names the spec');
+  assert.ok(await git.readFile('specs', 'kspec-reports', `reports/local/wb-${id}/drift.yaml`));
+  const head = await git.headSha('specs', 'kspec-reports');
+  const log = await git.log('specs', 'kspec-reports');
+  const sourceCommit = await git.headSha('specs', 'main');
+  assert.ok(log[0].message.includes(sourceCommit.slice(0, 7)), `the message names the source commit: ${log[0].message}`);
+  assert.ok(log[0].message.includes('local'), 'and the cluster');
+
+  // Second pass: the drift is gone (it was fixed), so the reports change once more...
+  await cli(args, env);
+  const afterFix = await git.headSha('specs', 'kspec-reports');
+  // ...and a third pass with the same results makes no commit: timestamps alone are no change.
+  const third = await cli(args, env);
+  assert.equal(third.code, 0, third.err);
+  assert.equal(await git.headSha('specs', 'kspec-reports'), afterFix);
+  assert.notEqual(afterFix, head);
+  assert.equal(await git.headSha('specs', 'main'), (await git.log('specs', 'main'))[0].sha, 'the watched branch is untouched');
+  assert.equal((await git.log('specs', 'main')).length, 1);
+});
+
+test('plan --comment-on-pr posts the plan once and updates it in place; every request matches GitHub\'s OpenAPI description', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const ns = await cluster.namespace('pr');
+  const id = ns.slice(-8);
+  const token = 'ghp_kspecPlanCommentToken0000000000000';
+  const fake = await startGitHubFake({ owner: 'acme', repo: 'specs', token });
+  t.after(() => fake.stop());
+  fake.pulls.push({ number: 12, title: 'Add label policy', body: '', state: 'open', head: 'feature', base: 'main', draft: false, maintainer_can_modify: true, labels: [], created_at: '', updated_at: '', closed_at: null });
+  const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-pr-')) });
+  t.after(() => git.stop());
+  await git.createRepo('specs', files(ns, id));
+  const env = {
+    KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_GIT_TOKEN: git.token, KSPEC_GIT_USERNAME: git.username,
+    KSPEC_CACHE_DIR: mkdtempSync(join(tmpdir(), 'kspec-c-')), KSPEC_LOG_LEVEL: 'error',
+    GITHUB_TOKEN: token, KSPEC_GITHUB_REPOSITORY: 'acme/specs', KSPEC_GITHUB_API_URL: fake.baseUrl,
+  };
+  const args = ['plan', '--repo', git.repoUrl('specs'), '--comment-on-pr', '12'];
+  const first = await cli(args, env);
+  assert.equal(first.code, 1, first.err);
+  assert.match(first.err, /plan comment created on pull request #12/);
+  const second = await cli(args, env);
+  assert.match(second.err, /plan comment unchanged on pull request #12/);
+  assert.equal(fake.comments.length, 1);
+  assert.match(fake.comments[0].body, new RegExp(`add.*wb-${id}`, 's'));
+  assert.deepEqual(fake.invalidRequests, []);
+  assert.ok(!first.out.includes(token) && !first.err.includes(token));
+});

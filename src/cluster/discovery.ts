@@ -1,0 +1,196 @@
+// Kind → API resource resolution through the API server's discovery (/api/v1 and /apis, the
+// preferred version of each group), with Kyverno's kind spellings: "Pod", "v1/Pod",
+// "apps/v1/Deployment", "apps/*/Deployment". Subresources ("Pod/exec") and wildcard kinds ("*",
+// "Pod*") cannot be listed: they resolve to nothing, with a note saying so.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { kubeJson } from './http-get.ts';
+
+export interface ResourceType {
+  group: string;
+  version: string;
+  /** `v1` or `group/version`. */
+  apiVersion: string;
+  kind: string;
+  /** The resource name in URLs (`pods`). */
+  plural: string;
+  namespaced: boolean;
+  verbs: string[];
+}
+
+export interface Resolution {
+  types: ResourceType[];
+  /** Why nothing (or less than asked) was resolved: subresource, wildcard, unknown kind. */
+  note?: string;
+}
+
+interface APIResourceList {
+  groupVersion: string;
+  resources: { name: string; kind: string; namespaced: boolean; verbs?: string[] }[];
+}
+
+interface APIGroupList {
+  groups: { name: string; versions: { groupVersion: string; version: string }[]; preferredVersion?: { groupVersion: string; version: string } }[];
+}
+
+/** How long a discovery snapshot is reused; new CRDs show up after this. */
+export const DISCOVERY_TTL_MS = 5 * 60_000;
+
+export class Discovery {
+  readonly #kc: KubeConfig;
+  #snapshot: Promise<Snapshot> | undefined;
+  #loadedAt = 0;
+  readonly #versions = new Map<string, Promise<ResourceType[]>>();
+
+  constructor(kc: KubeConfig) {
+    this.#kc = kc;
+  }
+
+  /** One Discovery per KubeConfig object, so a pass shares the cache. */
+  static for(kc: KubeConfig): Discovery {
+    let d = cache.get(kc);
+    if (!d) {
+      d = new Discovery(kc);
+      cache.set(kc, d);
+    }
+    return d;
+  }
+
+  /** Forgets what was discovered (e.g. after installing a CRD). */
+  invalidate(): void {
+    this.#snapshot = undefined;
+    this.#versions.clear();
+  }
+
+  async #load(): Promise<Snapshot> {
+    if (this.#snapshot && Date.now() - this.#loadedAt < DISCOVERY_TTL_MS) return this.#snapshot;
+    this.#loadedAt = Date.now();
+    this.#versions.clear();
+    const load = async (): Promise<Snapshot> => {
+      const groups = await kubeJson<APIGroupList>(this.#kc, '/apis');
+      const versionsOf = new Map<string, string[]>();
+      const preferred = new Map<string, string>();
+      versionsOf.set('', ['v1']);
+      preferred.set('', 'v1');
+      for (const g of groups.groups ?? []) {
+        versionsOf.set(g.name, g.versions.map((v) => v.version));
+        preferred.set(g.name, g.preferredVersion?.version ?? g.versions[0]?.version);
+      }
+      const lists = await Promise.all([...preferred].map(([group, version]) => this.#groupVersion(group, version)));
+      return { versionsOf, preferred, resources: lists.flat() };
+    };
+    this.#snapshot = load();
+    this.#snapshot.catch(() => {
+      this.#snapshot = undefined;
+    });
+    return this.#snapshot;
+  }
+
+  #groupVersion(group: string, version: string): Promise<ResourceType[]> {
+    const key = `${group}/${version}`;
+    let p = this.#versions.get(key);
+    if (!p) {
+      const path = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
+      p = kubeJson<APIResourceList>(this.#kc, path).then(
+        (list) =>
+          (list.resources ?? [])
+            .filter((r) => !r.name.includes('/'))
+            .map((r) => ({
+              group,
+              version,
+              apiVersion: group === '' ? version : `${group}/${version}`,
+              kind: r.kind,
+              plural: r.name,
+              namespaced: r.namespaced,
+              verbs: r.verbs ?? [],
+            })),
+        // An aggregated API that is down must not break discovery of the rest.
+        () => [],
+      );
+      this.#versions.set(key, p);
+    }
+    return p;
+  }
+
+  /** Every listable resource type at its group's preferred version. */
+  async preferredResources(): Promise<ResourceType[]> {
+    return (await this.#load()).resources;
+  }
+
+  /** True when the API server serves this group/version (e.g. `wgpolicyk8s.io/v1alpha2`). */
+  async serves(groupVersion: string): Promise<boolean> {
+    const snap = await this.#load();
+    const i = groupVersion.indexOf('/');
+    const group = i < 0 ? '' : groupVersion.slice(0, i);
+    const version = i < 0 ? groupVersion : groupVersion.slice(i + 1);
+    return snap.versionsOf.get(group)?.includes(version) ?? false;
+  }
+
+  /** The resource type of a group/version and kind, at exactly that version; undefined when not served. */
+  async find(apiVersion: string, kind: string): Promise<ResourceType | undefined> {
+    const i = apiVersion.indexOf('/');
+    const group = i < 0 ? '' : apiVersion.slice(0, i);
+    const version = i < 0 ? apiVersion : apiVersion.slice(i + 1);
+    if (!(await this.serves(apiVersion))) return undefined;
+    return (await this.#groupVersion(group, version)).find((r) => r.kind === kind);
+  }
+
+  /** Resolves one Kyverno kind spelling to the resource types to list. */
+  async resolve(spelling: string): Promise<Resolution> {
+    const sel = parseKindSpelling(spelling);
+    if (sel.subresource) return { types: [], note: `kind ${spelling} names a subresource, which background scans do not list` };
+    if (/[*?]/.test(sel.kind)) return { types: [], note: `kind ${spelling} is a wildcard; kspec does not list every kind of the cluster for it` };
+    const snap = await this.#load();
+    const groups = sel.group === '*' ? [...snap.versionsOf.keys()] : snap.versionsOf.has(sel.group) ? [sel.group] : [];
+    const types: ResourceType[] = [];
+    for (const group of groups) {
+      if (/[*?]/.test(group)) continue;
+      if (sel.version === '*') {
+        const found = snap.resources.find((r) => r.group === group && r.kind === sel.kind);
+        if (found) types.push(found);
+      } else if (snap.versionsOf.get(group)?.includes(sel.version)) {
+        const found = (await this.#groupVersion(group, sel.version)).find((r) => r.kind === sel.kind);
+        if (found) types.push(found);
+      }
+    }
+    // A bare kind served by several groups (Event: core and events.k8s.io) is the same
+    // objects twice; Kyverno matches the core one first, so keep only that when present.
+    const unique = sel.group === '*' && types.length > 1 && types.some((t) => t.group === '') ? types.filter((t) => t.group === '') : types;
+    const listable = unique.filter((t) => t.verbs.length === 0 || t.verbs.includes('list'));
+    if (listable.length === 0) return { types: [], note: `kind ${spelling} is not served by this cluster${unique.length ? ' as a listable resource' : ''}` };
+    return { types: listable };
+  }
+}
+
+interface Snapshot {
+  versionsOf: Map<string, string[]>;
+  preferred: Map<string, string>;
+  resources: ResourceType[];
+}
+
+const cache = new WeakMap<KubeConfig, Discovery>();
+
+export interface KindSpelling {
+  group: string;
+  version: string;
+  kind: string;
+  subresource: string;
+}
+
+/**
+ * Kyverno's kind spellings: `Kind`, `Kind/subresource`, `version/Kind`, `group/version/Kind`,
+ * `group/*\/Kind`, `group/version/Kind/subresource`. `*` means any group or version.
+ */
+export function parseKindSpelling(s: string): KindSpelling {
+  const parts = s.split('/');
+  const isKind = (p: string) => /^[A-Z*?]/.test(p) && !/^v\d/.test(p) && p !== '*';
+  if (parts.length === 1) return { group: '*', version: '*', kind: parts[0], subresource: '' };
+  if (parts.length === 2) {
+    if (isKind(parts[0])) return { group: '*', version: '*', kind: parts[0], subresource: parts[1] };
+    return { group: '*', version: parts[0], kind: parts[1], subresource: '' };
+  }
+  if (parts.length === 3) {
+    if (isKind(parts[1])) return { group: '*', version: parts[0], kind: parts[1], subresource: parts[2] };
+    return { group: parts[0], version: parts[1], kind: parts[2], subresource: '' };
+  }
+  return { group: parts[0], version: parts[1], kind: parts[2], subresource: parts.slice(3).join('/') };
+}

@@ -1,0 +1,282 @@
+// Compliance from kspec's own engine: the rendered policies evaluated against the live resources
+// of the target, the way Kyverno's background scan does it (no admission request: operation
+// CREATE, no user info; `spec.background: false` policies are not scanned; Kyverno's default
+// resourceFilters leave out system namespaces and a few kinds). Each policy is compiled once and
+// each kind is listed once per pass (paginated), however many policies match it.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { compilePolicy, evaluatePolicy, evaluatePolicyAsync } from '../engine/index.ts';
+import type { ApiCallRequest, CompiledPolicy, EvaluationContext, Resolvers, RuleResult } from '../engine/index.ts';
+import type { DesiredPolicy } from '../render/desired-policy.ts';
+import { Discovery } from '../cluster/discovery.ts';
+import type { ResourceType } from '../cluster/discovery.ts';
+import { listPages, namespaceLabels } from '../cluster/resource-lister.ts';
+import type { KubeItem } from '../cluster/resource-lister.ts';
+import { kubeJson } from '../cluster/http-get.ts';
+import { ClusterError } from '../cluster/api-error.ts';
+import type { Finding, Unassessed } from './assess.ts';
+import { policyKey } from '../render/desired-policy.ts';
+
+/** What a background scan leaves out, as Kyverno's default `resourceFilters` config does. */
+export interface ResourceFilters {
+  kinds: string[];
+  namespaces: string[];
+}
+
+/** The namespaces and kinds of Kyverno's default resourceFilters (Helm chart `config.resourceFilters`). */
+export const KYVERNO_DEFAULT_FILTERS: ResourceFilters = {
+  kinds: ['Event', 'Node', 'APIService', 'TokenReview', 'SubjectAccessReview', 'SelfSubjectAccessReview', 'Binding', 'ReplicaSet'],
+  namespaces: ['kyverno', 'kube-system', 'kube-public', 'kube-node-lease'],
+};
+
+export interface EngineSourceOptions {
+  kc: KubeConfig;
+  desired: DesiredPolicy[];
+  /** LIST page size; default 500. */
+  pageSize?: number;
+  resourceFilters?: ResourceFilters;
+  signal?: AbortSignal;
+}
+
+export interface EngineSourceStats {
+  kinds: number;
+  pages: number;
+  resources: number;
+  evaluations: number;
+  /** Time spent waiting for LIST pages (not overlapped with evaluation). */
+  listMs: number;
+  evaluateMs: number;
+  apiCalls: number;
+}
+
+export interface EngineSourceResult {
+  /** fail and error results of every evaluated policy, by spec policy id. */
+  findings: Map<string, Finding[]>;
+  /** Rendered policies that could not be evaluated at all, by spec policy id. */
+  unevaluable: Map<string, Unassessed[]>;
+  errors: string[];
+  notes: string[];
+  stats: EngineSourceStats;
+}
+
+interface Entry {
+  desired: DesiredPolicy;
+  compiled: CompiledPolicy;
+  async: boolean;
+}
+
+const AUTOGEN_ANNOTATION = 'pod-policies.kyverno.io/autogen-controllers';
+const POD_CONTROLLERS = ['DaemonSet', 'Deployment', 'Job', 'StatefulSet', 'ReplicaSet', 'ReplicationController'];
+
+export async function evaluateLive(options: EngineSourceOptions): Promise<EngineSourceResult> {
+  const { kc, signal } = options;
+  const filters = options.resourceFilters ?? KYVERNO_DEFAULT_FILTERS;
+  const result: EngineSourceResult = {
+    findings: new Map(),
+    unevaluable: new Map(),
+    errors: [],
+    notes: [],
+    stats: { kinds: 0, pages: 0, resources: 0, evaluations: 0, listMs: 0, evaluateMs: 0, apiCalls: 0 },
+  };
+  const unevaluable = (d: DesiredPolicy, why: string) => {
+    const list = result.unevaluable.get(d.policyId) ?? [];
+    if (!list.some((u) => u.message === why)) list.push({ resource: policyKey(d.object), message: why });
+    result.unevaluable.set(d.policyId, list);
+  };
+  for (const d of options.desired) result.findings.set(d.policyId, result.findings.get(d.policyId) ?? []);
+
+  const entries: Entry[] = [];
+  for (const d of options.desired) {
+    const name = d.object.metadata.name;
+    if (d.object.spec.background === false) {
+      result.notes.push(`${name}: background is false, so it is only enforced at admission and not scanned`);
+      continue;
+    }
+    try {
+      const compiled = compilePolicy(d.object);
+      if (compiled.rules.length === 0) {
+        result.notes.push(`${name}: no validate rules the engine evaluates (${compiled.unsupportedRules.join(', ')})`);
+        continue;
+      }
+      if (compiled.unsupportedRules.length) result.notes.push(`${name}: rules not evaluated by the engine: ${compiled.unsupportedRules.join(', ')}`);
+      entries.push({ desired: d, compiled, async: hasContext(d.object.spec) });
+    } catch (err) {
+      result.errors.push(`${name} cannot be evaluated: ${(err as Error).message}`);
+      unevaluable(d, `cannot be evaluated: ${(err as Error).message}`);
+    }
+  }
+
+  // Which policies each resource type needs.
+  const discovery = Discovery.for(kc);
+  const byType = new Map<string, { type: ResourceType; entries: Set<Entry> }>();
+  const resolved = new Map<string, Promise<Awaited<ReturnType<Discovery['resolve']>>>>();
+  for (const entry of entries) {
+    for (const spelling of kindSpellings(entry)) {
+      if (filters.kinds.includes(spelling.split('/').pop()!)) continue;
+      let r = resolved.get(spelling);
+      if (!r) {
+        r = discovery.resolve(spelling);
+        resolved.set(spelling, r);
+      }
+      const { types, note } = await r;
+      if (note) result.notes.push(`${entry.desired.object.metadata.name}: ${note}`);
+      for (const type of types) {
+        const key = `${type.apiVersion}/${type.kind}`;
+        const slot = byType.get(key) ?? { type, entries: new Set<Entry>() };
+        slot.entries.add(entry);
+        byType.set(key, slot);
+      }
+    }
+  }
+  result.notes = [...new Set(result.notes)];
+
+  const needsNamespaces = entries.some((e) => JSON.stringify(e.desired.object.spec).includes('"namespaceSelector"'));
+  const labels = needsNamespaces ? await namespaceLabels(kc, { signal }) : new Map<string, Record<string, string>>();
+  const resolvers = clusterResolvers(kc, signal, () => result.stats.apiCalls++);
+  const ctx: EvaluationContext = { namespaceLabels: (ns) => labels.get(ns), resolvers };
+  const syncCtx: EvaluationContext = { namespaceLabels: ctx.namespaceLabels };
+  const skipNamespaces = new Set(filters.namespaces);
+
+  const record = (entry: Entry, results: RuleResult[]) => {
+    for (const r of results) {
+      if (r.result !== 'fail' && r.result !== 'error') continue;
+      result.findings.get(entry.desired.policyId)!.push({
+        policyId: entry.desired.policyId,
+        policy: r.policy,
+        rule: r.rule,
+        result: r.result,
+        kind: r.resource.kind,
+        name: r.resource.name,
+        ...(r.resource.namespace ? { namespace: r.resource.namespace } : {}),
+        message: r.message,
+      });
+    }
+  };
+
+  for (const { type, entries: forType } of [...byType.values()].sort((a, b) => a.type.kind.localeCompare(b.type.kind))) {
+    result.stats.kinds++;
+    const list = [...forType];
+    // Policies are namespaced objects only apply in their own namespace: list only there when all are.
+    const namespaces = new Set(list.map((e) => e.compiled.namespace));
+    const onlyNamespace = type.namespaced && namespaces.size === 1 && !namespaces.has(undefined) ? [...namespaces][0] : undefined;
+    const pages = listPages(kc, type, { pageSize: options.pageSize, signal, namespace: onlyNamespace });
+    try {
+      let t0 = performance.now();
+      let next = pages.next();
+      for (;;) {
+        const page = await next;
+        result.stats.listMs += performance.now() - t0;
+        if (page.done) break;
+        result.stats.pages++;
+        next = pages.next(); // fetch the next page while this one is evaluated
+        next.catch(() => undefined); // observed when awaited; not unhandled if evaluation stops first
+        const t1 = performance.now();
+        for (const item of page.value) {
+          if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+          if (skipNamespaces.has(namespaceOf(item))) continue;
+          result.stats.resources++;
+          for (const entry of list) {
+            result.stats.evaluations++;
+            record(entry, entry.async ? await evaluatePolicyAsync(entry.compiled, item, ctx) : evaluatePolicy(entry.compiled, item, syncCtx));
+          }
+        }
+        t0 = performance.now();
+        result.stats.evaluateMs += t0 - t1;
+      }
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      const message = `${type.apiVersion} ${type.kind} could not be scanned: ${(err as Error).message}`;
+      result.errors.push(message);
+      for (const entry of list) unevaluable(entry.desired, message);
+    }
+  }
+  return result;
+}
+
+function namespaceOf(item: KubeItem): string {
+  const meta = item.metadata ?? {};
+  if (item.kind === 'Namespace' && item.apiVersion === 'v1') return String(meta.name ?? '');
+  return typeof meta.namespace === 'string' ? meta.namespace : '';
+}
+
+function hasContext(spec: Record<string, unknown>): boolean {
+  const text = JSON.stringify(spec);
+  return text.includes('"apiCall"') || text.includes('"configMap"') || text.includes('"globalReference"') || text.includes('"imageRegistry"');
+}
+
+/** The kind spellings a policy's evaluated rules match, plus the Pod controllers of autogen rules. */
+export function kindSpellings(entry: { desired: DesiredPolicy; compiled: CompiledPolicy }): string[] {
+  const out = new Set<string>();
+  const unsupported = new Set(entry.compiled.unsupportedRules);
+  const rules = Array.isArray(entry.desired.object.spec.rules) ? (entry.desired.object.spec.rules as Record<string, unknown>[]) : [];
+  for (const rule of rules) {
+    if (!rule || typeof rule !== 'object' || unsupported.has(String(rule.name))) continue;
+    for (const filter of filtersOf(rule.match)) {
+      const res = filter.resources as Record<string, unknown> | undefined;
+      if (res && Array.isArray(res.kinds)) for (const k of res.kinds) out.add(String(k));
+    }
+  }
+  const names = entry.compiled.rules.map((r) => r.name);
+  if (names.some((n) => n.startsWith('autogen-cronjob-'))) out.add('CronJob');
+  if (names.some((n) => n.startsWith('autogen-') && !n.startsWith('autogen-cronjob-'))) {
+    const annotation = entry.desired.object.metadata.annotations?.[AUTOGEN_ANNOTATION];
+    const controllers = typeof annotation === 'string' && annotation.trim() !== '' ? annotation.split(',').map((s) => s.trim()) : POD_CONTROLLERS;
+    for (const c of controllers) if (POD_CONTROLLERS.includes(c)) out.add(c);
+  }
+  return [...out];
+}
+
+function filtersOf(block: unknown): Record<string, unknown>[] {
+  if (!block || typeof block !== 'object') return [];
+  const b = block as Record<string, unknown>;
+  const out: Record<string, unknown>[] = [];
+  for (const key of ['any', 'all']) {
+    const list = b[key];
+    if (Array.isArray(list)) for (const f of list) if (f && typeof f === 'object') out.push(f as Record<string, unknown>);
+  }
+  if (b.resources && typeof b.resources === 'object') out.push(b);
+  return out;
+}
+
+/**
+ * Resolvers against the target cluster: `apiCall` with a urlPath is a GET (or a POST with the
+ * entry's data) through the target's KubeConfig; `configMap` reads the ConfigMap. Answers are
+ * shared for the whole pass. Service calls, image registries and global context are not
+ * available in a background scan here.
+ */
+export function clusterResolvers(kc: KubeConfig, signal?: AbortSignal, onCall?: () => void): Resolvers {
+  const cache = new Map<string, Promise<unknown>>();
+  const once = (key: string, produce: () => Promise<unknown>): Promise<unknown> => {
+    let p = cache.get(key);
+    if (!p) {
+      onCall?.();
+      p = produce();
+      cache.set(key, p);
+      p.catch(() => undefined);
+    }
+    return p;
+  };
+  return {
+    apiCall(request: ApiCallRequest) {
+      if (!request.urlPath) return Promise.reject(new Error('apiCall service calls are not supported by kspec background scans'));
+      const method = request.method?.toUpperCase() === 'POST' ? 'POST' : 'GET';
+      const body = method === 'POST' ? apiCallBody(request.data) : undefined;
+      return once(`${method} ${request.urlPath} ${JSON.stringify(body ?? null)}`, () => kubeJson(kc, request.urlPath!, { method, body, signal }));
+    },
+    configMap(namespace: string, name: string) {
+      return once(`configmap ${namespace}/${name}`, () =>
+        kubeJson(kc, `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`, { signal }).catch((err: unknown) => {
+          if ((err as ClusterError).code === 404) return null;
+          throw err;
+        }),
+      );
+    },
+  };
+}
+
+/** Kyverno's apiCall `data` is a list of {key, value}; the request body is the object they make. */
+function apiCallBody(data: unknown): unknown {
+  if (!Array.isArray(data)) return data ?? {};
+  const out: Record<string, unknown> = {};
+  for (const d of data) if (d && typeof d === 'object' && 'key' in d) out[String((d as { key: unknown }).key)] = (d as { value?: unknown }).value;
+  return out;
+}

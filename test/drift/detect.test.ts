@@ -20,6 +20,7 @@ const NOW = '2026-11-25T10:00:00Z';
 const pairs: { live: string; drift: string[]; why: string }[] = [
   { live: 'kyverno-defaults.live.yaml', drift: [], why: 'server metadata, Kyverno defaults, status and a new source commit are not drift' },
   { live: 'legacy-autogen.live.yaml', drift: [], why: 'autogen rules in spec.rules and a lower-cased action are Kyverno\'s doing' },
+  { live: 'other-managers.live.yaml', drift: [], why: 'labels, annotations and spec fields that Argo CD, Flux or a person added belong to them' },
   { live: 'failure-action-changed.live.yaml', drift: ['spec.validationFailureAction'], why: 'an out-of-band switch to Audit' },
   { live: 'pattern-edited.live.yaml', drift: ['spec.rules[0].validate.anyPattern[0].spec.securityContext.runAsNonRoot'], why: 'a weakened pattern' },
   { live: 'message-removed.live.yaml', drift: ['spec.rules[0].validate.message'], why: 'a field kspec sets was removed' },

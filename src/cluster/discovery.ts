@@ -152,6 +152,20 @@ export class Discovery {
         if (found) types.push(found);
       }
     }
+    if (types.length === 0 && sel.version === '*') {
+      // Not at any preferred version: older versions still serve some kinds (CronJob is only
+      // batch/v1beta1 on Kubernetes 1.20, where batch's preferred version v1 has just Job).
+      for (const group of groups) {
+        if (/[*?]/.test(group)) continue;
+        for (const version of snap.versionsOf.get(group) ?? []) {
+          const found = (await this.#groupVersion(group, version)).find((r) => r.kind === sel.kind);
+          if (found) {
+            types.push(found);
+            break;
+          }
+        }
+      }
+    }
     // A bare kind served by several groups (Event: core and events.k8s.io) is the same
     // objects twice; Kyverno matches the core one first, so keep only that when present.
     const unique = sel.group === '*' && types.length > 1 && types.some((t) => t.group === '') ? types.filter((t) => t.group === '') : types;

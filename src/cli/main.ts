@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   reconcile: () => import('./commands/reconcile.ts'),
   run: () => import('./commands/run.ts'),
   test: () => import('./commands/test.ts'),
+  scan: () => import('./commands/scan.ts'),
 };
 
 export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {

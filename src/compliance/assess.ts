@@ -6,7 +6,6 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { ComplianceSource, PolicyDefinition, PolicyResult, Violation } from '../api/types.ts';
 import type { DesiredPolicy } from '../render/desired-policy.ts';
 import { policyKey } from '../render/desired-policy.ts';
-import { MAX_VIOLATIONS_PER_POLICY } from './policy-presence.ts';
 import { evaluateLive } from './engine-source.ts';
 import type { EngineSourceStats, ResourceFilters } from './engine-source.ts';
 import { readPolicyReports } from './policy-reports.ts';
@@ -63,6 +62,9 @@ export interface Assessment {
   /** Per rendered policy, when policy reports were read. */
   freshness?: PolicyFreshness[];
 }
+
+/** Violations kept in a report per policy; the true total is recorded beside them. */
+export const MAX_VIOLATIONS_PER_POLICY = 50;
 
 /** Longest message kept on one violation, so that a report stays small. */
 export const MAX_MESSAGE_LENGTH = 1024;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { WriteBackMode } from '../api/types.ts';
+import type { ComplianceReport, Violation, WriteBackMode } from '../api/types.ts';
 import { projectLive } from '../drift/compare.ts';
 import type { Drift } from '../drift/detect.ts';
 import { writeBack, cleanLivePolicy } from '../writeback/index.ts';
@@ -28,7 +28,7 @@ export interface GitWriteBackConfig {
 
 /** The publish stage's Git half: reports committed, or drift pull requests, per spec's mode. */
 export async function writeBackToGit(result: PassResult, config: GitWriteBackConfig): Promise<WriteBackResult | undefined> {
-  const reports = result.specs.filter((s) => s.cluster && s.drift && s.compliance).map(specReports);
+  const reports = result.specs.filter((s) => s.cluster && s.drift).map(specReports);
   const wanted = reports.some((r) => (r.writeBack ?? config.mode) !== 'none');
   if (!wanted) return undefined;
   const location = parseRepo(config.repo);
@@ -63,13 +63,20 @@ function specReports(outcome: SpecOutcome): SpecReports {
   return {
     cluster: outcome.cluster,
     spec: outcome.plan.name,
-    compliance: outcome.compliance!,
+    ...(outcome.compliance ? { compliance: withFullViolations(outcome.compliance, outcome.fullViolations) } : {}),
     drift: outcome.drift!,
     ...(spec.writeBack ? { writeBack: spec.writeBack } : {}),
     enforcementMode: spec.enforcementMode,
     ...(outcome.plan.sourceFile ? { specFile: { path: outcome.plan.sourceFile } } : {}),
     liveAdoptions: outcome.actions.map((a) => adoption(a.drift)).filter((a): a is Adoption => a !== undefined),
   };
+}
+
+/** Git holds the full violation lists; the cluster's report keeps a bounded number. */
+function withFullViolations(report: ComplianceReport, full: Map<string, Violation[]>): ComplianceReport {
+  if (!report.status) return report;
+  const policyResults = report.status.policyResults.map((r) => ({ ...r, violations: full.get(r.policyID) ?? r.violations }));
+  return { ...report, status: { ...report.status, policyResults } };
 }
 
 /**

@@ -7,7 +7,8 @@ import { loadSpecs } from '../spec/load.ts';
 import type { LoadResult } from '../spec/load.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
 import type { Logger } from '../log.ts';
-import { planSpecs, targetsByKey } from './spec-plan.ts';
+import { planSpecs, sourceIdentity, targetsByKey } from './spec-plan.ts';
+import { displayRepo } from '../source/repo-url.ts';
 import { reconcileSpec } from './reconcile-spec.ts';
 import { publishTargets } from './publish.ts';
 import { connectTargets } from './connect-targets.ts';
@@ -30,6 +31,8 @@ export interface PassOptions {
   snapshot?: Snapshot;
   /** Kept across passes by `kspec run`, so unreachable targets back off. */
   backoff?: TargetBackoff;
+  /** Assess resource-level compliance; default true (plan turns it off). */
+  assess?: boolean;
   /** How long to wait for a target's API server; default 10 s. */
   targetTimeoutMs?: number;
 }
@@ -66,7 +69,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
       log.error('cannot mirror ClusterTargets', { error: (err as Error).message });
     });
   }
-  const plans = planSpecs(load, snapshot?.commit ?? '', mirrors, fetchError);
+  const plans = planSpecs(load, snapshot?.commit ?? '', sourceIdentity(displayRepo(options.source.repo), options.source.path), mirrors, fetchError);
 
   const targets = await connectTargets(plans, {
     store,
@@ -85,6 +88,8 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
         store,
         targets,
         dryRun: options.dryRun,
+        assess: options.assess ?? true,
+        ...(options.signal ? { signal: options.signal } : {}),
         now,
         ...(options.metrics ? { metrics: options.metrics } : {}),
         log: log.child({ spec: plan.name, cluster: plan.spec.spec.targetClusterRef.name }),

@@ -1,6 +1,6 @@
 import type { ClusterSpecification, ClusterTarget, ComplianceReport, Condition, DriftReport } from '../api/types.ts';
 import type { KspecStore } from '../cluster/kspec-store.ts';
-import { MANAGED_BY, MANAGER, SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
+import { MANAGED_BY, MANAGER, SOURCE_ANNOTATION, SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
 import type { SpecPlan } from './spec-plan.ts';
 import type { ActionOutcome } from './act.ts';
 
@@ -21,7 +21,7 @@ export async function publishMirror(store: KspecStore, plan: SpecPlan): Promise<
       name: metadata.name,
       namespace: plan.namespace,
       labels: { ...(metadata.labels ?? {}), [MANAGED_BY]: MANAGER },
-      annotations: { ...(metadata.annotations ?? {}), [SOURCE_COMMIT_ANNOTATION]: plan.sourceCommit, [SOURCE_FILE_ANNOTATION]: plan.sourceFile },
+      annotations: { ...(metadata.annotations ?? {}), [SOURCE_ANNOTATION]: plan.source, [SOURCE_COMMIT_ANNOTATION]: plan.sourceCommit, [SOURCE_FILE_ANNOTATION]: plan.sourceFile },
     },
     spec,
   });

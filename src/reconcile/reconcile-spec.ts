@@ -1,10 +1,11 @@
-import type { ClusterSpecification, DriftEvent, PolicyResult } from '../api/types.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterSpecification, DriftEvent, PolicyResult, Violation } from '../api/types.ts';
 import type { KspecStore } from '../cluster/kspec-store.ts';
 import { PolicyClient } from '../cluster/policy-client.ts';
 import { detectDrift } from '../drift/detect.ts';
 import type { Drift } from '../drift/detect.ts';
 import { ownedBySpecSelector } from '../render/ownership.ts';
-import { presenceResults } from '../compliance/policy-presence.ts';
+import { assessCompliance } from '../compliance/assess.ts';
 import { buildComplianceReport, buildDriftReport } from '../report/build-reports.ts';
 import type { ComplianceReport, DriftReport } from '../api/types.ts';
 import { formatSpecError } from '../spec/errors.ts';
@@ -18,7 +19,7 @@ import { publishEvents, publishMirror, publishReport, publishStatus } from './pu
 import type { SpecPlan } from './spec-plan.ts';
 import type { ConnectedTarget } from './connect-targets.ts';
 
-export type Stage = 'target' | 'observe' | 'act' | 'confirm' | 'publish';
+export type Stage = 'target' | 'observe' | 'act' | 'confirm' | 'assess' | 'publish';
 
 /** Everything one spec's pass found and did, for the CLI, reports and write-back. */
 export interface SpecOutcome {
@@ -32,6 +33,12 @@ export interface SpecOutcome {
   remaining: Drift[];
   inSync: number;
   policyResults: PolicyResult[];
+  /** Where policyResults came from; `unavailable` when the cluster could not be assessed. */
+  complianceSource: 'policyReports' | 'engine' | 'unavailable';
+  /** Every violation by policy id, unbounded: for Git write-back, never for the cluster. */
+  fullViolations: Map<string, Violation[]>;
+  /** Informational: why a compliance source was chosen, what could not be assessed. */
+  notes: string[];
   compliance?: ComplianceReport;
   drift?: DriftReport;
   /** Spec errors (file:line) and stage failures, one line each. */
@@ -45,25 +52,27 @@ export interface SpecContext {
   /** Target clusters connected for this pass, by namespace/name. */
   targets: Map<string, ConnectedTarget>;
   dryRun: boolean;
+  /** Assess resource-level compliance (plan skips it: it only shows drift). */
+  assess: boolean;
   now: () => Date;
   metrics?: KspecMetrics;
   log: Logger;
+  signal?: AbortSignal;
 }
 
 /** One spec against its cluster: target → observe → diff → act → confirm → assess → publish. */
 export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<SpecOutcome> {
   const started = Date.now();
-  const now = ctx.now().toISOString();
-  const mode = plan.spec.spec.enforcementMode;
+  const now = ctx.now();
   const cluster = plan.spec.spec.targetClusterRef.name;
   const outcome: SpecOutcome = {
-    plan, cluster, mode, phase: plan.errors.length ? 'Failed' : 'Active',
-    actions: [], remaining: [], inSync: 0, policyResults: [],
-    errors: plan.errors.map(formatSpecError),
+    plan, cluster, mode: plan.spec.spec.enforcementMode, phase: plan.errors.length ? 'Failed' : 'Active',
+    actions: [], remaining: [], inSync: 0, policyResults: [], complianceSource: 'unavailable', fullViolations: new Map(),
+    errors: plan.errors.map(formatSpecError), notes: [],
   };
   const fail = (stage: Stage, err: unknown) => {
     outcome.phase = 'Failed';
-    outcome.failedStage = stage;
+    outcome.failedStage ??= stage;
     outcome.errors.push(`${stage}: ${(err as Error).message}`);
     ctx.metrics?.passErrors.inc({ stage });
     ctx.log.error(`${stage} failed`, { error: (err as Error).message });
@@ -72,36 +81,22 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   const target = ctx.targets.get(`${plan.namespace}/${cluster}`);
   outcome.target = target;
   if (target?.error) fail('target', new Error(target.error));
-  if (plan.desiredFrom !== 'none' && target?.resolved) {
+  if (target?.resolved && plan.desiredFrom !== 'none') {
     const policies = new PolicyClient(target.resolved.kc);
-    const selector = ownedBySpecSelector(plan);
-    try {
-      const live = await policies.list(selector);
-      const found = detectDrift(plan.desired, live, now);
-      outcome.actions = await act(found.drifts, policies, { enforce: mode === 'enforce', mayPrune: plan.desiredFrom === 'git' && plan.errors.length === 0, dryRun: ctx.dryRun });
-      outcome.remaining = found.drifts;
-      outcome.inSync = found.inSync.length;
-      if (outcome.actions.some((a) => a.action !== 'none' && a.action !== 'failed' && a.action !== 'dry-run')) {
-        const after = detectDrift(plan.desired, await policies.list(selector), now);
-        outcome.remaining = after.drifts;
-        outcome.inSync = after.inSync.length;
-      }
-      for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error));
-    } catch (err) {
-      fail('observe', err);
-    }
+    await observeActConfirm(plan, policies, outcome, ctx, now.toISOString(), fail);
+    if (ctx.assess) await assess(plan, target.resolved.kc, outcome, ctx, now, fail);
   }
 
-  outcome.policyResults = presenceResults(plan.spec.spec.policies, outcome.remaining);
-  const reportCtx = { specName: plan.name, namespace: plan.namespace, cluster: cluster || 'unknown', sourceCommit: plan.sourceCommit, timestamp: now };
-  const events: DriftEvent[] = outcome.actions.map(({ drift, action }) => ({ ...drift.event, action }));
-  outcome.drift = buildDriftReport(reportCtx, events);
-  const findings = target?.versionMismatch ? [{ type: 'VersionMismatch', message: target.versionMismatch }] : [];
-  outcome.compliance = buildComplianceReport(reportCtx, outcome.policyResults, 'policy-presence', findings);
+  const reportCtx = { specName: plan.name, namespace: plan.namespace, cluster: cluster || 'unknown', sourceCommit: plan.sourceCommit, timestamp: now.toISOString() };
+  outcome.drift = buildDriftReport(reportCtx, outcome.actions.map(({ drift, action }) => ({ ...drift.event, action })));
+  if (outcome.complianceSource !== 'unavailable') {
+    const findings = target?.versionMismatch ? [{ type: 'VersionMismatch', message: target.versionMismatch }] : [];
+    outcome.compliance = buildComplianceReport(reportCtx, outcome.policyResults, outcome.complianceSource, findings);
+  }
 
   if (!ctx.dryRun) {
     try {
-      await publish(outcome, ctx, now);
+      await publish(outcome, ctx, now.toISOString());
     } catch (err) {
       fail('publish', err);
     }
@@ -110,10 +105,58 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   return outcome;
 }
 
+/** Observe the spec's policies, diff, act (enforce only), and observe again to confirm. */
+async function observeActConfirm(plan: SpecPlan, policies: PolicyClient, outcome: SpecOutcome, ctx: SpecContext, now: string, fail: (stage: Stage, err: unknown) => void): Promise<void> {
+  const selector = ownedBySpecSelector(plan);
+  let found;
+  try {
+    found = detectDrift(plan.desired, await policies.list(selector), now);
+  } catch (err) {
+    return fail('observe', err);
+  }
+  outcome.remaining = found.drifts;
+  outcome.inSync = found.inSync.length;
+  outcome.actions = await act(found.drifts, policies, {
+    enforce: outcome.mode === 'enforce',
+    mayPrune: plan.desiredFrom === 'git' && plan.errors.length === 0,
+    dryRun: ctx.dryRun,
+  });
+  for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error));
+  if (!outcome.actions.some((a) => a.action === 'created' || a.action === 'applied' || a.action === 'deleted')) return;
+  try {
+    const after = detectDrift(plan.desired, await policies.list(selector), now);
+    outcome.remaining = after.drifts;
+    outcome.inSync = after.inSync.length;
+  } catch (err) {
+    fail('confirm', err);
+  }
+}
+
+/** Resource-level compliance from Kyverno's policy reports or kspec's engine, as the spec asks. */
+async function assess(plan: SpecPlan, kc: KubeConfig, outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: (stage: Stage, err: unknown) => void): Promise<void> {
+  try {
+    const assessment = await assessCompliance({
+      source: plan.spec.spec.complianceSource ?? 'auto',
+      desired: plan.desired,
+      specPolicies: plan.spec.spec.policies,
+      kc,
+      now,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    outcome.policyResults = assessment.results;
+    outcome.fullViolations = assessment.fullViolations;
+    outcome.complianceSource = assessment.source;
+    outcome.notes.push(...assessment.notes, ...assessment.errors);
+    for (const error of assessment.errors) ctx.log.warn('compliance incomplete', { error });
+  } catch (err) {
+    fail('assess', err);
+  }
+}
+
 async function publish(outcome: SpecOutcome, ctx: SpecContext, now: string): Promise<void> {
   const { plan } = outcome;
   const previousDrift = await ctx.store.get<DriftReport>('DriftReport', plan.namespace, outcome.drift!.metadata.name);
-  const previousCompliance = await ctx.store.get<ComplianceReport>('ComplianceReport', plan.namespace, outcome.compliance!.metadata.name);
+  const previousCompliance = outcome.compliance ? await ctx.store.get<ComplianceReport>('ComplianceReport', plan.namespace, outcome.compliance.metadata.name) : undefined;
   const mirror = await publishMirror(ctx.store, plan);
   if (mirror) {
     const conditions = setConditions(mirror.status?.conditions, conditionsOf(outcome), now, mirror.metadata.generation);
@@ -122,7 +165,8 @@ async function publish(outcome: SpecOutcome, ctx: SpecContext, now: string): Pro
   }
   if (outcome.cluster) {
     await publishReport(ctx.store, outcome.drift!);
-    await publishReport(ctx.store, outcome.compliance!);
+    // Without an assessment the previous ComplianceReport stays: stale beats wrong.
+    if (outcome.compliance) await publishReport(ctx.store, outcome.compliance);
   }
   countNewDrift(outcome, previousDrift, ctx.metrics);
   countNewViolations(outcome, previousCompliance, ctx.metrics);
@@ -130,7 +174,7 @@ async function publish(outcome: SpecOutcome, ctx: SpecContext, now: string): Pro
 
 /** Counts violations not already in the previous report, so a standing violation counts once. */
 function countNewViolations(outcome: SpecOutcome, previous: ComplianceReport | undefined, metrics?: KspecMetrics): void {
-  if (!metrics || !outcome.cluster) return;
+  if (!metrics || !outcome.compliance) return;
   const keys = (results: PolicyResult[]) => results.flatMap((r) => r.violations.map((v) => `${r.policyID}/${v.namespace ?? ''}/${v.resource}/${v.message}`));
   const before = new Set(keys(previous?.status?.policyResults ?? []));
   const fresh = keys(outcome.policyResults).filter((k) => !before.has(k)).length;
@@ -176,7 +220,7 @@ function recordMetrics(outcome: SpecOutcome, metrics: KspecMetrics | undefined, 
   if (!metrics || !outcome.cluster) return;
   const labels = { cluster: outcome.cluster, spec: outcome.plan.name };
   metrics.reconciliationDuration.observe(labels, seconds);
-  metrics.complianceScore.set(labels, outcome.compliance!.status!.complianceScore);
+  if (outcome.compliance) metrics.complianceScore.set(labels, outcome.compliance.status!.complianceScore);
   const count = (type: string) => outcome.remaining.filter((d) => d.type === type).length;
   metrics.policies.set({ ...labels, state: 'in_sync' }, outcome.inSync);
   for (const state of ['missing', 'modified', 'extra'] as const) metrics.policies.set({ ...labels, state }, count(state));

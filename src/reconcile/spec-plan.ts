@@ -3,11 +3,13 @@ import type { LoadResult, LoadedSpec } from '../spec/load.ts';
 import type { SpecError } from '../spec/errors.ts';
 import { renderSpec, findCrossSpecClashes } from '../render/render.ts';
 import type { DesiredPolicy } from '../render/desired-policy.ts';
-import { SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
+import { SOURCE_ANNOTATION, SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
 
 /** What one spec should look like in its cluster this pass, and whether it may prune. */
 export interface SpecPlan {
   key: string;
+  /** Repository and path the spec comes from (see sourceIdentity). */
+  source: string;
   name: string;
   namespace: string;
   spec: ClusterSpecification;
@@ -32,8 +34,10 @@ export const specKey = (meta: { name: string; namespace?: string }) => `${meta.n
  * back to the last good state (the spec's mirror in the cluster) wherever this commit is broken.
  * Pure.
  */
-export function planSpecs(load: LoadResult, commit: string, mirrors: ClusterSpecification[], fetchError?: string): SpecPlan[] {
+export function planSpecs(load: LoadResult, commit: string, source: string, allMirrors: ClusterSpecification[], fetchError?: string): SpecPlan[] {
   const plans = new Map<string, SpecPlan>();
+  // Only this repository's mirrors: another kspec (a shard, another team) may keep its own.
+  const mirrors = allMirrors.filter((m) => m.metadata.annotations?.[SOURCE_ANNOTATION] === source);
   const mirrorByKey = new Map(mirrors.map((m) => [specKey(m.metadata), m]));
 
   for (const loaded of load.specs) {
@@ -41,6 +45,7 @@ export function planSpecs(load: LoadResult, commit: string, mirrors: ClusterSpec
     const key = specKey(loaded.spec.metadata);
     plans.set(key, {
       key,
+      source,
       name: loaded.spec.metadata.name,
       namespace: loaded.spec.metadata.namespace!,
       spec: loaded.spec,
@@ -68,7 +73,7 @@ export function planSpecs(load: LoadResult, commit: string, mirrors: ClusterSpec
     const keys = new Set(owners.map((s) => specKey(s.metadata)));
     if (error.specName && keys.size === 0) keys.add(specKey({ name: error.specName }));
     for (const key of keys) {
-      const plan = plans.get(key) ?? failedPlan(key, mirrorByKey.get(key));
+      const plan = plans.get(key) ?? failedPlan(key, source, mirrorByKey.get(key));
       plan.errors.push(error);
       plans.set(key, plan);
     }
@@ -76,7 +81,7 @@ export function planSpecs(load: LoadResult, commit: string, mirrors: ClusterSpec
 
   if (fetchError) {
     for (const [key, mirror] of mirrorByKey) {
-      const plan = failedPlan(key, mirror);
+      const plan = failedPlan(key, source, mirror);
       plan.errors.push({ file: '', document: 0, line: 0, message: fetchError, specName: mirror.metadata.name });
       plans.set(key, plan);
     }
@@ -88,10 +93,10 @@ export function planSpecs(load: LoadResult, commit: string, mirrors: ClusterSpec
   return [...plans.values()].sort((a, b) => a.key.localeCompare(b.key));
 }
 
-function failedPlan(key: string, mirror: ClusterSpecification | undefined): SpecPlan {
+function failedPlan(key: string, source: string, mirror: ClusterSpecification | undefined): SpecPlan {
   const [namespace, name] = key.split('/');
   const plan: SpecPlan = {
-    key, name, namespace,
+    key, source, name, namespace,
     spec: mirror ?? ({ apiVersion: 'kspec.io/v1alpha1', kind: 'ClusterSpecification', metadata: { name, namespace }, spec: { targetClusterRef: { name: '' }, enforcementMode: 'monitor', policies: [] } } as ClusterSpecification),
     sourceCommit: '', sourceFile: '', desired: [], errors: [], desiredFrom: 'none',
   };
@@ -119,4 +124,9 @@ function holdLastGood(plan: SpecPlan, mirror: ClusterSpecification | undefined):
 /** ClusterTargets by namespace/name, from Git. */
 export function targetsByKey(targets: { target: ClusterTarget }[]): Map<string, ClusterTarget> {
   return new Map(targets.map(({ target }) => [specKey(target.metadata), target]));
+}
+
+/** Identifies a specs repository and path, without credentials: `<repo>#<path>`. */
+export function sourceIdentity(repo: string, path: string | undefined): string {
+  return `${repo}#${(path ?? '').replace(/^\.?\/+|\/+$/g, '')}`;
 }

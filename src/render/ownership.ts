@@ -10,6 +10,8 @@ export const SEVERITY_LABEL = 'kspec.io/severity';
 
 export const SOURCE_COMMIT_ANNOTATION = 'kspec.io/source-commit';
 export const SOURCE_FILE_ANNOTATION = 'kspec.io/source-file';
+/** On spec mirrors: the repository and path they came from, so a pass only falls back on its own. */
+export const SOURCE_ANNOTATION = 'kspec.io/source';
 export const POLICY_TITLE_ANNOTATION = 'kspec.io/policy-title';
 /** Kyverno copies this annotation into policy reports, so reports carry the spec's severity. */
 export const KYVERNO_SEVERITY_ANNOTATION = 'policies.kyverno.io/severity';

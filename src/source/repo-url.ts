@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+
 /** A repository location as the user gave it, split so credentials never travel with the URL. */
 export interface RepoLocation {
   kind: 'local' | 'http';
@@ -21,7 +23,8 @@ export function parseRepo(repo: string): RepoLocation {
   return { kind: 'local', location: repo };
 }
 
-/** The repository as it may appear in logs, reports and annotations. */
+/** The repository as it may appear in logs, reports and annotations: no credentials, absolute paths. */
 export function displayRepo(repo: string): string {
-  return parseRepo(repo).location;
+  const location = parseRepo(repo);
+  return location.kind === 'local' ? resolve(location.location) : location.location;
 }

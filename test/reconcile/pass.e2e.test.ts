@@ -32,7 +32,8 @@ interface Fixture {
   logs: string[];
 }
 
-const policy = (name: string, rule = 'check', message = 'label app is required') => `apiVersion: kyverno.io/v1
+// Each test's policies match only its own namespace, so parallel tests never see each other's Pods.
+const policy = (name: string, ns: string, rule = 'check', message = 'label app is required') => `apiVersion: kyverno.io/v1
 kind: ClusterPolicy
 metadata:
   name: ${name}
@@ -43,6 +44,7 @@ spec:
         any:
           - resources:
               kinds: [Pod]
+              namespaces: [${ns}]
       validate:
         message: ${message}
         pattern:
@@ -116,10 +118,14 @@ const spec = (r: PassResult, name: string) => r.specs.find((s) => s.plan.name ==
 
 test('a pass on an empty cluster applies everything and publishes status, reports and metrics', async (t) => {
   const f = await setup(t, (ns, id) => ({
-    'specs/enforced.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`), b: policy(`b-${id}`) }),
-    'specs/monitored.yaml': specYaml(`mon-${id}`, ns, 'monitor', { c: policy(`c-${id}`) }),
+    'specs/enforced.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`, ns), b: policy(`b-${id}`, ns) }),
+    'specs/monitored.yaml': specYaml(`mon-${id}`, ns, 'monitor', { c: policy(`c-${id}`, ns) }),
   }));
   if (!f) return;
+  const pod = (name: string, labels: Record<string, string>) =>
+    f.objects.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: f.ns, labels }, spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0' }] } } as KubernetesObject);
+  await pod('labeled', { app: 'web' });
+  await pod('unlabeled', {});
   const result = await f.pass();
   assert.equal(result.ok, true, JSON.stringify(result.specs.map((s) => s.errors)));
   const enforced = spec(result, `enf-${f.id}`);
@@ -139,13 +145,18 @@ test('a pass on an empty cluster applies everything and publishes status, report
   const drift = await f.store.get<DriftReport>('DriftReport', f.ns, `mon-${f.id}-local`);
   assert.equal(drift?.status?.driftDetected, true);
   assert.deepEqual(drift?.status?.driftEvents.map((e) => [e.type, e.resourceName, e.action]), [['missing', `c-${f.id}`, 'none']]);
-  const compliance = await f.store.get<ComplianceReport>('ComplianceReport', f.ns, `enf-${f.id}-local`);
-  assert.equal(compliance?.status?.complianceScore, 100);
-  const monitored = await f.store.get<ComplianceReport>('ComplianceReport', f.ns, `mon-${f.id}-local`);
-  assert.equal(monitored?.status?.complianceScore, 0);
+  // Compliance comes from the engine (no Kyverno runs here, so there are no policy reports):
+  // the unlabeled Pod violates the label policy, in enforce and in monitor mode alike.
+  for (const name of [`enf-${f.id}`, `mon-${f.id}`]) {
+    const compliance: ComplianceReport | undefined = await f.store.get<ComplianceReport>('ComplianceReport', f.ns, `${name}-local`);
+    assert.equal(compliance?.status?.source, 'engine');
+    assert.equal(compliance?.status?.complianceScore, 0);
+    assert.equal(compliance?.status?.violationCount, 1);
+    assert.deepEqual(compliance?.status?.policyResults.map((r) => [r.policyID, r.status, r.violations.map((v) => `${v.namespace}/${v.resource}`)]), [['labels', 'violation', [`${f.ns}/Pod/unlabeled`]]]);
+  }
 
   const text = await f.metrics.registry.metrics();
-  assert.match(text, new RegExp(`kspec_compliance_score\\{cluster="local",spec="enf-${f.id}"\\} 100`));
+  assert.match(text, new RegExp(`kspec_compliance_score\\{cluster="local",spec="enf-${f.id}"\\} 0`));
   assert.match(text, new RegExp(`kspec_drift_events_total\\{cluster="local",spec="enf-${f.id}",type="missing"\\} 2`));
   assert.match(text, new RegExp(`kspec_policies\\{cluster="local",spec="enf-${f.id}",state="in_sync"\\} 2`));
   assert.match(text, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="mon-${f.id}"\\} 1`));
@@ -161,7 +172,7 @@ test('a pass on an empty cluster applies everything and publishes status, report
 });
 
 test('out-of-band edits: a changed failure action is reported with its field and reverted; a deleted policy is re-created', async (t) => {
-  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`), b: policy(`b-${id}`) }) }));
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`, ns), b: policy(`b-${id}`, ns) }) }));
   if (!f) return;
   await f.pass();
   await f.objects.patch({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `a-${f.id}` }, spec: { validationFailureAction: 'Audit' } } as KubernetesObject, undefined, undefined, 'kubectl-edit', undefined, PatchStrategy.MergePatch);
@@ -185,8 +196,8 @@ test('out-of-band edits: a changed failure action is reported with its field and
 
 test('a stray policy with the spec\'s labels is extra: deleted in enforce, left alone in monitor; unowned policies are never touched', async (t) => {
   const f = await setup(t, (ns, id) => ({
-    'specs/enf.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`) }),
-    'specs/mon.yaml': specYaml(`mon-${id}`, ns, 'monitor', { b: policy(`b-${id}`) }),
+    'specs/enf.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`, ns) }),
+    'specs/mon.yaml': specYaml(`mon-${id}`, ns, 'monitor', { b: policy(`b-${id}`, ns) }),
   }));
   if (!f) return;
   const owned = (spec: string) => ({ 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': spec, 'kspec.io/spec-namespace': f.ns, 'kspec.io/policy': 'labels' });
@@ -212,10 +223,10 @@ test('a stray policy with the spec\'s labels is extra: deleted in enforce, left 
 });
 
 test('a new commit that changes a check is applied on the next pass', async (t) => {
-  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`) }) }));
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`, ns) }) }));
   if (!f) return;
   const first = await f.pass();
-  const sha = await f.git.commit(f.repo, { 'specs/s.yaml': specYaml(`enf-${f.id}`, f.ns, 'enforce', { a: policy(`a-${f.id}`, 'check', 'every Pod needs the app label') }) }, 'Reword the label message');
+  const sha = await f.git.commit(f.repo, { 'specs/s.yaml': specYaml(`enf-${f.id}`, f.ns, 'enforce', { a: policy(`a-${f.id}`, f.ns, 'check', 'every Pod needs the app label') }) }, 'Reword the label message');
   const second = await f.pass();
   assert.notEqual(second.commit, first.commit);
   assert.equal(second.commit, sha);
@@ -227,15 +238,15 @@ test('a new commit that changes a check is applied on the next pass', async (t) 
 
 test('a broken spec file marks that spec Failed with file and line, deletes nothing, and other specs still reconcile', async (t) => {
   const f = await setup(t, (ns, id) => ({
-    'specs/broken.yaml': specYaml(`brk-${id}`, ns, 'enforce', { a: policy(`a-${id}`), b: policy(`b-${id}`) }),
-    'specs/fine.yaml': specYaml(`ok-${id}`, ns, 'enforce', { c: policy(`c-${id}`) }),
+    'specs/broken.yaml': specYaml(`brk-${id}`, ns, 'enforce', { a: policy(`a-${id}`, ns), b: policy(`b-${id}`, ns) }),
+    'specs/fine.yaml': specYaml(`ok-${id}`, ns, 'enforce', { c: policy(`c-${id}`, ns) }),
   }));
   if (!f) return;
   await f.pass();
   // The broken commit drops check b and misspells the mode: nothing may be pruned because of it.
   await f.git.commit(f.repo, {
-    'specs/broken.yaml': specYaml(`brk-${f.id}`, f.ns, 'enforcing', { a: policy(`a-${f.id}`) }),
-    'specs/fine.yaml': specYaml(`ok-${f.id}`, f.ns, 'enforce', { c: policy(`c-${f.id}`), d: policy(`d-${f.id}`) }),
+    'specs/broken.yaml': specYaml(`brk-${f.id}`, f.ns, 'enforcing', { a: policy(`a-${f.id}`, f.ns) }),
+    'specs/fine.yaml': specYaml(`ok-${f.id}`, f.ns, 'enforce', { c: policy(`c-${f.id}`, f.ns), d: policy(`d-${f.id}`, f.ns) }),
   }, 'Break one spec, extend the other');
   const result = await f.pass();
   const broken = spec(result, `brk-${f.id}`);
@@ -260,7 +271,7 @@ test('a broken spec file marks that spec Failed with file and line, deletes noth
 });
 
 test('a Git failure never prunes: the pass keeps the last good state and the next pass recovers', async (t) => {
-  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`) }) }));
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`, ns) }) }));
   if (!f) return;
   await f.pass();
   await f.objects.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `a-${f.id}` } });
@@ -285,8 +296,8 @@ test('targets: a remote kubeconfig from a Secret, a version mismatch finding, an
   const f = await setup(t, (ns, id) => ({
     'targets/remote.yaml': `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: remote, namespace: ${ns}}\nspec:\n  kubeconfig: {secretRef: {name: remote-kubeconfig}}\n  platform: eks\n  version: "1.28.0"\n`,
     'targets/dead.yaml': `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: dead, namespace: ${ns}}\nspec:\n  kubeconfig: {secretRef: {name: dead-kubeconfig, key: config}}\n  version: "1.20"\n`,
-    'specs/remote.yaml': specYaml(`rem-${id}`, ns, 'enforce', { a: policy(`a-${id}`) }).replace('name: local', 'name: remote'),
-    'specs/dead.yaml': specYaml(`dead-${id}`, ns, 'enforce', { b: policy(`b-${id}`) }).replace('name: local', 'name: dead'),
+    'specs/remote.yaml': specYaml(`rem-${id}`, ns, 'enforce', { a: policy(`a-${id}`, ns) }).replace('name: local', 'name: remote'),
+    'specs/dead.yaml': specYaml(`dead-${id}`, ns, 'enforce', { b: policy(`b-${id}`, ns) }).replace('name: local', 'name: dead'),
   }));
   if (!f) return;
   const { readFileSync } = await import('node:fs');
@@ -316,7 +327,7 @@ test('targets: a remote kubeconfig from a Secret, a version mismatch finding, an
 });
 
 test('Kubernetes Events record drift found and actions taken', async (t) => {
-  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`) }) }));
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`, ns) }) }));
   if (!f) return;
   await f.pass();
   const { CoreV1Api } = await import('@kubernetes/client-node');

@@ -26,6 +26,7 @@ const plan: Command = {
       namespace: flags.namespace!,
       management: kubeConfig(flags),
       dryRun: true,
+      assess: false,
       log: createLogger({ level: 'warn' }),
     });
     io.stdout(format === 'table' ? planText(result) : structured(result, format));

@@ -21,6 +21,25 @@ process.env.KSPEC_LOG_LEVEL ??= 'warn';
 // The demo reads the examples from this checkout's HEAD commit, as kspec reads any Git repo.
 const repo = ['--repo', REPO_ROOT, '--path', 'examples/repo'];
 
+say('Deploying two workloads to assess: one that follows the specs, one that does not');
+{
+  const { KubernetesObjectApi, KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfigPath);
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  const apply = (o: Record<string, unknown>) => api.patch(o as never, undefined, undefined, 'kspec-demo', true, 'application/apply-patch+yaml');
+  await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+  await apply({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'checkout', namespace: 'shop', labels: { 'app.kubernetes.io/name': 'checkout', team: 'payments' } },
+    spec: {
+      securityContext: { runAsNonRoot: true },
+      containers: [{ name: 'app', image: 'registry.example.com/checkout:2.4.1', securityContext: { allowPrivilegeEscalation: false }, resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } } }],
+    },
+  });
+  await apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'legacy-cart', namespace: 'shop' }, spec: { containers: [{ name: 'app', image: 'docker.io/library/nginx:latest' }] } });
+  process.stdout.write('applied Namespace/shop, Pod shop/checkout (compliant), Pod shop/legacy-cart (not)\n');
+}
+
 say('1. Validate the specs repository');
 await kspec(['validate', path.join(REPO_ROOT, 'examples/repo')]);
 
@@ -62,6 +81,7 @@ Try it yourself:
   kubectl get cspec,creport,dreport -n kspec-system
   kubectl describe clusterspecification production-security -n kspec-system
   kubectl get driftreport platform-hygiene-local -n kspec-system -o yaml
+  kubectl get compliancereport production-security-local -n kspec-system -o yaml
   kubectl get events -n kspec-system --field-selector involvedObject.kind=ClusterSpecification
   npx kspec plan --repo . --path examples/repo
 Stop the control plane with: npm run cluster:down

@@ -33,17 +33,18 @@ export interface ConnectOptions {
 }
 
 /**
- * Connects every cluster the plans target, all at once and each within a timeout, so one
- * unreachable cluster neither delays nor fails the others. Records each target's status.
+ * Starts connecting every cluster the plans target, all at once and each within a timeout. Each
+ * spec waits only for its own target, so one slow or unreachable cluster neither delays nor
+ * fails the others. Records each target's status.
  */
-export async function connectTargets(plans: SpecPlan[], options: ConnectOptions): Promise<Map<string, ConnectedTarget>> {
-  const refs = new Map<string, { name: string; namespace: string }>();
+export function connectTargets(plans: SpecPlan[], options: ConnectOptions): Map<string, Promise<ConnectedTarget>> {
+  const connecting = new Map<string, Promise<ConnectedTarget>>();
   for (const plan of plans) {
     const name = plan.spec.spec.targetClusterRef.name;
-    if (name) refs.set(`${plan.namespace}/${name}`, { name, namespace: plan.namespace });
+    const key = `${plan.namespace}/${name}`;
+    if (name && !connecting.has(key)) connecting.set(key, connectOne(key, { name, namespace: plan.namespace }, options));
   }
-  const connected = await Promise.all([...refs].map(([key, ref]) => connectOne(key, ref, options)));
-  return new Map(connected.map((target) => [target.key, target]));
+  return connecting;
 }
 
 async function connectOne(key: string, ref: { name: string; namespace: string }, options: ConnectOptions): Promise<ConnectedTarget> {

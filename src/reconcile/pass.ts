@@ -71,7 +71,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   }
   const plans = planSpecs(load, snapshot?.commit ?? '', sourceIdentity(displayRepo(options.source.repo), options.source.path), mirrors, fetchError);
 
-  const targets = await connectTargets(plans, {
+  const targets = connectTargets(plans, {
     store,
     management: options.management,
     fromGit: targetsByKey(load.targets),
@@ -98,7 +98,8 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   );
   const ok = !fetchError && load.errors.length === 0 && specs.every((s) => s.phase === 'Active');
   if (ok && !options.dryRun) options.metrics?.lastSuccessfulPass.set(Date.now() / 1000);
-  return { ...(snapshot ? { commit: snapshot.commit, snapshot } : {}), ...(fetchError ? { fetchError } : {}), targets, load, specs, ok };
+  const connected = new Map(await Promise.all([...targets].map(async ([key, target]) => [key, await target] as const)));
+  return { ...(snapshot ? { commit: snapshot.commit, snapshot } : {}), ...(fetchError ? { fetchError } : {}), targets: connected, load, specs, ok };
 }
 
 async function source(options: PassOptions): Promise<{ snapshot?: Snapshot; fetchError?: string }> {

@@ -49,8 +49,8 @@ export interface SpecOutcome {
 
 export interface SpecContext {
   store: KspecStore;
-  /** Target clusters connected for this pass, by namespace/name. */
-  targets: Map<string, ConnectedTarget>;
+  /** Target clusters being connected for this pass, by namespace/name. */
+  targets: Map<string, Promise<ConnectedTarget>>;
   dryRun: boolean;
   /** Assess resource-level compliance (plan skips it: it only shows drift). */
   assess: boolean;
@@ -78,7 +78,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
     ctx.log.error(`${stage} failed`, { error: (err as Error).message });
   };
 
-  const target = ctx.targets.get(`${plan.namespace}/${cluster}`);
+  const target = await ctx.targets.get(`${plan.namespace}/${cluster}`);
   outcome.target = target;
   if (target?.error) fail('target', new Error(target.error));
   if (target?.resolved && plan.desiredFrom !== 'none') {

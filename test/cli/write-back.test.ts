@@ -106,3 +106,57 @@ test('plan --comment-on-pr posts the plan once and updates it in place; every re
   assert.deepEqual(fake.invalidRequests, []);
   assert.ok(!first.out.includes(token) && !first.err.includes(token));
 });
+
+test('reconcile --write-back pull-request: a drift PR is opened, updated with an adopt edit of only the check\'s lines, and closed when the drift is gone', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const ns = await cluster.namespace('drpr');
+  const id = ns.slice(-8);
+  const token = `ghp_kspecDriftPr${id}000000000000000`;
+  const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-drpr-')), username: 'x-access-token', token });
+  t.after(() => git.stop());
+  const spec = files(ns, id)['specs/spec.yaml'].replace('enforcementMode: enforce', 'enforcementMode: monitor   # reviewed weekly');
+  await git.createRepo('specs', { ...files(ns, id), 'specs/spec.yaml': spec });
+  const fake = await startGitHubFake({ owner: 'acme', repo: 'specs', token, branchExists: async (b) => b in (await git.branches('specs')) });
+  t.after(() => fake.stop());
+  const env = {
+    KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_CACHE_DIR: mkdtempSync(join(tmpdir(), 'kspec-c-')), KSPEC_LOG_LEVEL: 'error',
+    KSPEC_GIT_TOKEN: token, GITHUB_TOKEN: token, KSPEC_GITHUB_REPOSITORY: 'acme/specs', KSPEC_GITHUB_API_URL: fake.baseUrl,
+  };
+  const args = ['reconcile', '--once', '--repo', git.repoUrl('specs'), '--branch', 'main', '--write-back', 'pull-request', '--adopt'];
+  const branch = `kspec/drift/local/wb-${id}`;
+
+  // 1. Monitor mode installs nothing: the policy is missing, and a PR says so.
+  const first = await cli(args, env);
+  assert.match(first.out, new RegExp(`drift pull request opened`), first.err);
+  assert.equal(fake.pulls.length, 1);
+  assert.equal(fake.pulls[0].head, branch);
+  assert.match(fake.pulls[0].body ?? '', new RegExp(`wb-${id}`));
+
+  // 2. Someone installs the policy by hand with another message: modified, and adopted into the PR.
+  const { KubernetesObjectApi } = await import('@kubernetes/client-node');
+  const api = KubernetesObjectApi.makeApiClient(cluster.kc);
+  const labels = { 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': `wb-${id}`, 'kspec.io/spec-namespace': ns, 'kspec.io/policy': 'labels', 'kspec.io/check': 'app', 'kspec.io/severity': 'medium' };
+  const annotations = { 'kspec.io/policy-title': 'Labels', 'policies.kyverno.io/severity': 'medium' };
+  const rules = (message: string) => [{ name: 'app-label', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { message, pattern: { metadata: { labels: { app: '?*' } } } } }];
+  await api.create({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `wb-${id}`, labels, annotations }, spec: { validationFailureAction: 'Audit', rules: rules('every Pod needs an app label') } } as never);
+  const second = await cli(args, env);
+  assert.match(second.out, /drift pull request updated/, second.err);
+  assert.equal(fake.pulls.length, 1, 'the same PR, updated in place');
+  const proposed = await git.readFile('specs', branch, 'specs/spec.yaml');
+  const before = spec.split('\n');
+  const after = (proposed ?? '').split('\n');
+  const block = before.findIndex((line) => line.includes('kyvernoPolicy: |'));
+  assert.deepEqual(after.slice(0, block + 1), before.slice(0, block + 1), 'everything up to the check\'s block is byte for byte the same');
+  assert.ok(after.slice(block + 1).every((line) => line === '' || line.startsWith('            ')), `the edit stays inside the block:\n${proposed}`);
+  assert.ok(proposed?.includes('every Pod needs an app label'), 'the live message is proposed');
+  assert.ok(proposed?.includes('enforcementMode: monitor   # reviewed weekly'), 'comments elsewhere survive byte for byte');
+
+  // 3. The live policy is put back as the spec says: the drift is gone and the PR is closed.
+  await api.patch({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `wb-${id}` }, spec: { rules: rules('app label') } } as never, undefined, undefined, 'fixer', undefined, 'application/merge-patch+json');
+  const third = await cli(args, env);
+  assert.match(third.out, /drift pull request closed/, third.err + third.out);
+  assert.equal(fake.pulls[0].state, 'closed');
+  assert.ok(fake.comments.some((c) => c.issue_number === fake.pulls[0].number), 'closed with a comment');
+  assert.deepEqual(fake.invalidRequests, []);
+});

@@ -72,7 +72,7 @@ test('webhook: a good GitHub signature triggers a pass that applies the new comm
   assert.ok(kspec.logs('pass started').some((l) => JSON.stringify(l.reasons).includes(`push refs/heads/main ${shaB}`)), 'the pass names the push');
   await settle();
   assert.ok(passes() > before);
-  const afterGood = passes();
+  const startedAfterGood = kspec.logs('pass started').length;
 
   // A bad signature (signed with another key) and a missing one: 401, no pass, nothing applied.
   const shaC = await git.commit(repo, { 'specs/s.yaml': spec(['a', 'b', 'c']) }, 'Add check c');
@@ -84,8 +84,10 @@ test('webhook: a good GitHub signature triggers a pass that applies the new comm
   const unsigned = await fetch(`${kspec.base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push' }, body: badBody });
   assert.equal(unsigned.status, 401);
   await sleep(Math.max(3_000, 3 * applied));
-  assert.equal(passes(), afterGood, 'no pass was triggered');
-  assert.equal(kspec.logs('pass started').length, afterGood);
+  // Only the policy watch may start passes now (kspec's watch also sees other tests' kspec-owned
+  // policies on this shared API server); those re-check the commit kspec already has.
+  const since = kspec.logs('pass started').slice(startedAfterGood).map((l) => JSON.stringify(l.reasons));
+  assert.deepEqual(since.filter((r) => !r.includes('"watch ')), [], 'no pass was triggered by the rejected pushes');
   assert.equal(await exists('c'), false, 'the unauthenticated push applied nothing');
   const metrics = await kspec.metrics();
   assert.match(metrics, /kspec_webhook_requests_total\{outcome="accepted"\} 1/);

@@ -14,7 +14,8 @@ const SIGN: Record<string, string> = { missing: '+', modified: '~', extra: '-' }
 export function planText(result: PassResult): string {
   let out = '';
   for (const spec of result.specs) {
-    out += `${spec.plan.name} → cluster ${spec.cluster || '?'} (${spec.mode})${spec.plan.sourceCommit ? ` @ ${spec.plan.sourceCommit.slice(0, 12)}` : ''}\n`;
+    const retired = spec.plan.retired ? ', removed from Git' : '';
+    out += `${spec.plan.name} → cluster ${spec.cluster || '?'} (${spec.mode}${retired})${spec.plan.sourceCommit ? ` @ ${spec.plan.sourceCommit.slice(0, 12)}` : ''}\n`;
     for (const error of spec.errors) out += `  ! ${error}\n`;
     if (spec.actions.length === 0 && spec.errors.length === 0) out += `  no drift: ${spec.inSync} policies in sync\n`;
     for (const { drift, action, error } of spec.actions) {

@@ -62,7 +62,10 @@ export class PolicyClient {
   async delete(policy: KyvernoPolicy, dryRun = false): Promise<void> {
     const uid = (policy.metadata as { uid?: string }).uid;
     try {
-      await this.api.delete(policy as unknown as KubernetesObject, undefined, dryRun ? 'All' : undefined, undefined, undefined, undefined, uid ? { preconditions: { uid } } : undefined);
+      // With a body, the API server takes the options from it and ignores the query string: the
+      // dry-run flag must be in the body too, or a dry run deletes for real.
+      const options = { ...(uid ? { preconditions: { uid } } : {}), ...(dryRun ? { dryRun: ['All'] } : {}) };
+      await this.api.delete(policy as unknown as KubernetesObject, undefined, dryRun ? 'All' : undefined, undefined, undefined, undefined, options);
     } catch (err) {
       if (isNotFound(err)) return;
       throw toClusterError(`delete ${policyKey(policy)}`, err);

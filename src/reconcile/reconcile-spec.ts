@@ -6,7 +6,7 @@ import { detectDrift } from '../drift/detect.ts';
 import type { Drift } from '../drift/detect.ts';
 import { ownedBySpecSelector } from '../render/ownership.ts';
 import { assessCompliance } from '../compliance/assess.ts';
-import { buildComplianceReport, buildDriftReport } from '../report/build-reports.ts';
+import { buildComplianceReport, buildDriftReport, reportName } from '../report/build-reports.ts';
 import type { ComplianceReport, DriftReport } from '../api/types.ts';
 import { formatSpecError } from '../spec/errors.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
@@ -155,6 +155,7 @@ async function assess(plan: SpecPlan, kc: KubeConfig, outcome: SpecOutcome, ctx:
 
 async function publish(outcome: SpecOutcome, ctx: SpecContext, now: string): Promise<void> {
   const { plan } = outcome;
+  if (plan.retired && outcome.phase === 'Active' && outcome.remaining.length === 0) return retire(outcome, ctx);
   const previousDrift = await ctx.store.get<DriftReport>('DriftReport', plan.namespace, outcome.drift!.metadata.name);
   const previousCompliance = outcome.compliance ? await ctx.store.get<ComplianceReport>('ComplianceReport', plan.namespace, outcome.compliance.metadata.name) : undefined;
   const mirror = await publishMirror(ctx.store, plan);
@@ -181,10 +182,21 @@ function countNewViolations(outcome: SpecOutcome, previous: ComplianceReport | u
   metrics.policyViolations.inc({ cluster: outcome.cluster, spec: outcome.plan.name }, fresh);
 }
 
+/** A spec removed from Git that owns nothing any more: its mirror and reports go too. */
+async function retire(outcome: SpecOutcome, ctx: SpecContext): Promise<void> {
+  const { plan } = outcome;
+  await ctx.store.delete('DriftReport', plan.namespace, reportName(plan.name, outcome.cluster));
+  await ctx.store.delete('ComplianceReport', plan.namespace, reportName(plan.name, outcome.cluster));
+  await ctx.store.delete('ClusterSpecification', plan.namespace, plan.name);
+  ctx.log.info('spec removed from Git: its policies, mirror and reports are gone');
+}
+
 function conditionsOf(outcome: SpecOutcome): ConditionInput[] {
   const found = outcome.actions.length;
   const remaining = outcome.remaining.length;
-  const ready: ConditionInput = outcome.phase === 'Active'
+  const ready: ConditionInput = outcome.plan.retired
+    ? { type: 'Ready', status: 'False', reason: 'RemovedFromGit', message: `removed from Git at ${outcome.plan.sourceCommit.slice(0, 12)}; ${outcome.remaining.length} policies still carry its labels${outcome.mode === 'monitor' ? ' (monitor mode deletes nothing)' : ''}` }
+    : outcome.phase === 'Active'
     ? { type: 'Ready', status: 'True', reason: 'Reconciled', message: `${outcome.inSync} policies in sync on ${outcome.cluster}` }
     : {
         type: 'Ready', status: 'False',

@@ -25,6 +25,11 @@ export interface SpecPlan {
    * there is nothing to hold. Only `git` may prune.
    */
   desiredFrom: 'git' | 'last-good' | 'none';
+  /**
+   * The spec was removed from Git by a clean commit: it now wants no policies, so enforce mode
+   * prunes what it owned, and its mirror and reports go once nothing is left.
+   */
+  retired?: boolean;
 }
 
 export const specKey = (meta: { name: string; namespace?: string }) => `${meta.namespace ?? 'kspec-system'}/${meta.name}`;
@@ -76,6 +81,20 @@ export function planSpecs(load: LoadResult, commit: string, source: string, allM
       const plan = plans.get(key) ?? failedPlan(key, source, mirrorByKey.get(key));
       plan.errors.push(error);
       plans.set(key, plan);
+    }
+  }
+
+  // A spec whose file is gone from a commit that loaded without any error was removed on
+  // purpose. With any error anywhere it may only be hidden by it, so nothing is retired.
+  if (!fetchError && load.errors.length === 0) {
+    for (const [key, mirror] of mirrorByKey) {
+      if (plans.has(key)) continue;
+      plans.set(key, {
+        key, source, name: mirror.metadata.name, namespace: mirror.metadata.namespace!,
+        spec: { ...mirror, spec: { ...mirror.spec, policies: [] } },
+        sourceCommit: commit, sourceFile: mirror.metadata.annotations?.[SOURCE_FILE_ANNOTATION] ?? '',
+        desired: [], errors: [], desiredFrom: 'git', retired: true,
+      });
     }
   }
 

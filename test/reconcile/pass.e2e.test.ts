@@ -208,6 +208,9 @@ test('a stray policy with the spec\'s labels is extra: deleted in enforce, left 
   await create(`someone-elses-${f.id}`, { team: 'security' });
   await create(`a-${f.id}`, { team: 'security' }, 'not kspec\'s'); // same name as a desired policy
 
+  const planned = await f.pass({ dryRun: true });
+  assert.deepEqual(spec(planned, `enf-${f.id}`).actions.map((a) => a.action), ['failed', 'dry-run'], 'the server-side dry run already sees the name taken');
+  assert.ok(await getPolicy(f, `stray-enf-${f.id}`), 'a dry run deletes nothing');
   const result = await f.pass();
   const enforced = spec(result, `enf-${f.id}`);
   assert.deepEqual(enforced.actions.map((a) => [a.drift.type, a.drift.event.resourceName, a.action]), [['missing', `a-${f.id}`, 'failed'], ['extra', `stray-enf-${f.id}`, 'deleted']]);
@@ -337,4 +340,37 @@ test('Kubernetes Events record drift found and actions taken', async (t) => {
     ['ClusterSpecification', `enf-${f.id}`, 'Normal', 'PolicyCreated'],
     ['ClusterSpecification', `enf-${f.id}`, 'Warning', 'DriftDetected'],
   ]);
+});
+
+test('a spec removed from Git by a clean commit prunes its policies (enforce) and then its mirror and reports; a commit with errors retires nothing', async (t) => {
+  const f = await setup(t, (ns, id) => ({
+    'specs/gone.yaml': specYaml(`gone-${id}`, ns, 'enforce', { a: policy(`a-${id}`, ns) }),
+    'specs/watched.yaml': specYaml(`mon-${id}`, ns, 'monitor', { b: policy(`b-${id}`, ns) }),
+    'specs/stays.yaml': specYaml(`stay-${id}`, ns, 'enforce', { c: policy(`c-${id}`, ns) }),
+  }));
+  if (!f) return;
+  await f.pass();
+  // Removing the specs together with breaking another file: the error could hide them, so keep all.
+  await f.git.commit(f.repo, { 'specs/gone.yaml': null, 'specs/stays.yaml': 'kind: [broken\n' }, 'Remove a spec, break another');
+  const held = await f.pass();
+  assert.equal(held.specs.some((s) => s.plan.retired), false);
+  assert.ok(await getPolicy(f, `a-${f.id}`));
+
+  await f.git.commit(f.repo, { 'specs/watched.yaml': null, 'specs/stays.yaml': specYaml(`stay-${f.id}`, f.ns, 'enforce', { c: policy(`c-${f.id}`, f.ns) }) }, 'Retire two specs cleanly');
+  // Monitor mode never deletes: pretend the monitored spec's policy had been installed.
+  const monitored = await f.pass({ dryRun: true });
+  assert.deepEqual(monitored.specs.filter((s) => s.plan.retired).map((s) => s.plan.name).sort(), [`gone-${f.id}`, `mon-${f.id}`]);
+  assert.deepEqual(spec(monitored, `gone-${f.id}`).actions.map((a) => a.action), ['dry-run']);
+  assert.ok(await getPolicy(f, `a-${f.id}`), 'a dry run deletes nothing');
+  const result = await f.pass();
+  const gone = spec(result, `gone-${f.id}`);
+  assert.deepEqual(gone.actions.map((a) => [a.drift.type, a.drift.event.resourceName, a.action]), [['extra', `a-${f.id}`, 'deleted']]);
+  assert.equal(await getPolicy(f, `a-${f.id}`), undefined);
+  assert.ok(await getPolicy(f, `c-${f.id}`), 'the remaining spec keeps its policy');
+  // The next pass finds nothing left of it and removes its mirror and reports.
+  await f.pass();
+  assert.equal(await f.store.get('ClusterSpecification', f.ns, `gone-${f.id}`), undefined);
+  assert.equal(await f.store.get('DriftReport', f.ns, `gone-${f.id}-local`), undefined);
+  assert.equal(await f.store.get('ComplianceReport', f.ns, `mon-${f.id}-local`), undefined);
+  assert.ok(await f.store.get('ClusterSpecification', f.ns, `stay-${f.id}`));
 });

@@ -4,7 +4,8 @@ export type TokenType =
   | 'unquoted' | 'quoted' | 'literal' | 'number'
   | 'dot' | 'star' | 'flatten' | 'filter' | 'lbracket' | 'rbracket' | 'lbrace' | 'rbrace'
   | 'lparen' | 'rparen' | 'comma' | 'colon' | 'pipe' | 'or' | 'and' | 'not'
-  | 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'current' | 'root' | 'expref' | 'eof';
+  | 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'current' | 'root' | 'expref' | 'eof'
+  | 'plus' | 'minus' | 'multiply' | 'divide' | 'modulo' | 'div' | 'variable' | 'assign';
 
 export interface Token {
   type: TokenType;
@@ -32,7 +33,8 @@ export function tokenize(text: string): Token[] {
       i = j;
       continue;
     }
-    if ((c >= '0' && c <= '9') || (c === '-' && i + 1 < n && text[i + 1] >= '0' && text[i + 1] <= '9')) {
+    // "-5" is a negative number, except right after an operand, where it is a subtraction.
+    if ((c >= '0' && c <= '9') || (c === '-' && i + 1 < n && text[i + 1] >= '0' && text[i + 1] <= '9' && !afterOperand(tokens))) {
       let j = i + 1;
       while (j < n && text[j] >= '0' && text[j] <= '9') j++;
       tokens.push({ type: 'number', value: Number(text.slice(i, j)), pos: start });
@@ -50,7 +52,25 @@ export function tokenize(text: string): Token[] {
       case ')': tokens.push({ type: 'rparen', pos: start }); i++; continue;
       case ']': tokens.push({ type: 'rbracket', pos: start }); i++; continue;
       case '@': tokens.push({ type: 'current', pos: start }); i++; continue;
-      case '$': tokens.push({ type: 'root', pos: start }); i++; continue;
+      case '$': {
+        // `$name` is a variable bound by `let`; a bare `$` is the root.
+        if (i + 1 < n && IDENT_START.test(text[i + 1])) {
+          let j = i + 2;
+          while (j < n && IDENT_PART.test(text[j])) j++;
+          tokens.push({ type: 'variable', value: text.slice(i + 1, j), pos: start });
+          i = j;
+          continue;
+        }
+        tokens.push({ type: 'root', pos: start }); i++; continue;
+      }
+      case '+': tokens.push({ type: 'plus', pos: start }); i++; continue;
+      case '-': case '\u2212': tokens.push({ type: 'minus', pos: start }); i++; continue;
+      case '\u00d7': tokens.push({ type: 'multiply', pos: start }); i++; continue;
+      case '\u00f7': tokens.push({ type: 'divide', pos: start }); i++; continue;
+      case '%': tokens.push({ type: 'modulo', pos: start }); i++; continue;
+      case '/':
+        if (text[i + 1] === '/') { tokens.push({ type: 'div', pos: start }); i += 2; continue; }
+        tokens.push({ type: 'divide', pos: start }); i++; continue;
       case '[':
         if (text[i + 1] === ']') { tokens.push({ type: 'flatten', pos: start }); i += 2; continue; }
         if (text[i + 1] === '?') { tokens.push({ type: 'filter', pos: start }); i += 2; continue; }
@@ -66,6 +86,7 @@ export function tokenize(text: string): Token[] {
         tokens.push({ type: 'not', pos: start }); i++; continue;
       case '=':
         if (text[i + 1] === '=') { tokens.push({ type: 'eq', pos: start }); i += 2; continue; }
+        if (isLetAssignment(tokens)) { tokens.push({ type: 'assign', pos: start }); i++; continue; }
         throw new JMESPathError(`unexpected '=' at position ${i} in ${JSON.stringify(text)}`);
       case '<':
         if (text[i + 1] === '=') { tokens.push({ type: 'lte', pos: start }); i += 2; continue; }
@@ -108,6 +129,19 @@ export function tokenize(text: string): Token[] {
   }
   tokens.push({ type: 'eof', pos: n });
   return tokens;
+}
+
+const OPERAND_END = new Set<TokenType>(['unquoted', 'quoted', 'literal', 'number', 'rbracket', 'rparen', 'rbrace', 'current', 'root', 'variable', 'flatten', 'star']);
+
+function afterOperand(tokens: Token[]): boolean {
+  const last = tokens[tokens.length - 1];
+  return last !== undefined && OPERAND_END.has(last.type);
+}
+
+/** `=` is only valid in `let $x = ...` (after a variable that follows `let` or a comma). */
+function isLetAssignment(tokens: Token[]): boolean {
+  const last = tokens[tokens.length - 1];
+  return last !== undefined && last.type === 'variable';
 }
 
 function scanDelimited(text: string, start: number, delim: string): number {

@@ -141,3 +141,31 @@ test('the ServiceAccount cannot do what the deployed RBAC leaves out', async (t)
   const objects = KubernetesObjectApi.makeApiClient(sa);
   assert.equal(await code(objects.delete({ apiVersion: 'kspec.io/v1alpha1', kind: 'ClusterSpecification', metadata: { name: 'x', namespace: ns } })), 403, 'specs are never deleted');
 });
+
+test('a policy matching a kind the deployed RBAC does not grant (ConfigMap): applied, and the denied scan is reported, not hidden', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const ns = await cluster.namespace('rbac-cm');
+  const id = ns.slice(-8);
+  const sa = new KubeConfig();
+  sa.loadFromFile(await kspecServiceAccount(t, cluster, ns));
+  const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-git-')) });
+  t.after(() => git.stop());
+  const configMapPolicy = policyYaml(`cm-${id}`).replace('kinds: [Pod]', 'kinds: [ConfigMap]');
+  await git.createRepo('specs', { 'targets/local.yaml': inClusterTarget(ns), 'specs/s.yaml': specYaml(`cm-${id}`, ns, { checks: { a: configMapPolicy } }) });
+  const logs: string[] = [];
+  const result = await reconcilePass({
+    source: { repo: git.repoUrl('specs'), ref: 'main', cacheDir: mkdtempSync(join(tmpdir(), 'kspec-cache-')), token: git.token, username: git.username },
+    namespace: ns,
+    management: sa,
+    dryRun: false,
+    log: createLogger({ level: 'debug', sink: (line) => logs.push(line) }),
+  });
+  const spec = outcome(result, `cm-${id}`);
+  assert.equal(spec.phase, 'Active', spec.errors.join('\n'));
+  assert.deepEqual(actions(result, `cm-${id}`), [['missing', `cm-${id}`, 'created']]);
+  // The documented trade-off (docs/operations.md, RBAC): no ConfigMaps or Secrets cluster-wide.
+  // The scan that needs them is denied, and that must be visible to the operator.
+  assert.ok(logs.some((l) => /configmaps/i.test(l) && /forbidden|403/i.test(l)), 'the denied ConfigMap scan is logged');
+  t.diagnostic(`compliance as the ServiceAccount with a ConfigMap policy: source ${spec.complianceSource}, results ${JSON.stringify(spec.policyResults.map((r) => [r.policyID, r.status, r.violations?.map((v) => v.message)]))}`);
+});

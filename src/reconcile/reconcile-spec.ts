@@ -94,7 +94,8 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
     outcome.compliance = buildComplianceReport(reportCtx, outcome.policyResults, outcome.complianceSource, findings);
   }
 
-  if (!ctx.dryRun) {
+  // A replica that lost the lease leaves publishing to the new leader, whose view is newer.
+  if (!ctx.dryRun && !ctx.signal?.aborted) {
     try {
       await publish(outcome, ctx, now.toISOString());
     } catch (err) {
@@ -116,6 +117,11 @@ async function observeActConfirm(plan: SpecPlan, policies: PolicyClient, outcome
   }
   outcome.remaining = found.drifts;
   outcome.inSync = found.inSync.length;
+  // Shutting down, or no longer the leader: another replica acts now, so this one must not.
+  if (ctx.signal?.aborted && outcome.mode === 'enforce' && found.drifts.length > 0) {
+    outcome.actions = found.drifts.map((drift) => ({ drift, action: 'none' }));
+    return fail('act', new Error('not acting: this replica is shutting down or lost the lease'));
+  }
   outcome.actions = await act(found.drifts, policies, {
     enforce: outcome.mode === 'enforce',
     mayPrune: plan.desiredFrom === 'git' && plan.errors.length === 0,

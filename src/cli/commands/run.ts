@@ -55,6 +55,8 @@ const run: Command = {
     registerSecret(io.env.KSPEC_WEBHOOK_TOKEN);
 
     let leading = !flags['leader-elect'];
+    // Aborted when this replica stops leading: a pass in flight then acts no further.
+    let leadership: AbortSignal | undefined;
     let firstPassDone = false;
     const scheduler = new PassScheduler(async (reasons) => {
       if (!leading || shutdown.isShuttingDown()) return;
@@ -62,7 +64,7 @@ const run: Command = {
       const onlyWatch = reasons.every((r) => r.startsWith('watch')) && lastSnapshot !== undefined;
       log.info('pass started', { reasons });
       const result = await shutdown.track(
-        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal: shutdown.signal, backoff, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal: leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal, backoff, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
       firstPassDone = true;
@@ -127,6 +129,7 @@ const run: Command = {
         logger: log,
         onStartedLeading: (signal) => {
           leading = true;
+          leadership = signal;
           metrics.leader.set(1);
           signal.addEventListener('abort', () => { leading = false; metrics.leader.set(0); });
           trigger('became leader');

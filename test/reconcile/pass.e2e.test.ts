@@ -25,7 +25,7 @@ interface Fixture {
   ns: string;
   id: string;
   repo: string;
-  pass(opts?: { dryRun?: boolean; token?: string }): Promise<PassResult>;
+  pass(opts?: { dryRun?: boolean; token?: string; signal?: AbortSignal }): Promise<PassResult>;
   objects: KubernetesObjectApi;
   store: KspecStore;
   metrics: ReturnType<typeof createMetrics>;
@@ -100,6 +100,7 @@ async function setup(t: { skip(m?: string): void; after(fn: () => Promise<void>)
         dryRun: opts.dryRun ?? false,
         log,
         metrics,
+        ...(opts.signal ? { signal: opts.signal } : {}),
       }),
   };
 }
@@ -373,4 +374,17 @@ test('a spec removed from Git by a clean commit prunes its policies (enforce) an
   assert.equal(await f.store.get('DriftReport', f.ns, `gone-${f.id}-local`), undefined);
   assert.equal(await f.store.get('ComplianceReport', f.ns, `mon-${f.id}-local`), undefined);
   assert.ok(await f.store.get('ClusterSpecification', f.ns, `stay-${f.id}`));
+});
+
+test('a pass whose replica lost the lease (aborted signal) observes but neither acts nor publishes', async (t) => {
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, 'enforce', { a: policy(`a-${id}`, ns) }) }));
+  if (!f) return;
+  const lost = new AbortController();
+  lost.abort();
+  const result = await f.pass({ signal: lost.signal });
+  const outcome = spec(result, `enf-${f.id}`);
+  assert.deepEqual(outcome.actions.map((a) => [a.drift.type, a.action]), [['missing', 'none']]);
+  assert.match(outcome.errors.join('\n'), /lost the lease/);
+  assert.equal(await getPolicy(f, `a-${f.id}`), undefined);
+  assert.equal(await f.store.get('ClusterSpecification', f.ns, `enf-${f.id}`), undefined, 'nothing published');
 });

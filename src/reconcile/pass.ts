@@ -63,7 +63,8 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace }) : EMPTY_LOAD;
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
   const mirrors = await lastGoodStates(store, log);
-  if (!options.dryRun) {
+  const mayWrite = !options.dryRun && !options.signal?.aborted;
+  if (mayWrite) {
     await publishTargets(store, load.targets.map((t) => t.target)).catch((err) => {
       options.metrics?.passErrors.inc({ stage: 'publish' });
       log.error('cannot mirror ClusterTargets', { error: (err as Error).message });
@@ -77,7 +78,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
     fromGit: targetsByKey(load.targets),
     ...(options.backoff ? { backoff: options.backoff } : {}),
     timeoutMs: options.targetTimeoutMs ?? 10_000,
-    publish: !options.dryRun,
+    publish: mayWrite,
     log,
     now,
   });

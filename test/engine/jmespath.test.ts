@@ -47,7 +47,7 @@ const cases: Array<[string, unknown]> = [
   ["subtract('1Gi', '512Mi')", '512Mi'],
   ["multiply('100m', `3`)", '300m'],
   ["divide('1Gi', '512Mi')", 2],
-  ["add('1h', '30m')", '1h30m0s'],
+  ["add('1h', '30m0s')", '1h30m0s'],
   ["label_match(`{\"app\":\"web\"}`, `{\"app\":\"web\",\"tier\":\"fe\"}`)", true],
   ["pattern_match('nginx:*', 'nginx:1.2')", true],
   ['q."app.kubernetes.io/name"', 'web'],

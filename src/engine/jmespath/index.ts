@@ -3,7 +3,7 @@ import { parse } from './parser.ts';
 import { Interpreter, NotFoundError } from './interpreter.ts';
 import type { JFunction } from './interpreter.ts';
 import { builtinFunctions } from './functions.ts';
-import { kyvernoFunctions } from './kyverno-functions.ts';
+import { kyvernoFunctions, operatorArithmetic } from './kyverno-functions.ts';
 import { JMESPathError } from './lexer.ts';
 
 export { parse, NotFoundError, JMESPathError };
@@ -11,6 +11,7 @@ export type { Node } from './parser.ts';
 
 const functions = new Map<string, JFunction>([...builtinFunctions(), ...kyvernoFunctions()]);
 const interpreter = new Interpreter(functions);
+interpreter.arithmetic = operatorArithmetic;
 
 /** Evaluates a JMESPath expression against data. Throws NotFoundError for missing keys on a path. */
 export function search(expression: string, data: unknown): unknown {

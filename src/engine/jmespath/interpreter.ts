@@ -28,6 +28,12 @@ export interface ExpRef { expref: Node; interp: Interpreter }
 
 export type JFunction = (args: unknown[], interp: Interpreter) => unknown;
 
+/**
+ * How `+ - * / % //` treat operands that are not numbers (Kyverno's quantities and durations).
+ * Returns undefined when the operands are not of a supported kind (the result is then null).
+ */
+export type ArithmeticHook = (op: string, a: unknown, b: unknown) => unknown;
+
 export function isExpRef(v: unknown): v is ExpRef {
   return typeof v === 'object' && v !== null && 'expref' in v && 'interp' in v;
 }
@@ -35,13 +41,18 @@ export function isExpRef(v: unknown): v is ExpRef {
 export class Interpreter {
   readonly functions: Map<string, JFunction>;
   root: unknown = null;
+  arithmetic: ArithmeticHook | null = null;
+  /** Lexical scopes of `let` expressions, innermost last. */
+  private scopes: Array<Map<string, unknown>> = [];
   constructor(functions: Map<string, JFunction>) {
     this.functions = functions;
   }
 
   search(node: Node, value: unknown): unknown {
     const prev = this.root;
+    const prevScopes = this.scopes;
     this.root = value;
+    this.scopes = [];
     try {
       const r = this.eval(node, value);
       return r === undefined ? null : r;
@@ -50,6 +61,7 @@ export class Interpreter {
       throw err;
     } finally {
       this.root = prev;
+      this.scopes = prevScopes;
     }
   }
 
@@ -181,12 +193,61 @@ export class Interpreter {
       }
       case 'expref':
         return { expref: node.expr, interp: this } as ExpRef;
+      case 'arith': {
+        const a = nn(this.soft(node.left, value));
+        const b = nn(this.soft(node.right, value));
+        if (typeof a === 'number' && typeof b === 'number') return numeric(node.op, a, b);
+        const r = this.arithmetic?.(node.op, a, b);
+        return r === undefined ? null : r;
+      }
+      case 'unary': {
+        const a = nn(this.soft(node.expr, value));
+        if (typeof a === 'number') return node.op === 'minus' ? -a : a;
+        if (node.op === 'minus' && typeof a === 'string') {
+          const r = this.arithmetic?.('multiply', a, -1);
+          return r === undefined ? null : r;
+        }
+        return null;
+      }
+      case 'let': {
+        const scope = new Map<string, unknown>();
+        this.scopes.push(scope);
+        try {
+          for (const [name, expr] of node.bindings) scope.set(name, nn(this.soft(expr, value)));
+          return this.eval(node.body, value);
+        } finally {
+          this.scopes.pop();
+        }
+      }
+      case 'variable': {
+        for (let i = this.scopes.length - 1; i >= 0; i--) {
+          if (this.scopes[i].has(node.name)) return this.scopes[i].get(node.name);
+        }
+        throw new JMESPathError(`variable not defined: $${node.name}`);
+      }
     }
   }
 }
 
 function nn(v: unknown): unknown {
   return v === undefined ? null : v;
+}
+
+function numeric(op: string, a: number, b: number): number {
+  switch (op) {
+    case 'plus': return a + b;
+    case 'minus': return a - b;
+    case 'multiply': return a * b;
+    case 'divide':
+      if (b === 0) throw new JMESPathError('division by zero');
+      return a / b;
+    case 'modulo':
+      if (b === 0) throw new JMESPathError('modulo by zero');
+      return a % b;
+    default:
+      if (b === 0) throw new JMESPathError('division by zero');
+      return Math.floor(a / b);
+  }
 }
 
 function compare(op: string, a: number | string, b: number | string): boolean {

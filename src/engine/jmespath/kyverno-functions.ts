@@ -12,6 +12,7 @@ import { wildcardMatch } from '../wildcard.ts';
 
 type Operand = { kind: 'number'; v: number } | { kind: 'quantity'; v: number; suffix: string } | { kind: 'duration'; v: number };
 
+/** Kyverno's operand typing: numbers are scalars; strings are quantities first, then durations. */
 function operand(fn: string, v: unknown): Operand {
   if (typeof v === 'number') return { kind: 'number', v };
   if (typeof v === 'string') {
@@ -20,7 +21,7 @@ function operand(fn: string, v: unknown): Operand {
     const d = parseDuration(v);
     if (d !== null) return { kind: 'duration', v: d };
   }
-  return argError(fn, `expected number, quantity or duration, got ${typeOf(v)} ${JSON.stringify(v)}`);
+  return argError(fn, `invalid operands: expected number, quantity or duration, got ${typeOf(v)} ${JSON.stringify(v)}`);
 }
 
 function render(kind: Operand['kind'], v: number, suffix = ''): unknown {
@@ -29,38 +30,71 @@ function render(kind: Operand['kind'], v: number, suffix = ''): unknown {
   return formatQuantity(v, suffix);
 }
 
-function arithmetic(fn: string, op: (a: number, b: number) => number): JFunction {
+function mismatch(fn: string): never {
+  throw new JMESPathError(`JMESPath function '${fn}': types mismatch`);
+}
+
+function zero(fn: string): never {
+  throw new JMESPathError(`JMESPath function '${fn}': Zero divisor passed`);
+}
+
+function integral(fn: string, ...xs: number[]): void {
+  for (const x of xs) if (!Number.isInteger(x)) throw new JMESPathError(`JMESPath function '${fn}': Non-integer argument(s) passed for modulo`);
+}
+
+/**
+ * Kyverno's arithmetic on scalars, quantities and durations (Kyverno 1.9+ rules):
+ * + and - need two operands of the same kind; * takes a scalar and anything; / divides a
+ * quantity or duration by its own kind (giving a scalar) or by a scalar; % needs the same kind.
+ */
+export function kyvernoArithmetic(fn: string, x: unknown, y: unknown): unknown {
+  const a = operand(fn, x);
+  const b = operand(fn, y);
+  const sfx = (o: Operand): string => (o.kind === 'quantity' ? o.suffix : '');
+  switch (fn) {
+    case 'add':
+    case 'subtract': {
+      if (a.kind !== b.kind) mismatch(fn);
+      const v = fn === 'add' ? a.v + b.v : a.v - b.v;
+      return render(a.kind, v, sfx(a) || sfx(b));
+    }
+    case 'multiply':
+      if (a.kind === 'number') return render(b.kind, a.v * b.v, sfx(b));
+      if (b.kind === 'number') return render(a.kind, a.v * b.v, sfx(a));
+      return mismatch(fn);
+    case 'divide':
+      if (b.v === 0 && (b.kind === a.kind || b.kind === 'number')) zero(fn);
+      if (a.kind === b.kind) return a.v / b.v;
+      if (b.kind === 'number') return render(a.kind, a.v / b.v, sfx(a));
+      return mismatch(fn);
+    default: {
+      if (a.kind !== b.kind) mismatch(fn);
+      if (a.kind !== 'duration') integral(fn, a.v, b.v);
+      if (b.v === 0) zero(fn);
+      return render(a.kind, a.v % b.v, sfx(a));
+    }
+  }
+}
+
+function arithmetic(fn: string): JFunction {
   return (args) => {
     arity(fn, args, 2);
-    let a = operand(fn, args[0]);
-    let b = operand(fn, args[1]);
-    // "30m" reads as a quantity (milli) but next to a duration it is 30 minutes.
-    if (a.kind !== b.kind && (a.kind === 'duration' || b.kind === 'duration')) {
-      const da = typeof args[0] === 'string' ? parseDuration(args[0]) : null;
-      const db = typeof args[1] === 'string' ? parseDuration(args[1]) : null;
-      if (da !== null && db !== null) { a = { kind: 'duration', v: da }; b = { kind: 'duration', v: db }; }
-    }
-    if (fn === 'divide' || fn === 'modulo') {
-      if (b.v === 0) throw new JMESPathError(`${fn}(): division by zero`);
-    }
-    if (fn === 'divide') {
-      if (a.kind === b.kind) return a.v / b.v;
-      if (b.kind === 'number') return render(a.kind, a.v / b.v, a.kind === 'quantity' ? a.suffix : '');
-      return argError(fn, 'incompatible operand types');
-    }
-    if (fn === 'multiply') {
-      if (a.kind === 'number') return render(b.kind, a.v * b.v, b.kind === 'quantity' ? b.suffix : '');
-      if (b.kind === 'number') return render(a.kind, a.v * b.v, a.kind === 'quantity' ? a.suffix : '');
-      return argError(fn, 'cannot multiply two non-numbers');
-    }
-    if (a.kind !== b.kind) {
-      // A plain number mixes with a quantity (e.g. "1" and 1).
-      if (a.kind === 'quantity' && b.kind === 'number') return render('quantity', op(a.v, b.v), a.suffix);
-      if (a.kind === 'number' && b.kind === 'quantity') return render('quantity', op(a.v, b.v), b.suffix);
-      return argError(fn, `mismatched operand types ${a.kind} and ${b.kind}`);
-    }
-    return render(a.kind, op(a.v, b.v), a.kind === 'quantity' ? a.suffix || (b as { suffix: string }).suffix : '');
+    return kyvernoArithmetic(fn, args[0], args[1]);
   };
+}
+
+const OPERATOR_FUNCTION: Record<string, string> = { plus: 'add', minus: 'subtract', multiply: 'multiply', divide: 'divide', modulo: 'modulo' };
+
+/**
+ * The JMESPath operators on non-numbers: quantity and duration strings follow the same rules as
+ * add(), subtract(), multiply(), divide() and modulo(); anything else gives null.
+ */
+export function operatorArithmetic(op: string, a: unknown, b: unknown): unknown {
+  const fn = OPERATOR_FUNCTION[op];
+  if (!fn) return undefined;
+  const ok = (v: unknown): boolean => typeof v === 'number' || (typeof v === 'string' && (parseQuantity(v) !== null || parseDuration(v) !== null));
+  if (!ok(a) || !ok(b)) return undefined;
+  return kyvernoArithmetic(fn, a, b);
 }
 
 function goRegex(fn: string, pattern: string): RegExp {
@@ -225,19 +259,11 @@ export function kyvernoFunctions(): Map<string, JFunction> {
     const labels = obj('label_match', a[1]);
     return Object.entries(sel).every(([k, v]) => labels[k] === v);
   });
-  f.set('add', arithmetic('add', (x, y) => x + y));
-  f.set('subtract', arithmetic('subtract', (x, y) => x - y));
-  f.set('multiply', arithmetic('multiply', (x, y) => x * y));
-  f.set('divide', arithmetic('divide', (x, y) => x / y));
-  f.set('modulo', (a) => {
-    arity('modulo', a, 2);
-    const x = operand('modulo', a[0]);
-    const y = operand('modulo', a[1]);
-    if (y.v === 0) throw new JMESPathError('modulo(): division by zero');
-    if (x.kind !== y.kind) argError('modulo', 'mismatched operand types');
-    const r = x.v % y.v;
-    return render(x.kind, r, x.kind === 'quantity' ? x.suffix : '');
-  });
+  f.set('add', arithmetic('add'));
+  f.set('subtract', arithmetic('subtract'));
+  f.set('multiply', arithmetic('multiply'));
+  f.set('divide', arithmetic('divide'));
+  f.set('modulo', arithmetic('modulo'));
   f.set('round', (a) => {
     arity('round', a, 2);
     const p = 10 ** num('round', a[1]);

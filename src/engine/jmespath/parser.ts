@@ -23,10 +23,17 @@ export type Node =
   | { t: 'not'; expr: Node }
   | { t: 'cmp'; op: 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte'; left: Node; right: Node }
   | { t: 'call'; name: string; args: Node[] }
-  | { t: 'expref'; expr: Node };
+  | { t: 'expref'; expr: Node }
+  | { t: 'arith'; op: ArithOp; left: Node; right: Node }
+  | { t: 'unary'; op: 'plus' | 'minus'; expr: Node }
+  | { t: 'let'; bindings: Array<[string, Node]>; body: Node }
+  | { t: 'variable'; name: string };
+
+export type ArithOp = 'plus' | 'minus' | 'multiply' | 'divide' | 'modulo' | 'div';
 
 const BP: Partial<Record<TokenType, number>> = {
   pipe: 1, or: 2, and: 3, eq: 5, ne: 5, lt: 5, lte: 5, gt: 5, gte: 5,
+  plus: 6, minus: 6, multiply: 7, divide: 7, modulo: 7, div: 7,
   flatten: 9, star: 20, filter: 21, dot: 40, not: 45, lbrace: 50, lbracket: 55, lparen: 60,
 };
 const bp = (t: TokenType): number => BP[t] ?? 0;
@@ -67,7 +74,13 @@ class Parser {
   private nud(tok: Token): Node {
     switch (tok.type) {
       case 'literal': return { t: 'literal', value: tok.value };
-      case 'unquoted': return { t: 'field', name: tok.value as string };
+      case 'unquoted':
+        if (tok.value === 'let' && this.peek() === 'variable') return this.letExpression();
+        return { t: 'field', name: tok.value as string };
+      case 'variable': return { t: 'variable', name: tok.value as string };
+      case 'number': return { t: 'literal', value: tok.value };
+      case 'plus': case 'minus':
+        return { t: 'unary', op: tok.type, expr: this.expression(bp('plus')) };
       case 'quoted':
         if (this.peek() === 'lparen') this.fail('quoted identifier cannot be a function name', tok.pos);
         return { t: 'field', name: tok.value as string };
@@ -128,6 +141,11 @@ class Parser {
       case 'flatten': return { t: 'project', left: { t: 'flatten', left }, right: this.projectionRHS(bp('flatten')) };
       case 'eq': case 'ne': case 'lt': case 'lte': case 'gt': case 'gte':
         return { t: 'cmp', op: tok.type, left, right: this.expression(bp(tok.type)) };
+      case 'plus': case 'minus': case 'multiply': case 'divide': case 'modulo': case 'div':
+        return { t: 'arith', op: tok.type, left, right: this.expression(bp(tok.type)) };
+      case 'star':
+        // A star after a complete operand is multiplication (`a * b`).
+        return { t: 'arith', op: 'multiply', left, right: this.expression(bp('multiply')) };
       case 'lbracket': {
         const p = this.peek();
         if (p === 'number' || p === 'colon') return this.indexOrSlice(left);
@@ -136,6 +154,20 @@ class Parser {
         return { t: 'project', left, right: this.projectionRHS(bp('star')) };
       }
       default: return this.fail(`unexpected token ${tok.type}`, tok.pos);
+    }
+  }
+
+  /** `let $a = expr, $b = expr in body` (JEP-18 lexical scoping). */
+  private letExpression(): Node {
+    const bindings: Array<[string, Node]> = [];
+    for (;;) {
+      const v = this.expect('variable');
+      this.expect('assign');
+      bindings.push([v.value as string, this.expression(0)]);
+      if (this.peek() === 'comma') { this.i++; continue; }
+      const kw = this.next();
+      if (kw.type !== 'unquoted' || kw.value !== 'in') this.fail('expected "in" after let bindings', kw.pos);
+      return { t: 'let', bindings, body: this.expression(0) };
     }
   }
 

@@ -9,6 +9,8 @@ import { isObject, typeOf, deepEqual } from './values.ts';
 import { parseQuantity, quantitySuffix, formatQuantity } from '../quantity.ts';
 import { parseDuration, formatDuration } from '../duration.ts';
 import { wildcardMatch } from '../wildcard.ts';
+import { parseGoTime, GO_LAYOUTS } from './go-time.ts';
+import { imageNormalize, isExternalUrl, x509Decode, randomFromPattern } from './kyverno-extra.ts';
 
 type Operand = { kind: 'number'; v: number } | { kind: 'quantity'; v: number; suffix: string } | { kind: 'duration'; v: number };
 
@@ -124,11 +126,9 @@ function stringish(fn: string, v: unknown): string {
 }
 
 function parseTime(fn: string, layout: string, value: string): Date {
-  let d: Date;
-  if (layout === '' || /2006-01-02T15:04:05/.test(layout)) d = new Date(value);
-  else if (layout === '2006-01-02') d = new Date(value + 'T00:00:00Z');
-  else d = new Date(value);
-  if (Number.isNaN(d.getTime())) argError(fn, `cannot parse time ${JSON.stringify(value)}`);
+  // An empty layout means RFC 3339, as in Kyverno.
+  const d = parseGoTime(layout === '' ? GO_LAYOUTS.RFC3339Nano : layout, value) ?? (layout === '' ? parseGoTime(GO_LAYOUTS.RFC3339, value) : null);
+  if (!d || Number.isNaN(d.getTime())) return argError(fn, `cannot parse time ${JSON.stringify(value)} with layout ${JSON.stringify(layout || GO_LAYOUTS.RFC3339)}`);
   return d;
 }
 
@@ -384,6 +384,10 @@ export function kyvernoFunctions(): Map<string, JFunction> {
     const t = parseTime('time_to_cron', '', str('time_to_cron', a[0]));
     return `${t.getUTCMinutes()} ${t.getUTCHours()} ${t.getUTCDate()} ${t.getUTCMonth() + 1} ${t.getUTCDay()}`;
   });
+  f.set('image_normalize', (a) => { arity('image_normalize', a, 1); return imageNormalize(str('image_normalize', a[0])); });
+  f.set('is_external_url', (a) => { arity('is_external_url', a, 1); return isExternalUrl(str('is_external_url', a[0])); });
+  f.set('x509_decode', (a) => { arity('x509_decode', a, 1); return x509Decode(str('x509_decode', a[0])); });
+  f.set('random', (a) => { arity('random', a, 1); return randomFromPattern(str('random', a[0])); });
   f.set('equal', (a) => { arity('equal', a, 2); return deepEqual(a[0], a[1]); });
   return f;
 }

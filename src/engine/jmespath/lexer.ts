@@ -105,7 +105,8 @@ export function tokenize(text: string): Token[] {
       }
       case "'": {
         const end = scanDelimited(text, i, "'");
-        const value = text.slice(i + 1, end).replace(/\\'/g, "'");
+        // Raw strings unescape \' and \\ (as the JMESPath community lexer Kyverno uses does).
+        const value = text.slice(i + 1, end).replace(/\\(['\\])/g, '$1');
         tokens.push({ type: 'literal', value, pos: start });
         i = end + 1;
         continue;

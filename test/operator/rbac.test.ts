@@ -122,6 +122,16 @@ test('as the deployed ServiceAccount: apply from empty, revert modified, re-crea
   const events = await cluster.kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns });
   const reasons = events.items.filter((e) => e.involvedObject.name === `enf-${id}`).map((e) => e.reason).sort();
   assert.deepEqual(reasons, ['DriftDetected', 'DriftDetected', 'DriftDetected', 'DriftDetected', 'DriftDetected', 'DriftDetected', 'PolicyCreated', 'PolicyCreated', 'PolicyCreated', 'PolicyDeleted', 'PolicyReverted', 'PolicyReverted']);
+
+  // A spec removed from Git by a clean commit is retired: its policies pruned, then its mirror
+  // and reports deleted.
+  await git.commit(repo, { 'specs/rem.yaml': null }, 'Remove the remote spec');
+  const fourth = await pass();
+  assert.deepEqual(actions(fourth, `rem-${id}`), [['extra', `d-${id}`, 'deleted']]);
+  assert.equal(await policy(`d-${id}`), undefined);
+  assert.equal(await store.get<ClusterSpecification>('ClusterSpecification', ns, `rem-${id}`), undefined, 'the retired spec\'s mirror is deleted');
+  assert.equal(await store.get<DriftReport>('DriftReport', ns, `rem-${id}-remote`), undefined);
+  assert.equal(await store.get<ComplianceReport>('ComplianceReport', ns, `rem-${id}-remote`), undefined);
   t.diagnostic(`RBAC scenario took ${Date.now() - t0} ms`);
 });
 
@@ -139,7 +149,7 @@ test('the ServiceAccount cannot do what the deployed RBAC leaves out', async (t)
   assert.equal(await code(core.listConfigMapForAllNamespaces()), 403);
   assert.equal(await code(core.createNamespace({ body: { metadata: { name: `${ns}-x` } } })), 403);
   const objects = KubernetesObjectApi.makeApiClient(sa);
-  assert.equal(await code(objects.delete({ apiVersion: 'kspec.io/v1alpha1', kind: 'ClusterSpecification', metadata: { name: 'x', namespace: ns } })), 403, 'specs are never deleted');
+  assert.equal(await code(objects.delete({ apiVersion: 'kspec.io/v1alpha1', kind: 'ClusterTarget', metadata: { name: 'x', namespace: ns } })), 403, 'targets are never deleted');
 });
 
 test('a policy matching a kind the deployed RBAC does not grant (ConfigMap): applied, and the denied scan is reported, not hidden', async (t) => {

@@ -40,7 +40,7 @@ spec:
             spec:
               rules:
                 - name: app-label
-                  match: {any: [{resources: {kinds: [Pod]}}]}
+                  match: {any: [{resources: {kinds: [Pod], namespaces: [${ns}]}}]}
                   validate: {message: app label, pattern: {metadata: {labels: {app: "?*"}}}}
 `);
   return dir;
@@ -92,6 +92,12 @@ test('plan exit codes follow kubectl diff: 1 with drift, 0 without, 2 on error; 
   assert.equal(broken.code, 2);
 });
 
+function writeManifest(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'kspec-manifest-')), 'manifest.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -107,6 +113,8 @@ test('kspec run reconciles, serves /metrics, /healthz and /readyz, and stops on 
   const ns = await cluster.namespace('run');
   const id = ns.slice(-8);
   const port = await freePort();
+  // A Pod without the app label in the test's own namespace: the monitored policy's only violation.
+  await cluster.applyManifests([writeManifest(`apiVersion: v1\nkind: Pod\nmetadata: {name: unlabeled, namespace: ${ns}}\nspec: {containers: [{name: app, image: registry.example.com/app:1}]}\n`)]);
   const child = spawn(process.execPath, [join(ROOT, 'bin/kspec.js'), 'run', '--repo', specRepo(ns, id, 'monitor'), '--schedule', '0 0 1 1 *', '--listen', `127.0.0.1:${port}`], {
     env: { ...process.env, KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -127,7 +135,7 @@ test('kspec run reconciles, serves /metrics, /healthz and /readyz, and stops on 
   assert.match(metrics, new RegExp(`kspec_compliance_score\\{cluster="local",spec="cli-${id}"\\} 0`));
   assert.match(metrics, new RegExp(`kspec_drift_events_total\\{cluster="local",spec="cli-${id}",type="missing"\\} 1`));
   assert.match(metrics, /kspec_reconciliation_duration_seconds_bucket/);
-  assert.match(metrics, /kspec_policy_violations_total/);
+  assert.match(metrics, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="cli-${id}"\\} 1`));
   child.kill('SIGTERM');
   assert.equal(await exited, 0, stderr);
 });

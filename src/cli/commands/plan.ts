@@ -2,7 +2,7 @@ import type { Command } from '../command.ts';
 import { parseFlags } from '../command.ts';
 import { clusterFlags, kubeConfig, outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
-import { createLogger } from '../../log.ts';
+import { createLogger, parseLogLevel } from '../../log.ts';
 import { planText, structured } from '../pass-output.ts';
 import { githubFlags, githubFromEnv } from '../github-flags.ts';
 import { upsertPlanComment } from '../../writeback/index.ts';
@@ -27,7 +27,7 @@ const plan: Command = {
       management: kubeConfig(flags),
       dryRun: true,
       assess: false,
-      log: createLogger({ level: 'warn' }),
+      log: createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'warn' }),
     });
     io.stdout(format === 'table' ? planText(result) : structured(result, format));
     if (github && pullNumber) {

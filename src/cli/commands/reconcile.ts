@@ -2,7 +2,7 @@ import type { Command } from '../command.ts';
 import { parseFlags, UsageError } from '../command.ts';
 import { clusterFlags, kubeConfig, outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
-import { createLogger } from '../../log.ts';
+import { createLogger, parseLogLevel } from '../../log.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { planText, structured, summaryText } from '../pass-output.ts';
 import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
@@ -16,7 +16,7 @@ const reconcile: Command = {
     const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...writeBackFlags, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
     if (!flags.once) throw new UsageError('reconcile runs a single pass: pass --once (use `kspec run` for the long-running poller)');
     const format = outputFormat(flags.output);
-    const log = createLogger();
+    const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
     const source = sourceOptions(flags, io.env);
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const result = await reconcilePass({

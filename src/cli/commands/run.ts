@@ -8,7 +8,7 @@ import { LeaderElector } from '../../reconcile/leader-election.ts';
 import { installShutdown } from '../../reconcile/shutdown.ts';
 import { startHttpServer } from '../../server/http-server.ts';
 import { createMetrics } from '../../server/metrics.ts';
-import { createLogger, registerSecret } from '../../log.ts';
+import { createLogger, parseLogLevel, registerSecret } from '../../log.ts';
 import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
 import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 import { TargetBackoff } from '../../reconcile/target-backoff.ts';
@@ -42,7 +42,7 @@ const run: Command = {
       io.env,
     );
     if (!cron.validate(flags.schedule!)) throw new UsageError(`--schedule ${JSON.stringify(flags.schedule)} is not a valid cron expression`);
-    const log = createLogger();
+    const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
     const source = sourceOptions(flags, io.env);
     const management = kubeConfig(flags);
     const metrics = createMetrics();

@@ -5,13 +5,15 @@ import { compileMatch } from './match.ts';
 import { compileConditions } from './conditions.ts';
 import { compilePattern } from './pattern.ts';
 import { hasVariables } from './variables.ts';
+import { hasReferences, resolvePatternReferences } from './references.ts';
 import { generateAutogenRules } from './autogen.ts';
 import { PSS_CONTROL_NAMES } from './podsecurity.ts';
 import type { PodSecuritySpec } from './podsecurity.ts';
 import type { CompiledForeach, CompiledPattern, CompiledPolicy, CompiledRule, CompiledValidation, ContextEntry } from './types.ts';
 
-function compilePatternValue(raw: unknown): CompiledPattern {
-  return hasVariables(raw) ? { node: null, raw } : { node: compilePattern(raw), raw };
+function compilePatternValue(raw: unknown, objectPrefix: string): CompiledPattern {
+  const resolved = hasReferences(raw) ? resolvePatternReferences(raw, objectPrefix) : raw;
+  return hasVariables(resolved) ? { node: null, raw: resolved } : { node: compilePattern(resolved), raw: resolved };
 }
 
 function compileContext(raw: unknown, where: string): ContextEntry[] {
@@ -57,10 +59,11 @@ function compileValidation(raw: Record<string, unknown>, message: string, where:
     foreach: null,
     podSecurity: null,
   };
-  if (raw.pattern !== undefined && raw.pattern !== null) v.pattern = compilePatternValue(raw.pattern);
+  const prefix = top ? 'request.object' : 'element';
+  if (raw.pattern !== undefined && raw.pattern !== null) v.pattern = compilePatternValue(raw.pattern, prefix);
   if (raw.anyPattern !== undefined && raw.anyPattern !== null) {
     if (!Array.isArray(raw.anyPattern)) throw new Error(`${where}.anyPattern must be a list`);
-    v.anyPattern = raw.anyPattern.map(compilePatternValue);
+    v.anyPattern = raw.anyPattern.map((p) => compilePatternValue(p, prefix));
   }
   if (raw.deny !== undefined && raw.deny !== null) {
     v.denyPresent = true;
@@ -92,6 +95,18 @@ function compileForeach(raw: unknown, message: string, where: string): CompiledF
   };
 }
 
+function rawMatchKinds(match: unknown): string[] {
+  if (!isObject(match)) return [];
+  const filters: unknown[] = [...(Array.isArray(match.any) ? match.any : []), ...(Array.isArray(match.all) ? match.all : [])];
+  if (isObject(match.resources)) filters.push(match);
+  const out: string[] = [];
+  for (const f of filters) {
+    const res = isObject(f) && isObject(f.resources) ? f.resources : null;
+    if (res && Array.isArray(res.kinds)) for (const k of res.kinds) out.push(String(k));
+  }
+  return out;
+}
+
 function compileRule(raw: unknown, index: number): CompiledRule | string {
   const where = `spec.rules[${index}]`;
   if (!isObject(raw)) throw new Error(`${where} must be an object`);
@@ -109,6 +124,7 @@ function compileRule(raw: unknown, index: number): CompiledRule | string {
   if (kinds.length > 1) throw new Error(`rule ${name}: validate may have only one of pattern, anyPattern, deny, foreach or podSecurity`);
   return {
     name,
+    matchKinds: rawMatchKinds(raw.match),
     match,
     exclude: compileMatch(raw.exclude),
     context: compileContext(raw.context, `rule ${name}`),
@@ -153,5 +169,17 @@ export function compilePolicy(policy: unknown): CompiledPolicy {
     scored: annotations['policies.kyverno.io/scored'] !== 'false',
     rules,
     unsupportedRules,
+    applyOne: typeof spec.applyRules === 'string' && spec.applyRules.toLowerCase() === 'one',
   };
+}
+
+/**
+ * The kind spellings a compiled policy's evaluated rules match, autogen rules included (their
+ * Pod controllers and CronJob), deduplicated in rule order. Callers use it to decide which
+ * resource types to list for the policy.
+ */
+export function kindSpellings(compiled: CompiledPolicy): string[] {
+  const out = new Set<string>();
+  for (const rule of compiled.rules) for (const k of rule.matchKinds) out.add(k);
+  return [...out];
 }

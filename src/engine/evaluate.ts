@@ -98,6 +98,19 @@ function evaluateRule(rule: CompiledRule, resource: Record<string, unknown>, bas
   return runValidator(rule.validation, rule.context, rule.preconditions, env, ctx, undefined, 0);
 }
 
+/** The rule evaluated as if the old object were the request's object (for UPDATE requests). */
+function oldObjectOutcome(rule: CompiledRule, oldObject: Record<string, unknown>, ectx: EvaluationContext, cache: ResolutionCache | undefined, async: boolean): Outcome | null {
+  const oldCtx: EvaluationContext = { ...ectx, oldObject };
+  const base = buildBaseContext(oldObject, oldCtx);
+  const request = isObject(base.request) ? { ...base.request, object: oldObject, oldObject } : base.request;
+  try {
+    return evaluateRule(rule, oldObject, { ...base, request }, oldCtx, cache);
+  } catch (err) {
+    if (err instanceof PendingResolution && async) throw err;
+    return null;
+  }
+}
+
 function evaluate(compiled: CompiledPolicy, resource: Record<string, unknown>, ectx: EvaluationContext, cache: ResolutionCache | undefined, async: boolean): RuleResult[] {
   const input = matchInput(resource, ectx);
   if (compiled.namespace !== undefined && (input.namespace || 'default') !== compiled.namespace) return [];
@@ -116,8 +129,15 @@ function evaluate(compiled: CompiledPolicy, resource: Record<string, unknown>, e
       outcome = { status: 'error', message: (err as Error).message };
     }
     if (!outcome) continue;
+    if (outcome.status === 'fail' && input.operation === 'UPDATE' && isObject(ectx.oldObject)) {
+      // An update is not blamed for a violation the object already had: when the old object
+      // fails the rule too, Kyverno skips the rule.
+      const old = oldObjectOutcome(rule, ectx.oldObject, ectx, cache, async);
+      if (old?.status === 'fail') outcome = { status: 'skip', message: 'skipping modified resource as validation results have not changed' };
+    }
     const result = outcome.status === 'fail' && !compiled.scored ? 'warn' : outcome.status;
     results.push({ policy: compiled.name, rule: rule.name, resource: ref, result, message: outcome.message });
+    if (compiled.applyOne && (outcome.status === 'pass' || outcome.status === 'fail')) break;
   }
   return results;
 }

@@ -1,5 +1,6 @@
 // Public surface of kspec's built-in Kyverno `validate` engine.
 export { compilePolicy, evaluatePolicy, evaluatePolicyAsync } from './evaluate.ts';
+export { kindSpellings } from './compile.ts';
 export type {
   ApiCallRequest,
   CompiledPolicy,

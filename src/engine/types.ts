@@ -86,6 +86,8 @@ export interface CompiledForeach {
 
 export interface CompiledRule {
   name: string;
+  /** The kinds the rule's match block names, as spelled (e.g. "Pod", "apps/v1/Deployment"). */
+  matchKinds: string[];
   match: CompiledMatch | null;
   exclude: CompiledMatch | null;
   context: ContextEntry[];
@@ -103,4 +105,6 @@ export interface CompiledPolicy {
   rules: CompiledRule[];
   /** Rules the engine does not evaluate (mutate, generate, verifyImages, CEL). */
   unsupportedRules: string[];
+  /** `spec.applyRules: One` stops at the first rule that applies to a resource. */
+  applyOne: boolean;
 }

@@ -13,7 +13,7 @@ import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
 import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 import { TargetBackoff } from '../../reconcile/target-backoff.ts';
 import { PolicyWatch } from '../../cluster/policy-watch.ts';
-import { OWNED_BY_KSPEC_SELECTOR } from '../../render/ownership.ts';
+import { OWNED_BY_KSPEC_SELECTOR, SPEC_LABEL } from '../../render/ownership.ts';
 import type { Snapshot } from '../../source/git-source.ts';
 import type { PassResult } from '../../reconcile/pass.ts';
 
@@ -48,7 +48,7 @@ const run: Command = {
     const metrics = createMetrics();
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const backoff = new TargetBackoff();
-    const watches = new Map<string, PolicyWatch>();
+    const watches = new Map<string, { watch: PolicyWatch; selector: string }>();
     let lastSnapshot: Snapshot | undefined;
     const shutdown = installShutdown({ logger: log });
     registerSecret(io.env.KSPEC_WEBHOOK_SECRET);
@@ -81,23 +81,32 @@ const run: Command = {
     });
     const trigger = (reason: string) => void scheduler.trigger(reason).catch((err) => log.error('pass crashed', { error: (err as Error).message }));
 
-    /** One watch per reachable target cluster, so out-of-band edits trigger a pass at once. */
+    /**
+     * One watch per reachable target cluster, on the policies of this repository's specs only,
+     * so out-of-band edits trigger a pass at once and other kspec installations' policies do not.
+     */
     function syncWatches(result: PassResult): void {
       for (const [key, target] of result.targets) {
-        if (watches.has(key) || !target.resolved) continue;
+        const specs = result.specs.filter((s) => s.target?.key === key).map((s) => s.plan.name);
+        const selector = `${OWNED_BY_KSPEC_SELECTOR},${SPEC_LABEL} in (${[...new Set(specs)].sort().join(',')})`;
+        const current = watches.get(key);
+        if (current?.selector === selector) continue;
+        current?.watch.stop();
+        watches.delete(key);
+        if (!target.resolved || specs.length === 0) continue;
         const watch = new PolicyWatch({
           kc: target.resolved.kc,
-          labelSelector: OWNED_BY_KSPEC_SELECTOR,
+          labelSelector: selector,
           onChange: (change) => trigger(`watch ${change.type.toLowerCase()} ${change.kind}/${change.namespace ? `${change.namespace}/` : ''}${change.name} on ${target.name}`),
           onResync: (why) => trigger(`watch resync on ${target.name}: ${why}`),
           log: log.child({ cluster: target.name }),
         });
         watch.start();
-        watches.set(key, watch);
+        watches.set(key, { watch, selector });
       }
     }
     shutdown.addHook('watches', () => {
-      for (const watch of watches.values()) watch.stop();
+      for (const { watch } of watches.values()) watch.stop();
     });
 
     const server = await startHttpServer({

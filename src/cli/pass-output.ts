@@ -1,5 +1,5 @@
 import type { PassResult } from '../reconcile/pass.ts';
-import type { SpecOutcome } from '../reconcile/reconcile-spec.ts';
+import type { SpecOutcome } from '../reconcile/spec-outcome.ts';
 import { table, serialize } from './format.ts';
 import type { OutputFormat } from './common-flags.ts';
 

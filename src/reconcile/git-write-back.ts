@@ -7,7 +7,7 @@ import type { Adoption, GitHub, SpecReports, WriteBackResult } from '../writebac
 import { parseRepo } from '../source/repo-url.ts';
 import type { Logger } from '../log.ts';
 import type { PassResult } from './pass.ts';
-import type { SpecOutcome } from './reconcile-spec.ts';
+import type { SpecOutcome } from './spec-outcome.ts';
 
 export interface GitWriteBackConfig {
   mode: WriteBackMode;

@@ -14,7 +14,7 @@ import { publishTargets } from './publish.ts';
 import { connectTargets } from './connect-targets.ts';
 import type { ConnectedTarget } from './connect-targets.ts';
 import type { TargetBackoff } from './target-backoff.ts';
-import type { SpecOutcome } from './reconcile-spec.ts';
+import type { SpecOutcome } from './spec-outcome.ts';
 
 export interface PassOptions {
   source: SourceOptions;

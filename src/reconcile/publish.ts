@@ -3,6 +3,12 @@ import type { KspecStore } from '../cluster/kspec-store.ts';
 import { MANAGED_BY, MANAGER, SOURCE_ANNOTATION, SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
 import type { SpecPlan } from './spec-plan.ts';
 import type { ActionOutcome } from './act.ts';
+import type { SpecOutcome } from './spec-outcome.ts';
+import type { SpecContext } from './reconcile-spec.ts';
+import { setConditions } from './conditions.ts';
+import { conditionsOf } from './spec-conditions.ts';
+import { countNewDrift, countNewViolations } from './spec-metrics.ts';
+import { reportName } from '../report/build-reports.ts';
 
 /**
  * Mirrors a spec into the cluster. Only a spec that loaded cleanly updates its mirror, which is
@@ -70,4 +76,37 @@ export async function publishTargets(store: KspecStore, targets: ClusterTarget[]
       spec: target.spec,
     });
   }
+}
+
+/**
+ * The publish stage of one spec: mirror and status, Events, the two reports, and the counters of
+ * what is new since the previous reports. A retired spec with nothing left is removed instead.
+ */
+export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now: string): Promise<void> {
+  const { plan } = outcome;
+  if (plan.retired && outcome.phase === 'Active' && outcome.remaining.length === 0) return retire(outcome, ctx);
+  const previousDrift = await ctx.store.get<DriftReport>('DriftReport', plan.namespace, outcome.drift!.metadata.name);
+  const previousCompliance = outcome.compliance ? await ctx.store.get<ComplianceReport>('ComplianceReport', plan.namespace, outcome.compliance.metadata.name) : undefined;
+  const mirror = await publishMirror(ctx.store, plan);
+  if (mirror) {
+    const conditions = setConditions(mirror.status?.conditions, conditionsOf(outcome), now, mirror.metadata.generation);
+    await publishStatus(ctx.store, mirror, outcome.phase, conditions, plan.sourceCommit, now);
+    await publishEvents(ctx.store, mirror, outcome.cluster, outcome.actions);
+  }
+  if (outcome.cluster) {
+    await publishReport(ctx.store, outcome.drift!);
+    // Without an assessment the previous ComplianceReport stays: stale beats wrong.
+    if (outcome.compliance) await publishReport(ctx.store, outcome.compliance);
+  }
+  countNewDrift(outcome, previousDrift, ctx.metrics);
+  countNewViolations(outcome, previousCompliance, ctx.metrics);
+}
+
+/** A spec removed from Git that owns nothing any more: its mirror and reports go too. */
+async function retire(outcome: SpecOutcome, ctx: SpecContext): Promise<void> {
+  const { plan } = outcome;
+  await ctx.store.delete('DriftReport', plan.namespace, reportName(plan.name, outcome.cluster));
+  await ctx.store.delete('ComplianceReport', plan.namespace, reportName(plan.name, outcome.cluster));
+  await ctx.store.delete('ClusterSpecification', plan.namespace, plan.name);
+  ctx.log.info('spec removed from Git: its policies, mirror and reports are gone');
 }

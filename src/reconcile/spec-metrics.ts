@@ -1,0 +1,33 @@
+import type { ComplianceReport, DriftEvent, DriftReport, PolicyResult } from '../api/types.ts';
+import type { KspecMetrics } from '../server/metrics.ts';
+import type { SpecOutcome } from './spec-outcome.ts';
+
+/** Counts violations not already in the previous report, so a standing violation counts once. */
+export function countNewViolations(outcome: SpecOutcome, previous: ComplianceReport | undefined, metrics?: KspecMetrics): void {
+  if (!metrics || !outcome.compliance) return;
+  const keys = (results: PolicyResult[]) => results.flatMap((r) => r.violations.map((v) => `${r.policyID}/${v.namespace ?? ''}/${v.resource}/${v.message}`));
+  const before = new Set(keys(previous?.status?.policyResults ?? []));
+  const fresh = keys(outcome.policyResults).filter((k) => !before.has(k)).length;
+  metrics.policyViolations.inc({ cluster: outcome.cluster, spec: outcome.plan.name }, fresh);
+}
+
+/** Counts drift events not already in the previous report, so standing drift counts once. */
+export function countNewDrift(outcome: SpecOutcome, previous: DriftReport | undefined, metrics?: KspecMetrics): void {
+  if (!metrics) return;
+  const key = (e: DriftEvent) => `${e.type}/${e.resourceKind}/${e.resourceNamespace ?? ''}/${e.resourceName}`;
+  const before = new Set((previous?.status?.driftEvents ?? []).map(key));
+  for (const { drift } of outcome.actions) {
+    if (!before.has(key(drift.event))) metrics.driftEvents.inc({ cluster: outcome.cluster, spec: outcome.plan.name, type: drift.type });
+  }
+}
+
+/** Gauges and the duration histogram of one spec's pass. */
+export function recordMetrics(outcome: SpecOutcome, metrics: KspecMetrics | undefined, seconds: number): void {
+  if (!metrics || !outcome.cluster) return;
+  const labels = { cluster: outcome.cluster, spec: outcome.plan.name };
+  metrics.reconciliationDuration.observe(labels, seconds);
+  if (outcome.compliance) metrics.complianceScore.set(labels, outcome.compliance.status!.complianceScore);
+  const count = (type: string) => outcome.remaining.filter((d) => d.type === type).length;
+  metrics.policies.set({ ...labels, state: 'in_sync' }, outcome.inSync);
+  for (const state of ['missing', 'modified', 'extra'] as const) metrics.policies.set({ ...labels, state }, count(state));
+}

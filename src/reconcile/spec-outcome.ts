@@ -1,0 +1,33 @@
+import type { ComplianceReport, DriftReport, PolicyResult, Violation } from '../api/types.ts';
+import type { Drift } from '../drift/detect.ts';
+import type { ActionOutcome } from './act.ts';
+import type { ConnectedTarget } from './connect-targets.ts';
+import type { SpecPlan } from './spec-plan.ts';
+
+export type Stage = 'target' | 'observe' | 'act' | 'confirm' | 'assess' | 'publish';
+
+/** Everything one spec's pass found and did, for the CLI, reports and write-back. */
+export interface SpecOutcome {
+  plan: SpecPlan;
+  cluster: string;
+  mode: 'monitor' | 'enforce';
+  phase: 'Active' | 'Failed';
+  /** Drift found before acting, with what was done about each. */
+  actions: ActionOutcome[];
+  /** Drift still there after acting (equal to the found drift in monitor mode). */
+  remaining: Drift[];
+  inSync: number;
+  policyResults: PolicyResult[];
+  /** Where policyResults came from; `unavailable` when the cluster could not be assessed. */
+  complianceSource: 'policyReports' | 'engine' | 'unavailable';
+  /** Every violation by policy id, unbounded: for Git write-back, never for the cluster. */
+  fullViolations: Map<string, Violation[]>;
+  /** Informational: why a compliance source was chosen, what could not be assessed. */
+  notes: string[];
+  compliance?: ComplianceReport;
+  drift?: DriftReport;
+  /** Spec errors (file:line) and stage failures, one line each. */
+  errors: string[];
+  failedStage?: Stage;
+  target?: ConnectedTarget;
+}

@@ -4,7 +4,7 @@
 // resourceFilters leave out system namespaces and a few kinds). Each policy is compiled once and
 // each kind is listed once per pass (paginated), however many policies match it.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { compilePolicy, evaluatePolicy, evaluatePolicyAsync } from '../engine/index.ts';
+import { compilePolicy, evaluatePolicy, evaluatePolicyAsync, kindSpellings } from '../engine/index.ts';
 import type { ApiCallRequest, CompiledPolicy, EvaluationContext, Resolvers, RuleResult } from '../engine/index.ts';
 import type { DesiredPolicy } from '../render/desired-policy.ts';
 import { Discovery } from '../cluster/discovery.ts';
@@ -64,8 +64,6 @@ interface Entry {
   async: boolean;
 }
 
-const AUTOGEN_ANNOTATION = 'pod-policies.kyverno.io/autogen-controllers';
-const POD_CONTROLLERS = ['DaemonSet', 'Deployment', 'Job', 'StatefulSet', 'ReplicaSet', 'ReplicationController'];
 
 export async function evaluateLive(options: EngineSourceOptions): Promise<EngineSourceResult> {
   const { kc, signal } = options;
@@ -110,7 +108,7 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
   const byType = new Map<string, { type: ResourceType; entries: Set<Entry> }>();
   const resolved = new Map<string, Promise<Awaited<ReturnType<Discovery['resolve']>>>>();
   for (const entry of entries) {
-    for (const spelling of kindSpellings(entry)) {
+    for (const spelling of kindSpellings(entry.compiled)) {
       if (filters.kinds.includes(spelling.split('/').pop()!)) continue;
       let r = resolved.get(spelling);
       if (!r) {
@@ -201,40 +199,6 @@ function namespaceOf(item: KubeItem): string {
 function hasContext(spec: Record<string, unknown>): boolean {
   const text = JSON.stringify(spec);
   return text.includes('"apiCall"') || text.includes('"configMap"') || text.includes('"globalReference"') || text.includes('"imageRegistry"');
-}
-
-/** The kind spellings a policy's evaluated rules match, plus the Pod controllers of autogen rules. */
-export function kindSpellings(entry: { desired: DesiredPolicy; compiled: CompiledPolicy }): string[] {
-  const out = new Set<string>();
-  const unsupported = new Set(entry.compiled.unsupportedRules);
-  const rules = Array.isArray(entry.desired.object.spec.rules) ? (entry.desired.object.spec.rules as Record<string, unknown>[]) : [];
-  for (const rule of rules) {
-    if (!rule || typeof rule !== 'object' || unsupported.has(String(rule.name))) continue;
-    for (const filter of filtersOf(rule.match)) {
-      const res = filter.resources as Record<string, unknown> | undefined;
-      if (res && Array.isArray(res.kinds)) for (const k of res.kinds) out.add(String(k));
-    }
-  }
-  const names = entry.compiled.rules.map((r) => r.name);
-  if (names.some((n) => n.startsWith('autogen-cronjob-'))) out.add('CronJob');
-  if (names.some((n) => n.startsWith('autogen-') && !n.startsWith('autogen-cronjob-'))) {
-    const annotation = entry.desired.object.metadata.annotations?.[AUTOGEN_ANNOTATION];
-    const controllers = typeof annotation === 'string' && annotation.trim() !== '' ? annotation.split(',').map((s) => s.trim()) : POD_CONTROLLERS;
-    for (const c of controllers) if (POD_CONTROLLERS.includes(c)) out.add(c);
-  }
-  return [...out];
-}
-
-function filtersOf(block: unknown): Record<string, unknown>[] {
-  if (!block || typeof block !== 'object') return [];
-  const b = block as Record<string, unknown>;
-  const out: Record<string, unknown>[] = [];
-  for (const key of ['any', 'all']) {
-    const list = b[key];
-    if (Array.isArray(list)) for (const f of list) if (f && typeof f === 'object') out.push(f as Record<string, unknown>);
-  }
-  if (b.resources && typeof b.resources === 'object') out.push(b);
-  return out;
 }
 
 /**

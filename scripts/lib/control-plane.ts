@@ -222,7 +222,10 @@ function spawnProcess(name: string, bin: string, args: string[], logFile: string
       } catch {
         // gone
       }
-      const done = await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 20_000)));
+      const done = await Promise.race([exited.then(() => true), timeout]);
+      clearTimeout(timer);
       if (!done) {
         try {
           process.kill(-pid, 'SIGKILL');

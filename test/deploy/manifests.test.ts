@@ -114,7 +114,9 @@ describe('deploy manifests', () => {
       const s = verbsFor(cr.rules, 'kspec.io', `${kind}/status`);
       for (const verb of ['get', 'patch', 'update']) assert.ok(s.has(verb), `${kind}/status ${verb}`);
     }
-    assert.ok(!verbsFor(cr.rules, 'kspec.io', 'clusterspecifications').has('delete'), 'specs are never deleted by kspec');
+    // Specs removed from Git are retired (their mirror and reports deleted); targets never are.
+    for (const kind of ['clusterspecifications', 'compliancereports', 'driftreports']) assert.ok(verbsFor(cr.rules, 'kspec.io', kind).has('delete'), `${kind} delete`);
+    assert.ok(!verbsFor(cr.rules, 'kspec.io', 'clustertargets').has('delete'), 'targets are never deleted by kspec');
     assert.deepEqual([...verbsFor(cr.rules, '', 'events')].sort(), ['create', 'patch']);
     assert.deepEqual([...verbsFor(cr.rules, '', 'namespaces')].sort(), ['get', 'list', 'watch']);
     for (const [g, res] of [['', 'pods'], ['apps', 'deployments'], ['apps', 'daemonsets'], ['apps', 'statefulsets'], ['apps', 'replicasets'], ['batch', 'jobs'], ['batch', 'cronjobs'], ['', 'services'], ['networking.k8s.io', 'ingresses'], ['networking.k8s.io', 'networkpolicies']]) {

@@ -15,8 +15,10 @@ import { testCluster, uniqueName } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
 import { inClusterTarget, kspecServiceAccount, policyYaml, specYaml, startKspecRun, waitFor, type KspecProcess } from '../support/operator.ts';
 
-const LEASE_DURATION_MS = 15_000;
-const RETRY_PERIOD_MS = 2_000;
+// Short lease settings (kspec run --lease-duration/--renew-deadline/--retry-period) keep the test quick.
+const LEASE_DURATION_MS = 4_000;
+const RENEW_DEADLINE_MS = 3_000;
+const RETRY_PERIOD_MS = 1_000;
 
 test('two kspec run replicas: one leads; kill -9 hands over within the lease duration, SIGTERM releases the Lease at once; no pass is applied twice', { timeout: 180_000 }, async (t) => {
   const cluster = await testCluster(t);
@@ -34,7 +36,7 @@ test('two kspec run replicas: one leads; kill -9 hands over within the lease dur
   await git.createRepo(repo, { 'targets/local.yaml': inClusterTarget(ns), 'specs/s.yaml': specYaml(specName, ns, { checks: { a: policyYaml(policyName) } }) });
 
   const start = (pod: string) =>
-    startKspecRun(t, ['--repo', git.repoUrl(repo), '--schedule', '0 0 1 1 *', '--leader-elect', '--lease-name', lease, '--cache-dir', mkdtempSync(join(tmpdir(), 'kspec-cache-'))], {
+    startKspecRun(t, ['--repo', git.repoUrl(repo), '--schedule', '0 0 1 1 *', '--leader-elect', '--lease-name', lease, '--lease-duration', String(LEASE_DURATION_MS / 1000), '--renew-deadline', String(RENEW_DEADLINE_MS / 1000), '--retry-period', String(RETRY_PERIOD_MS / 1000), '--cache-dir', mkdtempSync(join(tmpdir(), 'kspec-cache-'))], {
       KSPEC_KUBECONFIG: kubeconfig,
       KSPEC_NAMESPACE: ns,
       KSPEC_GIT_TOKEN: git.token,

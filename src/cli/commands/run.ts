@@ -25,7 +25,7 @@ import type { PassResult } from '../../reconcile/pass.ts';
 const run: Command = {
   name: 'run',
   summary: 'Run the poller: reconcile on a schedule and on push webhooks, serve metrics',
-  usage: 'kspec run --repo R --schedule CRON [--listen :8080] [--leader-elect] [--write-back none|commit|pull-request] [--dry-run]',
+  usage: 'kspec run --repo R --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--write-back none|commit|pull-request] [--dry-run]',
   async run(argv, io) {
     const { flags } = parseFlags(
       argv,
@@ -37,11 +37,22 @@ const run: Command = {
         listen: { type: 'string', default: ':8080' },
         'leader-elect': { type: 'boolean' },
         'lease-name': { type: 'string', default: 'kspec-leader' },
+        'lease-duration': { type: 'string', default: '15' },
+        'renew-deadline': { type: 'string', default: '10' },
+        'retry-period': { type: 'string', default: '2' },
         'dry-run': { type: 'boolean' },
       },
       io.env,
     );
     if (!cron.validate(flags.schedule!)) throw new UsageError(`--schedule ${JSON.stringify(flags.schedule)} is not a valid cron expression`);
+    const lease = {
+      leaseDurationMs: seconds('--lease-duration', flags['lease-duration']!),
+      renewDeadlineMs: seconds('--renew-deadline', flags['renew-deadline']!),
+      retryPeriodMs: seconds('--retry-period', flags['retry-period']!),
+    };
+    if (!(lease.retryPeriodMs < lease.renewDeadlineMs && lease.renewDeadlineMs < lease.leaseDurationMs)) {
+      throw new UsageError('leader election needs --retry-period < --renew-deadline < --lease-duration, so a leader gives up before its Lease can expire for others');
+    }
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
     const source = sourceOptions(flags, io.env);
     const management = kubeConfig(flags);
@@ -135,6 +146,7 @@ const run: Command = {
         kubeConfig: management,
         namespace: flags.namespace!,
         name: flags['lease-name']!,
+        ...lease,
         logger: log,
         onStartedLeading: (signal) => {
           leading = true;
@@ -155,3 +167,9 @@ const run: Command = {
 };
 
 export default run;
+
+function seconds(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} takes a number of seconds, not ${JSON.stringify(value)}`);
+  return n * 1000;
+}

@@ -33,7 +33,7 @@ test('two kspec run replicas: one leads; kill -9 hands over within the lease dur
   const repo = `specs-${id}`;
   const specName = `lead-${id}`;
   const policyName = `lead-a-${id}`;
-  await git.createRepo(repo, { 'targets/local.yaml': inClusterTarget(ns), 'specs/s.yaml': specYaml(specName, ns, { checks: { a: policyYaml(policyName) } }) });
+  await git.createRepo(repo, { 'targets/local.yaml': inClusterTarget(ns), 'specs/s.yaml': specYaml(specName, ns, { checks: { a: policyYaml(policyName, { namespace: ns }) } }) });
 
   const start = (pod: string) =>
     startKspecRun(t, ['--repo', git.repoUrl(repo), '--schedule', '0 0 1 1 *', '--leader-elect', '--lease-name', lease, '--lease-duration', String(LEASE_DURATION_MS / 1000), '--renew-deadline', String(RENEW_DEADLINE_MS / 1000), '--retry-period', String(RETRY_PERIOD_MS / 1000), '--cache-dir', mkdtempSync(join(tmpdir(), 'kspec-cache-'))], {

@@ -67,8 +67,8 @@ test('a remote cluster from a Secret gets the policies, the management cluster k
   await git.createRepo(repo, {
     'targets/local.yaml': inClusterTarget(ns),
     'targets/remote.yaml': remoteTarget(ns, 'remote', 'remote-kubeconfig'),
-    'specs/local.yaml': specYaml(`loc-${id}`, ns, { checks: { a: policyYaml(`loc-a-${id}`) } }),
-    'specs/remote.yaml': specYaml(`rem-${id}`, ns, { target: 'remote', checks: { a: policyYaml(`rem-a-${id}`), b: policyYaml(`rem-b-${id}`) } }),
+    'specs/local.yaml': specYaml(`loc-${id}`, ns, { checks: { a: policyYaml(`loc-a-${id}`, { namespace: ns }) } }),
+    'specs/remote.yaml': specYaml(`rem-${id}`, ns, { target: 'remote', checks: { a: policyYaml(`rem-a-${id}`, { namespace: ns }), b: policyYaml(`rem-b-${id}`, { namespace: ns }) } }),
   });
   const management = new KubeConfig();
   management.loadFromFile(saKubeconfig);

@@ -48,9 +48,9 @@ test('as the deployed ServiceAccount: apply from empty, revert modified, re-crea
   await git.createRepo(repo, {
     'targets/local.yaml': inClusterTarget(ns),
     'targets/remote.yaml': remoteTarget(ns, 'remote', 'remote-kubeconfig'),
-    'specs/enf.yaml': specYaml(`enf-${id}`, ns, { checks: { a: policyYaml(`a-${id}`), b: policyYaml(`b-${id}`) } }),
-    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { c: policyYaml(`c-${id}`) } }),
-    'specs/rem.yaml': specYaml(`rem-${id}`, ns, { target: 'remote', checks: { d: policyYaml(`d-${id}`) } }),
+    'specs/enf.yaml': specYaml(`enf-${id}`, ns, { checks: { a: policyYaml(`a-${id}`, { namespace: ns }), b: policyYaml(`b-${id}`, { namespace: ns }) } }),
+    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { c: policyYaml(`c-${id}`, { namespace: ns }) } }),
+    'specs/rem.yaml': specYaml(`rem-${id}`, ns, { target: 'remote', checks: { d: policyYaml(`d-${id}`, { namespace: ns }) } }),
   });
   const cacheDir = mkdtempSync(join(tmpdir(), 'kspec-cache-'));
   const logs: string[] = [];
@@ -114,7 +114,7 @@ test('as the deployed ServiceAccount: apply from empty, revert modified, re-crea
   assert.equal(await policy(`stray-${id}`), undefined);
 
   // A new commit is applied (a patch of a policy kspec owns).
-  const sha = await git.commit(repo, { 'specs/enf.yaml': specYaml(`enf-${id}`, ns, { checks: { a: policyYaml(`a-${id}`, 'every Pod needs the app label'), b: policyYaml(`b-${id}`) } }) }, 'Reword');
+  const sha = await git.commit(repo, { 'specs/enf.yaml': specYaml(`enf-${id}`, ns, { checks: { a: policyYaml(`a-${id}`, { namespace: ns, message: 'every Pod needs the app label' }), b: policyYaml(`b-${id}`, { namespace: ns }) } }) }, 'Reword');
   const third = await pass();
   assert.equal(third.commit, sha);
   assert.deepEqual(actions(third, `enf-${id}`), [['modified', `a-${id}`, 'applied']]);
@@ -161,7 +161,7 @@ test('a policy matching a kind the deployed RBAC does not grant (ConfigMap): app
   sa.loadFromFile(await kspecServiceAccount(t, cluster, ns));
   const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-git-')) });
   t.after(() => git.stop());
-  const configMapPolicy = policyYaml(`cm-${id}`).replace('kinds: [Pod]', 'kinds: [ConfigMap]');
+  const configMapPolicy = policyYaml(`cm-${id}`, { namespace: ns }).replace('kinds: [Pod]', 'kinds: [ConfigMap]');
   await git.createRepo('specs', { 'targets/local.yaml': inClusterTarget(ns), 'specs/s.yaml': specYaml(`cm-${id}`, ns, { checks: { a: configMapPolicy } }) });
   const logs: string[] = [];
   const result = await reconcilePass({

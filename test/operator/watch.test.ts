@@ -25,7 +25,7 @@ test('watch: an out-of-band edit (kubectl edit) and a deletion of a kspec-owned 
   t.after(() => git.stop());
   const repo = `specs-${id}`;
   const name = `watched-${id}`;
-  await git.createRepo(repo, { 'targets/local.yaml': inClusterTarget(ns), 'specs/s.yaml': specYaml(`watch-${id}`, ns, { checks: { a: policyYaml(name) } }) });
+  await git.createRepo(repo, { 'targets/local.yaml': inClusterTarget(ns), 'specs/s.yaml': specYaml(`watch-${id}`, ns, { checks: { a: policyYaml(name, { namespace: ns }) } }) });
   const kspec = await startKspecRun(t, ['--repo', git.repoUrl(repo), '--schedule', '0 0 1 1 *', '--cache-dir', mkdtempSync(join(tmpdir(), 'kspec-cache-'))], {
     KSPEC_KUBECONFIG: kubeconfig,
     KSPEC_NAMESPACE: ns,

@@ -22,7 +22,7 @@ test('webhook: a good GitHub signature triggers a pass that applies the new comm
   const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-git-')) });
   t.after(() => git.stop());
   const repo = `specs-${id}`;
-  const spec = (checks: string[]) => specYaml(`hook-${id}`, ns, { checks: Object.fromEntries(checks.map((c) => [c, policyYaml(`hook-${c}-${id}`)])) });
+  const spec = (checks: string[]) => specYaml(`hook-${id}`, ns, { checks: Object.fromEntries(checks.map((c) => [c, policyYaml(`hook-${c}-${id}`, { namespace: ns })])) });
   await git.createRepo(repo, { 'targets/local.yaml': inClusterTarget(ns), 'specs/s.yaml': spec(['a']) });
   const secret = randomBytes(16).toString('hex');
   const kspec = await startKspecRun(t, ['--repo', git.repoUrl(repo), '--schedule', '0 0 1 1 *', '--cache-dir', mkdtempSync(join(tmpdir(), 'kspec-cache-'))], {

@@ -11,7 +11,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { testCluster, uniqueName } from '../support/cluster.ts';
 import type { TestCluster } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
-import { inClusterTarget, specYaml } from '../support/operator.ts';
+import { inClusterTarget, policyYaml, specYaml } from '../support/operator.ts';
 import type { GitServer } from '../support/git-server.ts';
 import { reconcilePass } from '../../src/reconcile/pass.ts';
 import type { PassResult } from '../../src/reconcile/pass.ts';
@@ -32,26 +32,6 @@ interface Fixture {
   metrics: ReturnType<typeof createMetrics>;
   logs: string[];
 }
-
-// Each test's policies match only its own namespace, so parallel tests never see each other's Pods.
-const policy = (name: string, ns: string, rule = 'check', message = 'label app is required') => `apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata:
-  name: ${name}
-spec:
-  rules:
-    - name: ${rule}
-      match:
-        any:
-          - resources:
-              kinds: [Pod]
-              namespaces: [${ns}]
-      validate:
-        message: ${message}
-        pattern:
-          metadata:
-            labels:
-              app: "?*"`;
 
 async function setup(t: { skip(m?: string): void; after(fn: () => Promise<void>): void }, files: (ns: string, id: string) => Record<string, string>): Promise<Fixture | undefined> {
   const cluster = await testCluster(t);
@@ -97,8 +77,8 @@ const spec = (r: PassResult, name: string) => r.specs.find((s) => s.plan.name ==
 
 test('a pass on an empty cluster applies everything and publishes status, reports and metrics', async (t) => {
   const f = await setup(t, (ns, id) => ({
-    'specs/enforced.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policy(`a-${id}`, ns), b: policy(`b-${id}`, ns) } }),
-    'specs/monitored.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { c: policy(`c-${id}`, ns) } }),
+    'specs/enforced.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }), b: policyYaml(`b-${id}`, { namespace: ns }) } }),
+    'specs/monitored.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { c: policyYaml(`c-${id}`, { namespace: ns }) } }),
   }));
   if (!f) return;
   const pod = (name: string, labels: Record<string, string>) =>
@@ -151,7 +131,7 @@ test('a pass on an empty cluster applies everything and publishes status, report
 });
 
 test('out-of-band edits: a changed failure action is reported with its field and reverted; a deleted policy is re-created', async (t) => {
-  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policy(`a-${id}`, ns), b: policy(`b-${id}`, ns) } }) }));
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }), b: policyYaml(`b-${id}`, { namespace: ns }) } }) }));
   if (!f) return;
   await f.pass();
   await f.objects.patch({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `a-${f.id}` }, spec: { validationFailureAction: 'Audit' } } as KubernetesObject, undefined, undefined, 'kubectl-edit', undefined, PatchStrategy.MergePatch);
@@ -175,8 +155,8 @@ test('out-of-band edits: a changed failure action is reported with its field and
 
 test('a stray policy with the spec\'s labels is extra: deleted in enforce, left alone in monitor; unowned policies are never touched', async (t) => {
   const f = await setup(t, (ns, id) => ({
-    'specs/enf.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policy(`a-${id}`, ns) } }),
-    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { b: policy(`b-${id}`, ns) } }),
+    'specs/enf.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }),
+    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { b: policyYaml(`b-${id}`, { namespace: ns }) } }),
   }));
   if (!f) return;
   const owned = (spec: string) => ({ 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': spec, 'kspec.io/spec-namespace': f.ns, 'kspec.io/policy': 'labels' });
@@ -205,10 +185,10 @@ test('a stray policy with the spec\'s labels is extra: deleted in enforce, left 
 });
 
 test('a new commit that changes a check is applied on the next pass', async (t) => {
-  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policy(`a-${id}`, ns) } }) }));
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }) }));
   if (!f) return;
   const first = await f.pass();
-  const sha = await f.git.commit(f.repo, { 'specs/s.yaml': specYaml(`enf-${f.id}`, f.ns, { mode: 'enforce', checks: { a: policy(`a-${f.id}`, f.ns, 'check', 'every Pod needs the app label') } }) }, 'Reword the label message');
+  const sha = await f.git.commit(f.repo, { 'specs/s.yaml': specYaml(`enf-${f.id}`, f.ns, { mode: 'enforce', checks: { a: policyYaml(`a-${f.id}`, { namespace: f.ns, message: 'every Pod needs the app label' }) } }) }, 'Reword the label message');
   const second = await f.pass();
   assert.notEqual(second.commit, first.commit);
   assert.equal(second.commit, sha);
@@ -220,15 +200,15 @@ test('a new commit that changes a check is applied on the next pass', async (t) 
 
 test('a broken spec file marks that spec Failed with file and line, deletes nothing, and other specs still reconcile', async (t) => {
   const f = await setup(t, (ns, id) => ({
-    'specs/broken.yaml': specYaml(`brk-${id}`, ns, { mode: 'enforce', checks: { a: policy(`a-${id}`, ns), b: policy(`b-${id}`, ns) } }),
-    'specs/fine.yaml': specYaml(`ok-${id}`, ns, { mode: 'enforce', checks: { c: policy(`c-${id}`, ns) } }),
+    'specs/broken.yaml': specYaml(`brk-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }), b: policyYaml(`b-${id}`, { namespace: ns }) } }),
+    'specs/fine.yaml': specYaml(`ok-${id}`, ns, { mode: 'enforce', checks: { c: policyYaml(`c-${id}`, { namespace: ns }) } }),
   }));
   if (!f) return;
   await f.pass();
   // The broken commit drops check b and misspells the mode: nothing may be pruned because of it.
   await f.git.commit(f.repo, {
-    'specs/broken.yaml': specYaml(`brk-${f.id}`, f.ns, { mode: 'enforcing', checks: { a: policy(`a-${f.id}`, f.ns) } }),
-    'specs/fine.yaml': specYaml(`ok-${f.id}`, f.ns, { mode: 'enforce', checks: { c: policy(`c-${f.id}`, f.ns), d: policy(`d-${f.id}`, f.ns) } }),
+    'specs/broken.yaml': specYaml(`brk-${f.id}`, f.ns, { mode: 'enforcing', checks: { a: policyYaml(`a-${f.id}`, { namespace: f.ns }) } }),
+    'specs/fine.yaml': specYaml(`ok-${f.id}`, f.ns, { mode: 'enforce', checks: { c: policyYaml(`c-${f.id}`, { namespace: f.ns }), d: policyYaml(`d-${f.id}`, { namespace: f.ns }) } }),
   }, 'Break one spec, extend the other');
   const result = await f.pass();
   const broken = spec(result, `brk-${f.id}`);
@@ -253,7 +233,7 @@ test('a broken spec file marks that spec Failed with file and line, deletes noth
 });
 
 test('a Git failure never prunes: the pass keeps the last good state and the next pass recovers', async (t) => {
-  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policy(`a-${id}`, ns) } }) }));
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }) }));
   if (!f) return;
   await f.pass();
   await f.objects.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `a-${f.id}` } });
@@ -278,8 +258,8 @@ test('targets: a remote kubeconfig from a Secret, a version mismatch finding, an
   const f = await setup(t, (ns, id) => ({
     'targets/remote.yaml': `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: remote, namespace: ${ns}}\nspec:\n  kubeconfig: {secretRef: {name: remote-kubeconfig}}\n  platform: eks\n  version: "1.28.0"\n`,
     'targets/dead.yaml': `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: dead, namespace: ${ns}}\nspec:\n  kubeconfig: {secretRef: {name: dead-kubeconfig, key: config}}\n  version: "1.20"\n`,
-    'specs/remote.yaml': specYaml(`rem-${id}`, ns, { mode: 'enforce', target: 'remote', checks: { a: policy(`a-${id}`, ns) } }),
-    'specs/dead.yaml': specYaml(`dead-${id}`, ns, { mode: 'enforce', target: 'dead', checks: { b: policy(`b-${id}`, ns) } }),
+    'specs/remote.yaml': specYaml(`rem-${id}`, ns, { mode: 'enforce', target: 'remote', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }),
+    'specs/dead.yaml': specYaml(`dead-${id}`, ns, { mode: 'enforce', target: 'dead', checks: { b: policyYaml(`b-${id}`, { namespace: ns }) } }),
   }));
   if (!f) return;
   const { readFileSync } = await import('node:fs');
@@ -309,7 +289,7 @@ test('targets: a remote kubeconfig from a Secret, a version mismatch finding, an
 });
 
 test('Kubernetes Events record drift found and actions taken', async (t) => {
-  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policy(`a-${id}`, ns) } }) }));
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }) }));
   if (!f) return;
   await f.pass();
   const { CoreV1Api } = await import('@kubernetes/client-node');
@@ -323,9 +303,9 @@ test('Kubernetes Events record drift found and actions taken', async (t) => {
 
 test('a spec removed from Git by a clean commit prunes its policies (enforce) and then its mirror and reports; a commit with errors retires nothing', async (t) => {
   const f = await setup(t, (ns, id) => ({
-    'specs/gone.yaml': specYaml(`gone-${id}`, ns, { mode: 'enforce', checks: { a: policy(`a-${id}`, ns) } }),
-    'specs/watched.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { b: policy(`b-${id}`, ns) } }),
-    'specs/stays.yaml': specYaml(`stay-${id}`, ns, { mode: 'enforce', checks: { c: policy(`c-${id}`, ns) } }),
+    'specs/gone.yaml': specYaml(`gone-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }),
+    'specs/watched.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { b: policyYaml(`b-${id}`, { namespace: ns }) } }),
+    'specs/stays.yaml': specYaml(`stay-${id}`, ns, { mode: 'enforce', checks: { c: policyYaml(`c-${id}`, { namespace: ns }) } }),
   }));
   if (!f) return;
   await f.pass();
@@ -335,7 +315,7 @@ test('a spec removed from Git by a clean commit prunes its policies (enforce) an
   assert.equal(held.specs.some((s) => s.plan.retired), false);
   assert.ok(await getPolicy(f, `a-${f.id}`));
 
-  await f.git.commit(f.repo, { 'specs/watched.yaml': null, 'specs/stays.yaml': specYaml(`stay-${f.id}`, f.ns, { mode: 'enforce', checks: { c: policy(`c-${f.id}`, f.ns) } }) }, 'Retire two specs cleanly');
+  await f.git.commit(f.repo, { 'specs/watched.yaml': null, 'specs/stays.yaml': specYaml(`stay-${f.id}`, f.ns, { mode: 'enforce', checks: { c: policyYaml(`c-${f.id}`, { namespace: f.ns }) } }) }, 'Retire two specs cleanly');
   // Monitor mode never deletes: pretend the monitored spec's policy had been installed.
   const monitored = await f.pass({ dryRun: true });
   assert.deepEqual(monitored.specs.filter((s) => s.plan.retired).map((s) => s.plan.name).sort(), [`gone-${f.id}`, `mon-${f.id}`]);
@@ -355,7 +335,7 @@ test('a spec removed from Git by a clean commit prunes its policies (enforce) an
 });
 
 test('a pass whose replica lost the lease (aborted signal) observes but neither acts nor publishes', async (t) => {
-  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policy(`a-${id}`, ns) } }) }));
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }) }));
   if (!f) return;
   const lost = new AbortController();
   lost.abort();

@@ -10,19 +10,23 @@ import type { TestCluster } from './cluster.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
-export const policyYaml = (name: string, message = 'label app is required') => `apiVersion: kyverno.io/v1
+/**
+ * A ClusterPolicy requiring the label app on Pods. With `namespace`, it matches only that
+ * namespace, so parallel tests never assess each other's Pods.
+ */
+export const policyYaml = (name: string, opts: { namespace?: string; rule?: string; message?: string } = {}) => `apiVersion: kyverno.io/v1
 kind: ClusterPolicy
 metadata:
   name: ${name}
 spec:
   rules:
-    - name: check
+    - name: ${opts.rule ?? 'check'}
       match:
         any:
           - resources:
-              kinds: [Pod]
+              kinds: [Pod]${opts.namespace ? `\n              namespaces: [${opts.namespace}]` : ''}
       validate:
-        message: ${message}
+        message: ${opts.message ?? 'label app is required'}
         pattern:
           metadata:
             labels:

@@ -64,7 +64,6 @@ interface Entry {
   async: boolean;
 }
 
-
 export async function evaluateLive(options: EngineSourceOptions): Promise<EngineSourceResult> {
   const { kc, signal } = options;
   const filters = options.resourceFilters ?? KYVERNO_DEFAULT_FILTERS;

@@ -7,7 +7,7 @@ import type { SpecOutcome } from './spec-outcome.ts';
 import type { SpecContext } from './reconcile-spec.ts';
 import { setConditions } from './conditions.ts';
 import { conditionsOf } from './spec-conditions.ts';
-import { countNewDrift, countNewViolations } from './spec-metrics.ts';
+import { countNewDrift, countNewViolations, newDrift } from './spec-metrics.ts';
 import { reportName } from '../report/build-reports.ts';
 
 /**
@@ -52,11 +52,18 @@ export async function publishReport<T extends ComplianceReport | DriftReport>(st
   await store.applyStatus(report);
 }
 
-export async function publishEvents(store: KspecStore, mirror: ClusterSpecification, cluster: string, outcomes: ActionOutcome[]): Promise<void> {
+/**
+ * Events: DriftDetected for drift that is new since the previous report (standing drift is not
+ * announced every pass), and one event for every action kspec took or failed to take.
+ */
+export async function publishEvents(store: KspecStore, mirror: ClusterSpecification, cluster: string, outcomes: ActionOutcome[], fresh: Set<ActionOutcome>): Promise<void> {
   const involved = { kind: 'ClusterSpecification', name: mirror.metadata.name, namespace: mirror.metadata.namespace!, uid: mirror.metadata.uid };
-  for (const { drift, action, error } of outcomes) {
+  for (const outcome of outcomes) {
+    const { drift, action, error } = outcome;
     const what = `${drift.event.resourceKind}/${drift.event.resourceName} on cluster ${cluster}`;
-    await store.recordEvent({ involved, type: 'Warning', reason: 'DriftDetected', message: `${drift.type}: ${drift.event.message}` });
+    if (fresh.has(outcome)) {
+      await store.recordEvent({ involved, type: 'Warning', reason: 'DriftDetected', message: `${drift.type}: ${drift.event.message}` });
+    }
     if (action === 'failed') await store.recordEvent({ involved, type: 'Warning', reason: 'ActionFailed', message: `${what}: ${error}` });
     else if (action !== 'none' && action !== 'dry-run') {
       const reason = action === 'created' ? 'PolicyCreated' : action === 'applied' ? 'PolicyReverted' : 'PolicyDeleted';
@@ -87,18 +94,19 @@ export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now
   if (plan.retired && outcome.phase === 'Active' && outcome.remaining.length === 0) return retire(outcome, ctx);
   const previousDrift = await ctx.store.get<DriftReport>('DriftReport', plan.namespace, outcome.drift!.metadata.name);
   const previousCompliance = outcome.compliance ? await ctx.store.get<ComplianceReport>('ComplianceReport', plan.namespace, outcome.compliance.metadata.name) : undefined;
+  const fresh = newDrift(outcome, previousDrift);
   const mirror = await publishMirror(ctx.store, plan);
   if (mirror) {
     const conditions = setConditions(mirror.status?.conditions, conditionsOf(outcome), now, mirror.metadata.generation);
     await publishStatus(ctx.store, mirror, outcome.phase, conditions, plan.sourceCommit, now);
-    await publishEvents(ctx.store, mirror, outcome.cluster, outcome.actions);
+    await publishEvents(ctx.store, mirror, outcome.cluster, outcome.actions, new Set(fresh));
   }
   if (outcome.cluster) {
     await publishReport(ctx.store, outcome.drift!);
     // Without an assessment the previous ComplianceReport stays: stale beats wrong.
     if (outcome.compliance) await publishReport(ctx.store, outcome.compliance);
   }
-  countNewDrift(outcome, previousDrift, ctx.metrics);
+  countNewDrift(outcome, fresh, ctx.metrics);
   countNewViolations(outcome, previousCompliance, ctx.metrics);
 }
 

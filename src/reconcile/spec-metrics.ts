@@ -1,6 +1,7 @@
 import type { ComplianceReport, DriftEvent, DriftReport, PolicyResult } from '../api/types.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
+import type { ActionOutcome } from './act.ts';
 
 /** Counts violations not already in the previous report, so a standing violation counts once. */
 export function countNewViolations(outcome: SpecOutcome, previous: ComplianceReport | undefined, metrics?: KspecMetrics): void {
@@ -11,14 +12,18 @@ export function countNewViolations(outcome: SpecOutcome, previous: ComplianceRep
   metrics.policyViolations.inc({ cluster: outcome.cluster, spec: outcome.plan.name }, fresh);
 }
 
-/** Counts drift events not already in the previous report, so standing drift counts once. */
-export function countNewDrift(outcome: SpecOutcome, previous: DriftReport | undefined, metrics?: KspecMetrics): void {
-  if (!metrics) return;
+/**
+ * Drift found in this pass that the previous report did not already show. Standing drift (a
+ * monitor-mode spec that stays drifted) is new once, so it is counted and announced once.
+ */
+export function newDrift(outcome: SpecOutcome, previous: DriftReport | undefined): ActionOutcome[] {
   const key = (e: DriftEvent) => `${e.type}/${e.resourceKind}/${e.resourceNamespace ?? ''}/${e.resourceName}`;
   const before = new Set((previous?.status?.driftEvents ?? []).map(key));
-  for (const { drift } of outcome.actions) {
-    if (!before.has(key(drift.event))) metrics.driftEvents.inc({ cluster: outcome.cluster, spec: outcome.plan.name, type: drift.type });
-  }
+  return outcome.actions.filter(({ drift }) => !before.has(key(drift.event)));
+}
+
+export function countNewDrift(outcome: SpecOutcome, fresh: ActionOutcome[], metrics?: KspecMetrics): void {
+  for (const { drift } of fresh) metrics?.driftEvents.inc({ cluster: outcome.cluster, spec: outcome.plan.name, type: drift.type });
 }
 
 /** Gauges and the duration histogram of one spec's pass. */

@@ -299,6 +299,13 @@ test('Kubernetes Events record drift found and actions taken', async (t) => {
     ['ClusterSpecification', `enf-${f.id}`, 'Normal', 'PolicyCreated'],
     ['ClusterSpecification', `enf-${f.id}`, 'Warning', 'DriftDetected'],
   ]);
+  // Standing drift (monitor mode) is announced once, not on every pass.
+  await f.git.commit(f.repo, { 'specs/m.yaml': specYaml(`mon-${f.id}`, f.ns, { mode: 'monitor', checks: { b: policyYaml(`b-${f.id}`, { namespace: f.ns }) } }) }, 'Add a monitored spec');
+  await f.pass();
+  await f.pass();
+  const again = await f.cluster.kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: f.ns });
+  const monitored = again.items.filter((e) => e.involvedObject.name === `mon-${f.id}`).map((e) => e.reason);
+  assert.deepEqual(monitored, ['DriftDetected']);
 });
 
 test('a spec removed from Git by a clean commit prunes its policies (enforce) and then its mirror and reports; a commit with errors retires nothing', async (t) => {

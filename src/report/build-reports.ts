@@ -2,6 +2,7 @@ import { API_VERSION } from '../api/types.ts';
 import type { ComplianceReport, ComplianceReportStatus, DriftEvent, DriftReport, Finding, PolicyResult } from '../api/types.ts';
 import { MANAGED_BY, MANAGER, SPEC_LABEL } from '../render/ownership.ts';
 import { score } from '../compliance/score.ts';
+import { fitToBudget } from './report-budget.ts';
 
 export const CLUSTER_LABEL = 'kspec.io/cluster';
 
@@ -41,6 +42,6 @@ export function buildDriftReport(ctx: ReportContext, events: DriftEvent[]): Drif
 }
 
 export function buildComplianceReport(ctx: ReportContext, results: PolicyResult[], source: string, findings: Finding[] = []): ComplianceReport {
-  const status: ComplianceReportStatus = { ...score(results), source, policyResults: results, ...(findings.length ? { findings } : {}) };
+  const status: ComplianceReportStatus = { ...score(results), source, policyResults: fitToBudget(results), ...(findings.length ? { findings } : {}) };
   return { apiVersion: API_VERSION, kind: 'ComplianceReport', metadata: metadata(ctx), spec: refs(ctx), status };
 }

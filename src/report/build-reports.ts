@@ -2,7 +2,7 @@ import { API_VERSION } from '../api/types.ts';
 import type { ComplianceReport, ComplianceReportStatus, DriftEvent, DriftReport, Finding, PolicyResult } from '../api/types.ts';
 import { MANAGED_BY, MANAGER, SPEC_LABEL } from '../render/ownership.ts';
 import { score } from '../compliance/score.ts';
-import { fitToBudget } from './report-budget.ts';
+import { fitDriftToBudget, fitToBudget } from './report-budget.ts';
 
 export const CLUSTER_LABEL = 'kspec.io/cluster';
 
@@ -37,7 +37,7 @@ export function buildDriftReport(ctx: ReportContext, events: DriftEvent[]): Drif
     kind: 'DriftReport',
     metadata: metadata(ctx),
     spec: refs(ctx),
-    status: { driftDetected: events.length > 0, driftEvents: events },
+    status: { driftDetected: events.length > 0, driftEvents: fitDriftToBudget(events) },
   };
 }
 

@@ -1,4 +1,4 @@
-import type { PolicyResult } from '../api/types.ts';
+import type { DriftEvent, PolicyResult } from '../api/types.ts';
 
 /**
  * etcd refuses objects over 1.5 MiB. A ComplianceReport keeps its policy results under this
@@ -19,4 +19,20 @@ export function fitToBudget(results: PolicyResult[], budget = REPORT_BUDGET_BYTE
     largest.violations.length = Math.floor(largest.violations.length / 2);
   }
   return fitted;
+}
+
+/**
+ * Keeps drift events under the budget: unified diffs go first (the field list still says what
+ * changed, and Git write-back keeps the diffs), then field values are shortened. Pure.
+ */
+export function fitDriftToBudget(events: DriftEvent[], budget = REPORT_BUDGET_BYTES): DriftEvent[] {
+  const size = (list: DriftEvent[]) => Buffer.byteLength(JSON.stringify(list));
+  if (size(events) <= budget) return events;
+  const withoutDiffs = events.map(({ diff: _diff, ...event }) => event);
+  if (size(withoutDiffs) <= budget) return withoutDiffs;
+  const shorten = (value: string | undefined) => (value && value.length > 256 ? `${value.slice(0, 255)}…` : value);
+  return withoutDiffs.map((event) => ({
+    ...event,
+    ...(event.fields ? { fields: event.fields.map((f) => ({ path: f.path, ...(f.desired !== undefined ? { desired: shorten(f.desired) } : {}), ...(f.live !== undefined ? { live: shorten(f.live) } : {}) })) } : {}),
+  }));
 }

@@ -32,3 +32,15 @@ test('the largest lists are trimmed first', () => {
   assert.ok(fitted[0].violations.length < 40);
   assert.ok(Buffer.byteLength(JSON.stringify(fitted)) <= 6000);
 });
+
+test('drift events over the budget lose their unified diffs first, then long values', async () => {
+  const { fitDriftToBudget } = await import('../../src/report/report-budget.ts');
+  const event = (i: number) => ({ type: 'modified' as const, policyID: 'p', resourceName: `policy-${i}`, message: 'differs', detectedAt: 't', fields: [{ path: 'spec.rules', desired: 'd'.repeat(2000), live: 'l'.repeat(2000) }], diff: 'x'.repeat(5000) });
+  const few = [event(1)];
+  assert.deepEqual(fitDriftToBudget(few), few);
+  const many = Array.from({ length: 200 }, (_, i) => event(i));
+  const fitted = fitDriftToBudget(many);
+  assert.ok(Buffer.byteLength(JSON.stringify(fitted)) <= 512 * 1024);
+  assert.equal(fitted.length, 200, 'every event is kept');
+  assert.ok(fitted.every((e) => e.diff === undefined && e.fields![0].path === 'spec.rules'));
+});

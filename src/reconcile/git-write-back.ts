@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ComplianceReport, Violation, WriteBackMode } from '../api/types.ts';
+import type { ComplianceReport, DriftReport, Violation, WriteBackMode } from '../api/types.ts';
 import { projectLive } from '../drift/compare.ts';
 import type { Drift } from '../drift/detect.ts';
 import { writeBack, cleanLivePolicy } from '../writeback/index.ts';
@@ -64,7 +64,7 @@ function specReports(outcome: SpecOutcome): SpecReports {
     cluster: outcome.cluster,
     spec: outcome.plan.name,
     ...(outcome.compliance ? { compliance: withFullViolations(outcome.compliance, outcome.fullViolations) } : {}),
-    drift: outcome.drift!,
+    drift: withFullDrift(outcome.drift!, outcome),
     ...(spec.writeBack ? { writeBack: spec.writeBack } : {}),
     enforcementMode: spec.enforcementMode,
     ...(outcome.plan.sourceFile ? { specFile: { path: outcome.plan.sourceFile } } : {}),
@@ -77,6 +77,11 @@ function withFullViolations(report: ComplianceReport, full: Map<string, Violatio
   if (!report.status) return report;
   const policyResults = report.status.policyResults.map((r) => ({ ...r, violations: full.get(r.policyID) ?? r.violations }));
   return { ...report, status: { ...report.status, policyResults } };
+}
+
+/** Git holds every drift event with its diff; the cluster's report may have dropped diffs for size. */
+function withFullDrift(report: DriftReport, outcome: SpecOutcome): DriftReport {
+  return { ...report, status: { driftDetected: outcome.actions.length > 0, driftEvents: outcome.actions.map(({ drift, action }) => ({ ...drift.event, action })) } };
 }
 
 /**

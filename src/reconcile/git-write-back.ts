@@ -8,6 +8,7 @@ import { parseRepo } from '../source/repo-url.ts';
 import type { Logger } from '../log.ts';
 import type { PassResult } from './pass.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
+import { driftEventsOf } from './spec-outcome.ts';
 
 export interface GitWriteBackConfig {
   mode: WriteBackMode;
@@ -81,7 +82,7 @@ function withFullViolations(report: ComplianceReport, full: Map<string, Violatio
 
 /** Git holds every drift event with its diff; the cluster's report may have dropped diffs for size. */
 function withFullDrift(report: DriftReport, outcome: SpecOutcome): DriftReport {
-  return { ...report, status: { driftDetected: outcome.actions.length > 0, driftEvents: outcome.actions.map(({ drift, action }) => ({ ...drift.event, action })) } };
+  return { ...report, status: { driftDetected: outcome.actions.length > 0, driftEvents: driftEventsOf(outcome) } };
 }
 
 /**

@@ -13,6 +13,7 @@ import { publishOutcome } from './publish.ts';
 import type { SpecPlan } from './spec-plan.ts';
 import type { ConnectedTarget } from './connect-targets.ts';
 import type { SpecOutcome, Stage } from './spec-outcome.ts';
+import { driftEventsOf } from './spec-outcome.ts';
 import { recordMetrics } from './spec-metrics.ts';
 
 export interface SpecContext {
@@ -56,7 +57,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   }
 
   const reportCtx = { specName: plan.name, namespace: plan.namespace, cluster: cluster || 'unknown', sourceCommit: plan.sourceCommit, timestamp: now.toISOString() };
-  outcome.drift = buildDriftReport(reportCtx, outcome.actions.map(({ drift, action }) => ({ ...drift.event, action })));
+  outcome.drift = buildDriftReport(reportCtx, driftEventsOf(outcome));
   if (outcome.complianceSource !== 'unavailable') {
     const findings = target?.versionMismatch ? [{ type: 'VersionMismatch', message: target.versionMismatch }] : [];
     outcome.compliance = buildComplianceReport(reportCtx, outcome.policyResults, outcome.complianceSource, findings);

@@ -1,4 +1,4 @@
-import type { ComplianceReport, DriftReport, PolicyResult, Violation } from '../api/types.ts';
+import type { ComplianceReport, DriftEvent, DriftReport, PolicyResult, Violation } from '../api/types.ts';
 import type { Drift } from '../drift/detect.ts';
 import type { ActionOutcome } from './act.ts';
 import type { ConnectedTarget } from './connect-targets.ts';
@@ -30,4 +30,9 @@ export interface SpecOutcome {
   errors: string[];
   failedStage?: Stage;
   target?: ConnectedTarget;
+}
+
+/** The drift found in a pass as report events, each with what kspec did about it. */
+export function driftEventsOf(outcome: Pick<SpecOutcome, 'actions'>): DriftEvent[] {
+  return outcome.actions.map(({ drift, action }) => ({ ...drift.event, action }));
 }

@@ -55,6 +55,10 @@ test('validate: exit 0 on the examples, exit 1 with file:line:field on a bad spe
   const bad = await cli(['validate', dir]);
   assert.equal(bad.code, 1);
   assert.match(bad.err, /^specs\/spec\.yaml:10:\d+: spec\.policies\[0\]\.severity: must be one of: critical, high, medium, low$/m);
+  const json = await cli(['validate', dir, '-o', 'json']);
+  assert.equal(json.code, 1);
+  const [error] = JSON.parse(json.out).errors;
+  assert.deepEqual({ file: error.file, line: error.line, field: error.field }, { file: 'specs/spec.yaml', line: 10, field: 'spec.policies[0].severity' });
 });
 
 test('render prints the policies with ownership labels', async () => {

@@ -5,13 +5,16 @@ import { loadSpecs } from '../../spec/load.ts';
 import { renderSpec } from '../../render/render.ts';
 import { formatSpecError } from '../../spec/errors.ts';
 import { findCrossSpecClashes } from '../../render/render.ts';
+import { outputFlag, outputFormat } from '../common-flags.ts';
+import { serialize } from '../format.ts';
 
 const validate: Command = {
   name: 'validate',
   summary: 'Check ClusterSpecifications and ClusterTargets; exit 1 with file:line errors',
-  usage: 'kspec validate PATH',
+  usage: 'kspec validate PATH [-o table|yaml|json]',
   async run(argv, io) {
-    const { positionals } = parseFlags(argv, {}, io.env);
+    const { flags, positionals } = parseFlags(argv, { ...outputFlag }, io.env);
+    const format = outputFormat(flags.output);
     if (positionals.length !== 1) throw new UsageError('validate takes exactly one PATH');
     const snapshot = await fetchSnapshot({ repo: positionals[0], cacheDir: '' });
     const load = loadSpecs(snapshot.files);
@@ -25,8 +28,12 @@ const validate: Command = {
     for (const [policy, specs] of findCrossSpecClashes(rendered)) {
       errors.push({ file: load.specs.find((s) => s.spec.metadata.name === specs[1])!.origin.file, document: 1, line: 1, message: `${policy} is rendered by specs ${specs.join(' and ')}` });
     }
-    for (const error of errors) io.stderr(`${formatSpecError(error)}\n`);
     const checks = [...rendered.values()].reduce((n, p) => n + p.length, 0);
+    if (format !== 'table') {
+      io.stdout(serialize({ specifications: load.specs.length, targets: load.targets.length, checks, errors }, format));
+      return errors.length ? 1 : 0;
+    }
+    for (const error of errors) io.stderr(`${formatSpecError(error)}\n`);
     io.stdout(`${load.specs.length} specifications, ${load.targets.length} targets, ${checks} checks, ${errors.length} errors\n`);
     return errors.length ? 1 : 0;
   },

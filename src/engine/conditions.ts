@@ -4,7 +4,7 @@ import { substituteAll } from './variables.ts';
 import type { Context } from './variables.ts';
 import { deepEqual, goSprint, isObject } from './jmespath/values.ts';
 import { parseDuration } from './duration.ts';
-import { parseQuantity } from './quantity.ts';
+import { compareQuantities, parseQuantity } from './quantity.ts';
 import { wildcardMatch } from './wildcard.ts';
 
 export interface Condition {
@@ -116,7 +116,7 @@ function equals(key: unknown, value: unknown): boolean {
       if (dk !== null && dv !== null) return dk === dv;
       const qk = parseQuantity(key);
       const qv = parseQuantity(value);
-      if (qk !== null && qv !== null) return qk === qv;
+      if (qk !== null && qv !== null) return qk === qv && (compareQuantities(key, value) ?? 0) === 0;
       return wildcardMatch(value, key);
     }
     if (typeof value === 'number') {
@@ -201,7 +201,11 @@ function toNumber(v: unknown): number | null {
 function numeric(key: unknown, value: unknown, test: (c: number) => boolean): boolean {
   const nk = toNumber(key);
   const nv = toNumber(value);
-  if (nk !== null && nv !== null) return test(nk - nv);
+  if (nk !== null && nv !== null) {
+    // Equal as floats (or both out of float range): decide on the exact decimal values.
+    if (nk === nv || !Number.isFinite(nk - nv)) return test(compareQuantities(String(key), String(value)) ?? 0);
+    return test(nk - nv);
+  }
   if (typeof key === 'string' || typeof value === 'string') {
     const ks = typeof key === 'number' ? String(key) : key;
     const vs = typeof value === 'number' ? String(value) : value;
@@ -211,7 +215,7 @@ function numeric(key: unknown, value: unknown, test: (c: number) => boolean): bo
       if (dk !== null && dv !== null && (nk === null || nv === null)) return test(dk - dv);
       const qk = parseQuantity(ks);
       const qv = parseQuantity(vs);
-      if (qk !== null && qv !== null) return test(qk - qv);
+      if (qk !== null && qv !== null) return test(qk === qv ? compareQuantities(ks, vs) ?? 0 : qk - qv);
       const sk = semverParts(ks);
       const sv = semverParts(vs);
       if (sk && sv) {

@@ -122,14 +122,15 @@ async function loadValues(path: string | undefined): Promise<ValuesFile> {
   for (const p of Array.isArray(doc.policies) ? doc.policies : []) {
     if (!isObject(p)) continue;
     const pname = String(p.name ?? '');
-    const rules: Record<string, Obj> = {};
+    // A policy may be listed more than once (one entry per resource or rule): entries add up.
+    const rules: Record<string, Obj> = vf.perPolicyRule.get(pname) ?? {};
     for (const r of Array.isArray(p.rules) ? p.rules : []) {
-      if (isObject(r) && isObject(r.values)) rules[String(r.name ?? '')] = r.values;
+      if (isObject(r) && isObject(r.values)) rules[String(r.name ?? '')] = { ...(rules[String(r.name ?? '')] ?? {}), ...r.values };
     }
     vf.perPolicyRule.set(pname, rules);
-    const res = new Map<string, Obj>();
+    const res = vf.perPolicyResource.get(pname) ?? new Map<string, Obj>();
     for (const r of Array.isArray(p.resources) ? p.resources : []) {
-      if (isObject(r) && isObject(r.values)) res.set(String(r.name ?? ''), r.values);
+      if (isObject(r) && isObject(r.values)) res.set(String(r.name ?? ''), { ...(res.get(String(r.name ?? '')) ?? {}), ...r.values });
     }
     vf.perPolicyResource.set(pname, res);
   }

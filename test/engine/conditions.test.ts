@@ -46,6 +46,14 @@ const cases: Array<[string, unknown, unknown, boolean]> = [
   ['DurationLessThan', '30s', '1m', true],
   ['DurationGreaterThanOrEquals', '1h', 3600, true],
   ['DurationLessThanOrEquals', '2h', '1h', false],
+  // Numbers past float precision (an RSA modulus as decimal text) compare digit for digit.
+  ['Equals', '123456789012345678901234567890', '123456789012345678901234567891', false],
+  ['NotEquals', '123456789012345678901234567890', '123456789012345678901234567891', true],
+  ['Equals', '123456789012345678901234567890', '123456789012345678901234567890', true],
+  ['Equals', '9'.repeat(400), '9'.repeat(399) + '8', false],
+  ['GreaterThan', '9'.repeat(400), '9'.repeat(399) + '8', true],
+  ['LessThan', '100000000000000000001', '100000000000000000002', true],
+  ['Equals', '1.0000000000000000001Ki', '1024.0000000000000001024', true],
 ];
 
 for (const [op, key, value, expected] of cases) {

@@ -132,3 +132,64 @@ test('usage errors exit 2', async () => {
   assert.equal(await command.run(['/definitely/not/here'], c.io), 2);
   assert.equal(await command.run(['--bogus', '.'], c.io), 2);
 });
+
+/** Writes a suite from a map of relative paths to file contents, runs it, and removes it. */
+async function runSuite(files: Record<string, string>): Promise<Awaited<ReturnType<typeof runKyvernoTests>>> {
+  const dir = await mkdtemp(join(tmpdir(), 'kspec-test-'));
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(join(dir, path, '..'), { recursive: true });
+      await writeFile(join(dir, path), text);
+    }
+    return await runKyvernoTests(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const tierPolicy = `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: tier-gate}
+spec:
+  rules:
+  - name: gold-only
+    match: {any: [{resources: {kinds: [ConfigMap]}}]}
+    preconditions:
+      all:
+      - key: "{{ tier || 'none' }}"
+        operator: Equals
+        value: gold
+    validate:
+      deny: {}
+`;
+const threeMaps = ['one', 'two', 'three'].map((n) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${n}}\n`).join('---\n');
+
+test('a values file may list the same policy several times; every entry counts', async () => {
+  const report = await runSuite({
+    'policy.yaml': tierPolicy,
+    'maps.yaml': threeMaps,
+    'values.yaml': `policies:
+- name: tier-gate
+  resources:
+  - name: one
+    values: {tier: gold}
+- name: tier-gate
+  resources:
+  - name: two
+    values: {tier: silver}
+- name: tier-gate
+  resources:
+  - name: three
+    values: {tier: gold}
+`,
+    'kyverno-test.yaml': `name: t
+policies: [policy.yaml]
+resources: [maps.yaml]
+variables: values.yaml
+results:
+- {policy: tier-gate, rule: gold-only, kind: ConfigMap, resources: [one, three], result: fail}
+- {policy: tier-gate, rule: gold-only, kind: ConfigMap, resources: [two], result: skip}
+`,
+  });
+  assert.deepEqual([report.passed, report.failed], [3, 0], JSON.stringify(report.files[0]?.mismatches));
+});

@@ -12,10 +12,8 @@ import { createLogger, parseLogLevel, registerSecret } from '../../log.ts';
 import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
 import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 import { TargetBackoff } from '../../reconcile/target-backoff.ts';
-import { PolicyWatch } from '../../cluster/policy-watch.ts';
-import { OWNED_BY_KSPEC_SELECTOR, SPEC_LABEL } from '../../render/ownership.ts';
+import { TargetWatches } from '../../reconcile/target-watches.ts';
 import type { Snapshot } from '../../source/git-source.ts';
-import type { PassResult } from '../../reconcile/pass.ts';
 
 /**
  * The long-running operator: a pass on every cron tick and on every verified push webhook,
@@ -59,7 +57,6 @@ const run: Command = {
     const metrics = createMetrics();
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const backoff = new TargetBackoff();
-    const watches = new Map<string, { watch: PolicyWatch; selector: string }>();
     let lastSnapshot: Snapshot | undefined;
     const shutdown = installShutdown({ logger: log });
     registerSecret(io.env.KSPEC_WEBHOOK_SECRET);
@@ -74,13 +71,15 @@ const run: Command = {
       // A pass woken only by the watch re-checks the cluster against the commit it already has.
       const onlyWatch = reasons.every((r) => r.startsWith('watch')) && lastSnapshot !== undefined;
       log.info('pass started', { reasons });
+      const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
-        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal: leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal, backoff, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal, backoff, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
       firstPassDone = true;
-      syncWatches(result);
-      if (!flags['dry-run'] && !onlyWatch) {
+      watches.sync(result);
+      // Git is written by the leader only, and not for passes that only re-checked the cluster.
+      if (!flags['dry-run'] && !onlyWatch && !signal.aborted) {
         const written = await writeBackToGit(result, gitConfig).catch((err) => {
           metrics.passErrors.inc({ stage: 'write-back' });
           log.error('write-back failed', { error: (err as Error).message });
@@ -91,34 +90,9 @@ const run: Command = {
       log.info('pass finished', { ok: result.ok, commit: result.commit, specs: result.specs.length });
     });
     const trigger = (reason: string) => void scheduler.trigger(reason).catch((err) => log.error('pass crashed', { error: (err as Error).message }));
+    const watches = new TargetWatches(trigger, log);
 
-    /**
-     * One watch per reachable target cluster, on the policies of this repository's specs only,
-     * so out-of-band edits trigger a pass at once and other kspec installations' policies do not.
-     */
-    function syncWatches(result: PassResult): void {
-      for (const [key, target] of result.targets) {
-        const specs = result.specs.filter((s) => s.target?.key === key).map((s) => s.plan.name);
-        const selector = `${OWNED_BY_KSPEC_SELECTOR},${SPEC_LABEL} in (${[...new Set(specs)].sort().join(',')})`;
-        const current = watches.get(key);
-        if (current?.selector === selector) continue;
-        current?.watch.stop();
-        watches.delete(key);
-        if (!target.resolved || specs.length === 0) continue;
-        const watch = new PolicyWatch({
-          kc: target.resolved.kc,
-          labelSelector: selector,
-          onChange: (change) => trigger(`watch ${change.type.toLowerCase()} ${change.kind}/${change.namespace ? `${change.namespace}/` : ''}${change.name} on ${target.name}`),
-          onResync: (why) => trigger(`watch resync on ${target.name}: ${why}`),
-          log: log.child({ cluster: target.name }),
-        });
-        watch.start();
-        watches.set(key, { watch, selector });
-      }
-    }
-    shutdown.addHook('watches', () => {
-      for (const { watch } of watches.values()) watch.stop();
-    });
+    shutdown.addHook('watches', () => watches.stop());
 
     const server = await startHttpServer({
       listen: flags.listen!,

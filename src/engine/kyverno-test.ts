@@ -114,10 +114,14 @@ interface ValuesFile {
 }
 
 async function loadValues(path: string | undefined): Promise<ValuesFile> {
-  const vf: ValuesFile = { global: {}, perPolicyRule: new Map(), perPolicyResource: new Map(), namespaceLabels: {} };
-  if (!path) return vf;
+  if (!path) return valuesFrom({});
   const docs = await loadYamlDocuments(path);
-  const doc = docs[0] ?? {};
+  return valuesFrom(docs[0] ?? {});
+}
+
+/** Reads a Values document (a `variables:` file, or the test's inline `values:` object). */
+function valuesFrom(doc: Obj): ValuesFile {
+  const vf: ValuesFile = { global: {}, perPolicyRule: new Map(), perPolicyResource: new Map(), namespaceLabels: {} };
   if (isObject(doc.globalValues)) vf.global = doc.globalValues;
   for (const p of Array.isArray(doc.policies) ? doc.policies : []) {
     if (!isObject(p)) continue;
@@ -219,7 +223,8 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
   let values: ValuesFile;
   let userCtx: Partial<EvaluationContext>;
   try {
-    values = await loadValues(valuesPath ? resolve(base, valuesPath) : undefined);
+    // `values:` may also be the Values document itself, inline in the test file.
+    values = isObject(test.values) && !valuesPath ? valuesFrom(test.values) : await loadValues(valuesPath ? resolve(base, valuesPath) : undefined);
     userCtx = await loadUserInfo(userInfoPath ? resolve(base, userInfoPath) : undefined);
   } catch (err) {
     report.errors.push((err as Error).message);
@@ -237,6 +242,8 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
     for (const resource of resources) {
       const rn = resourceName(resource);
       const variables: Obj = { ...values.global, ...(resValues?.get(rn.name) ?? {}) };
+      // An empty request.operation in a values file means the default (CREATE), as in Kyverno's CLI.
+      if (variables['request.operation'] === '' || variables['request.operation'] === null) delete variables['request.operation'];
       const op = variables['request.operation'];
       const ectx: EvaluationContext = {
         operation: op === 'UPDATE' || op === 'DELETE' || op === 'CONNECT' ? op : 'CREATE',

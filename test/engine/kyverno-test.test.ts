@@ -193,3 +193,59 @@ results:
   });
   assert.deepEqual([report.passed, report.failed], [3, 0], JSON.stringify(report.files[0]?.mismatches));
 });
+
+test('a test file may carry its Values inline under values:', async () => {
+  const report = await runSuite({
+    'policy.yaml': tierPolicy,
+    'maps.yaml': threeMaps,
+    'kyverno-test.yaml': `name: t
+policies: [policy.yaml]
+resources: [maps.yaml]
+values:
+  policies:
+  - name: tier-gate
+    rules:
+    - name: gold-only
+      values: {tier: gold}
+results:
+- {policy: tier-gate, rule: gold-only, kind: ConfigMap, resources: [one, two, three], result: fail}
+`,
+  });
+  assert.deepEqual([report.passed, report.failed], [3, 0], JSON.stringify(report.files[0]?.mismatches));
+});
+
+test('an empty request.operation in a values file stands for the default CREATE', async () => {
+  const report = await runSuite({
+    'policy.yaml': `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: on-create}
+spec:
+  rules:
+  - name: block-create
+    match: {any: [{resources: {kinds: [ConfigMap]}}]}
+    preconditions:
+      all:
+      - {key: "{{ request.operation }}", operator: Equals, value: CREATE}
+    validate:
+      deny: {}
+`,
+    'maps.yaml': threeMaps,
+    'values.yaml': `policies:
+- name: on-create
+  resources:
+  - name: one
+    values: {request.operation: ""}
+  - name: two
+    values: {request.operation: UPDATE}
+`,
+    'kyverno-test.yaml': `name: t
+policies: [policy.yaml]
+resources: [maps.yaml]
+variables: values.yaml
+results:
+- {policy: on-create, rule: block-create, kind: ConfigMap, resources: [one, three], result: fail}
+- {policy: on-create, rule: block-create, kind: ConfigMap, resources: [two], result: skip}
+`,
+  });
+  assert.deepEqual([report.passed, report.failed], [3, 0], JSON.stringify(report.files[0]?.mismatches));
+});

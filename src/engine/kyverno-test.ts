@@ -14,6 +14,8 @@ export interface ExpectedResult {
   namespace?: string;
   resource: string;
   result: string;
+  /** The admission operation this result is for (`operation:` on a result entry); the values file's otherwise. */
+  operation?: string;
 }
 
 export interface Mismatch {
@@ -100,6 +102,7 @@ export function expectedResults(test: Obj): ExpectedResult[] {
         namespace: typeof r.namespace === 'string' && r.namespace !== '' ? r.namespace : undefined,
         resource: name,
         result: String(r.result ?? r.status ?? ''),
+        ...(typeof r.operation === 'string' && r.operation !== '' ? { operation: r.operation.toUpperCase() } : {}),
       });
     }
   }
@@ -232,29 +235,38 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
     userCtx = {};
   }
 
-  // Evaluate every policy against every resource.
+  // Evaluate every policy against every resource: once with the operation the values give, and
+  // again for each other operation an expected result names.
   const results: RuleResult[] = [];
   const resultPolicy = new Map<RuleResult, string>();
+  const resultOperation = new Map<RuleResult, string>();
+  const defaultResults = new Set<RuleResult>();
+  const extraOperations = [...new Set(expected.map((e) => e.operation).filter((o): o is string => o !== undefined))];
   for (const policy of policies) {
     const pkey = policyKey(policy);
     const ruleValues = values.perPolicyRule.get(policy.name) ?? values.perPolicyRule.get(pkey);
     const resValues = values.perPolicyResource.get(policy.name) ?? values.perPolicyResource.get(pkey);
     for (const resource of resources) {
       const rn = resourceName(resource);
-      const variables: Obj = { ...values.global, ...(resValues?.get(rn.name) ?? {}) };
+      const base: Obj = { ...values.global, ...(resValues?.get(rn.name) ?? {}) };
       // An empty request.operation in a values file means the default (CREATE), as in Kyverno's CLI.
-      if (variables['request.operation'] === '' || variables['request.operation'] === null) delete variables['request.operation'];
-      const op = variables['request.operation'];
-      const ectx: EvaluationContext = {
-        operation: op === 'UPDATE' || op === 'DELETE' || op === 'CONNECT' ? op : 'CREATE',
-        ...userCtx,
-        namespaceLabels: values.namespaceLabels,
-        variables,
-        ruleValues: ruleValues,
-      };
-      for (const r of evaluatePolicy(policy, resource, ectx)) {
-        results.push(r);
-        resultPolicy.set(r, pkey);
+      if (base['request.operation'] === '' || base['request.operation'] === null) delete base['request.operation'];
+      const defaultOp = typeof base['request.operation'] === 'string' ? base['request.operation'] : 'CREATE';
+      for (const opName of [defaultOp, ...extraOperations.filter((o) => o !== defaultOp)]) {
+        const variables: Obj = opName === defaultOp ? base : { ...base, 'request.operation': opName };
+        const ectx: EvaluationContext = {
+          operation: opName === 'UPDATE' || opName === 'DELETE' || opName === 'CONNECT' ? opName : 'CREATE',
+          ...userCtx,
+          namespaceLabels: values.namespaceLabels,
+          variables,
+          ruleValues: ruleValues,
+        };
+        for (const r of evaluatePolicy(policy, resource, ectx)) {
+          results.push(r);
+          resultPolicy.set(r, pkey);
+          resultOperation.set(r, opName);
+          if (opName === defaultOp) defaultResults.add(r);
+        }
       }
     }
   }
@@ -282,6 +294,7 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
     }
     const got = results.filter((r) =>
       resultPolicy.get(r) === policyKey(policy) &&
+      (exp.operation === undefined ? defaultResults.has(r) : resultOperation.get(r) === exp.operation) &&
       ruleMatches(exp.rule, r.rule) &&
       r.resource.name === name &&
       (exp.kind === '' || r.resource.kind === exp.kind) &&

@@ -249,3 +249,28 @@ results:
   });
   assert.deepEqual([report.passed, report.failed], [3, 0], JSON.stringify(report.files[0]?.mismatches));
 });
+
+test('a result entry may name the operation its resource is admitted under', async () => {
+  const report = await runSuite({
+    'policy.yaml': `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: keep-maps}
+spec:
+  rules:
+  - name: no-delete
+    match: {any: [{resources: {kinds: [ConfigMap], operations: [DELETE]}}]}
+    validate:
+      deny: {}
+`,
+    'maps.yaml': threeMaps,
+    'kyverno-test.yaml': `name: t
+policies: [policy.yaml]
+resources: [maps.yaml]
+results:
+- {policy: keep-maps, rule: no-delete, kind: ConfigMap, resources: [one], operation: DELETE, result: fail}
+- {policy: keep-maps, rule: no-delete, kind: ConfigMap, resources: [two], result: skip}
+- {policy: keep-maps, rule: no-delete, kind: ConfigMap, resources: [three], operation: UPDATE, result: skip}
+`,
+  });
+  assert.deepEqual([report.passed, report.failed], [3, 0], JSON.stringify(report.files[0]?.mismatches));
+});

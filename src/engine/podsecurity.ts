@@ -56,8 +56,27 @@ const CONTAINER_ONLY = new Set(['Capabilities', 'Privileged Containers', 'Host P
 export const PSS_CONTROL_NAMES = Object.keys(CONTROL_IDS);
 
 const BASELINE_CAPS = new Set(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']);
-const SAFE_SYSCTLS = ['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes'];
-const SELINUX_TYPES = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']);
+// The safe sysctls grow by Pod Security Standards version: [minimum minor version, names added].
+const SAFE_SYSCTLS_BY_VERSION: Array<[number, string[]]> = [
+  [0, ['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range']],
+  [27, ['net.ipv4.ip_local_reserved_ports']],
+  [29, ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes']],
+  [32, ['net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem']],
+];
+const safeSysctls = (minor: number): Set<string> => new Set(SAFE_SYSCTLS_BY_VERSION.filter(([v]) => minor >= v).flatMap(([, n]) => n));
+const SELINUX_TYPES_1_0 = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t']);
+const SELINUX_TYPES_1_31 = new Set([...SELINUX_TYPES_1_0, 'container_engine_t']);
+
+/** The newest Pod Security Standards version the checks know; `latest` and newer versions mean this one. */
+export const PSS_LATEST_MINOR = 35;
+
+/** The minor version of a `podSecurity.version` (`v1.25`, `1.25`, `latest`), capped at the newest known. */
+export function pssMinorVersion(version: string | undefined): number {
+  if (version === undefined || version === '' || version === 'latest') return PSS_LATEST_MINOR;
+  const m = /^v?1\.(\d+)$/.exec(version.trim());
+  if (!m) return PSS_LATEST_MINOR;
+  return Math.min(Number(m[1]), PSS_LATEST_MINOR);
+}
 const RESTRICTED_VOLUMES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
 const KNOWN_VOLUME_SOURCES = ['hostPath', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'nfs', 'iscsi', 'glusterfs', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'fc', 'azureFile', 'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'portworxVolume', 'scaleIO', 'storageos', 'image'];
 
@@ -89,7 +108,11 @@ function cf(field: string, r: ContainerRef, value: unknown): Finding {
   return { field: `spec.${r.kind}[*].${field}`, value, container: { name: r.name, image: r.image } };
 }
 
-type Check = (meta: Obj, spec: Obj, cs: ContainerRef[]) => CheckFailure | null;
+/** What a check may depend on besides the pod: the standards version and level evaluated. */
+interface CheckEnv { minor: number; level: 'baseline' | 'restricted' }
+type Check = (meta: Obj, spec: Obj, cs: ContainerRef[], env: CheckEnv) => CheckFailure | null;
+/** A check, the minimum version it applies from, and the baseline check it replaces at restricted level. */
+interface VersionedCheck { id: string; since: number; overrides?: string; check: Check }
 
 function failure(id: string, reason: string, detail: string, findings: Finding[]): CheckFailure | null {
   return findings.length ? { id, reason, detail, findings } : null;
@@ -164,13 +187,14 @@ const baselineChecks: Check[] = [
     return failure('appArmorProfile', 'forbidden AppArmor profile', f.map((x) => `${x.field}=${String(x.value)}`).join(', '), f);
   },
   // SELinux
-  (_m, spec, cs) => {
+  (_m, spec, cs, env) => {
     const f: Finding[] = [];
+    const types = env.minor >= 31 ? SELINUX_TYPES_1_31 : SELINUX_TYPES_1_0;
     const checkOpts = (opts: Obj, prefix: string, r?: ContainerRef): void => {
       const push = (field: string, value: unknown): void => {
         f.push(r ? cf(`securityContext.seLinuxOptions.${field}`, r, value) : { field: `${prefix}.${field}`, value });
       };
-      if (opts.type !== undefined && !SELINUX_TYPES.has(String(opts.type))) push('type', opts.type);
+      if (opts.type !== undefined && !types.has(String(opts.type))) push('type', opts.type);
       if (opts.user !== undefined && opts.user !== '') push('user', opts.user);
       if (opts.role !== undefined && opts.role !== '') push('role', opts.role);
     };
@@ -179,8 +203,9 @@ const baselineChecks: Check[] = [
     return failure('seLinuxOptions', 'seLinuxOptions', f.map((x) => `${x.field}=${String(x.value)}`).join(', '), f);
   },
   // /proc mount type
-  (_m, spec, cs) => {
-    const userNs = spec.hostUsers === false;
+  (_m, spec, cs, env) => {
+    // From 1.35 baseline allows any procMount in a user namespace (hostUsers: false); restricted never does.
+    const userNs = spec.hostUsers === false && env.level === 'baseline' && env.minor >= 35;
     const bad = cs.filter((r) => {
       const pm = obj(r.c.securityContext).procMount;
       if (pm === undefined || pm === null || pm === 'Default') return false;
@@ -189,8 +214,22 @@ const baselineChecks: Check[] = [
     return failure('procMount', 'procMount', `${names(bad)} must not set securityContext.procMount`, bad.map((r) => cf('securityContext.procMount', r, obj(r.c.securityContext).procMount)));
   },
   // Seccomp (baseline)
-  (_m, spec, cs) => {
+  (meta, spec, cs, env) => {
     const f: Finding[] = [];
+    if (env.minor < 19) {
+      // Before 1.19 the standard looked at the alpha seccomp annotations only.
+      const ann = obj(meta.annotations);
+      const okAnn = (v: string): boolean => v === 'runtime/default' || v === 'docker/default' || v.startsWith('localhost/');
+      const bad: string[] = [];
+      const podAnn = ann['seccomp.security.alpha.kubernetes.io/pod'];
+      if (podAnn !== undefined && !okAnn(String(podAnn))) { bad.push(`seccomp.security.alpha.kubernetes.io/pod="${String(podAnn)}"`); f.push({ field: 'metadata.annotations', value: podAnn }); }
+      for (const r of cs) {
+        const key = `container.seccomp.security.alpha.kubernetes.io/${r.name}`;
+        const v = ann[key];
+        if (v !== undefined && !okAnn(String(v))) { bad.push(`${key}="${String(v)}"`); f.push({ field: 'metadata.annotations', value: v, container: { name: r.name, image: r.image } }); }
+      }
+      return failure('seccompProfile_baseline', 'seccompProfile', `forbidden ${bad.length === 1 ? 'annotation' : 'annotations'} ${bad.sort().join(', ')}`, f);
+    }
     const podType = obj(obj(spec.securityContext).seccompProfile).type;
     if (podType === 'Unconfined') f.push({ field: 'spec.securityContext.seccompProfile.type', value: podType });
     for (const r of cs) {
@@ -200,9 +239,10 @@ const baselineChecks: Check[] = [
     return failure('seccompProfile_baseline', 'seccompProfile', 'seccompProfile.type must not be set to "Unconfined"', f);
   },
   // Sysctls
-  (_m, spec) => {
+  (_m, spec, _cs, env) => {
     const list = obj(spec.securityContext).sysctls;
-    const bad = Array.isArray(list) ? list.filter((s) => !SAFE_SYSCTLS.includes(String(obj(s).name))) : [];
+    const safe = safeSysctls(env.minor);
+    const bad = Array.isArray(list) ? list.filter((s) => !safe.has(String(obj(s).name))) : [];
     return failure('sysctls', 'forbidden sysctls', bad.map((s) => String(obj(s).name)).join(', '), bad.map((s) => ({ field: 'spec.securityContext.sysctls[*].name', value: obj(s).name })));
   },
   // Windows HostProcess
@@ -243,8 +283,8 @@ const restrictedChecks: Check[] = [
     return failure('restrictedVolumes', 'restricted volume types', f.map((x) => String(x.value)).join(', '), f);
   },
   // Privilege escalation
-  (_m, spec, cs) => {
-    if (isWindows(spec)) return null;
+  (_m, spec, cs, env) => {
+    if (env.minor >= 25 && isWindows(spec)) return null;
     const bad = cs.filter((r) => obj(r.c.securityContext).allowPrivilegeEscalation !== false);
     return failure('allowPrivilegeEscalation', 'allowPrivilegeEscalation != false', `${names(bad)} must set securityContext.allowPrivilegeEscalation=false`, bad.map((r) => cf('securityContext.allowPrivilegeEscalation', r, obj(r.c.securityContext).allowPrivilegeEscalation ?? null)));
   },
@@ -268,8 +308,8 @@ const restrictedChecks: Check[] = [
     return failure('runAsUser', 'runAsUser=0', 'pod and containers must not set runAsUser=0', f);
   },
   // Seccomp (restricted)
-  (_m, spec, cs) => {
-    if (isWindows(spec)) return null;
+  (_m, spec, cs, env) => {
+    if (env.minor >= 25 && isWindows(spec)) return null;
     const f: Finding[] = [];
     const ok = (t: unknown): boolean => t === 'RuntimeDefault' || t === 'Localhost';
     const podType = obj(obj(spec.securityContext).seccompProfile).type;
@@ -283,8 +323,8 @@ const restrictedChecks: Check[] = [
     return failure('seccompProfile_restricted', 'seccompProfile', 'pod or containers must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"', f);
   },
   // Capabilities (restricted)
-  (_m, spec, cs) => {
-    if (isWindows(spec)) return null;
+  (_m, spec, cs, env) => {
+    if (env.minor >= 25 && isWindows(spec)) return null;
     const f: Finding[] = [];
     for (const r of cs) {
       const caps = obj(obj(r.c.securityContext).capabilities);
@@ -296,6 +336,21 @@ const restrictedChecks: Check[] = [
     return failure('capabilities_restricted', 'unrestricted capabilities', 'containers must set securityContext.capabilities.drop=["ALL"] and only add NET_BIND_SERVICE', f);
   },
 ];
+
+/** The first Pod Security Standards minor version each check applies from (the others: 1.0). */
+const CHECK_SINCE: Record<string, number> = {
+  hostProbesAndHostLifecycle: 34,
+  allowPrivilegeEscalation: 8,
+  seccompProfile_restricted: 19,
+  capabilities_restricted: 22,
+  runAsUser: 23,
+};
+/** Restricted checks that take the place of a baseline check at restricted level. */
+const RESTRICTED_OVERRIDES: Record<string, string> = {
+  seccompProfile_restricted: 'seccompProfile_baseline',
+  capabilities_restricted: 'capabilities_baseline',
+  restrictedVolumes: 'hostPathVolumes',
+};
 
 function exempt(finding: Finding, ex: PodSecurityExclude): boolean {
   if (ex.images && ex.images.length > 0) {
@@ -317,11 +372,18 @@ function exempt(finding: Finding, ex: PodSecurityExclude): boolean {
 export function evaluatePodSecurity(ps: PodSecuritySpec, meta: Obj, spec: Obj): CheckFailure[] {
   if (ps.level === 'privileged') return [];
   const cs = containers(spec);
+  const env: CheckEnv = { minor: pssMinorVersion(ps.version), level: ps.level };
   const checks = ps.level === 'restricted' ? [...baselineChecks, ...restrictedChecks] : baselineChecks;
+  // At restricted level, a restricted check replaces the baseline check of the same field once it applies.
+  const overridden = new Set<string>();
+  if (ps.level === 'restricted') {
+    for (const [id, base] of Object.entries(RESTRICTED_OVERRIDES)) if (env.minor >= (CHECK_SINCE[id] ?? 0)) overridden.add(base);
+  }
   const out: CheckFailure[] = [];
   for (const check of checks) {
-    const failed = check(meta, spec, cs);
+    const failed = check(meta, spec, cs, env);
     if (!failed) continue;
+    if (env.minor < (CHECK_SINCE[failed.id] ?? 0) || overridden.has(failed.id)) continue;
     let findings = failed.findings;
     for (const ex of ps.exclude) {
       const ids = CONTROL_IDS[ex.controlName];

@@ -12,13 +12,17 @@ export function countNewViolations(outcome: SpecOutcome, previous: ComplianceRep
   metrics.policyViolations.inc({ cluster: outcome.cluster, spec: outcome.plan.name }, fresh);
 }
 
+const FIXED = new Set(['created', 'applied', 'deleted']);
+
 /**
- * Drift found in this pass that the previous report did not already show. Standing drift (a
- * monitor-mode spec that stays drifted) is new once, so it is counted and announced once.
+ * Drift found in this pass that was still standing after the previous pass. Standing drift (a
+ * monitor-mode spec that stays drifted) is new once, so it is counted and announced once; drift
+ * that kspec fixed and that comes back is new again.
  */
 export function newDrift(outcome: SpecOutcome, previous: DriftReport | undefined): ActionOutcome[] {
   const key = (e: DriftEvent) => `${e.type}/${e.resourceKind}/${e.resourceNamespace ?? ''}/${e.resourceName}`;
-  const before = new Set((previous?.status?.driftEvents ?? []).map(key));
+  const standing = (previous?.status?.driftEvents ?? []).filter((e) => !FIXED.has(e.action ?? 'none'));
+  const before = new Set(standing.map(key));
   return outcome.actions.filter(({ drift }) => !before.has(key(drift.event)));
 }
 

@@ -299,6 +299,11 @@ test('Kubernetes Events record drift found and actions taken', async (t) => {
     ['ClusterSpecification', `enf-${f.id}`, 'Normal', 'PolicyCreated'],
     ['ClusterSpecification', `enf-${f.id}`, 'Warning', 'DriftDetected'],
   ]);
+  // Drift that kspec fixed and that comes back is announced again.
+  await f.objects.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `a-${f.id}` } });
+  await f.pass();
+  const recurring = await f.cluster.kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: f.ns });
+  assert.equal(recurring.items.filter((e) => e.involvedObject.name === `enf-${f.id}` && e.reason === 'DriftDetected').length, 2);
   // Standing drift (monitor mode) is announced once, not on every pass.
   await f.git.commit(f.repo, { 'specs/m.yaml': specYaml(`mon-${f.id}`, f.ns, { mode: 'monitor', checks: { b: policyYaml(`b-${f.id}`, { namespace: f.ns }) } }) }, 'Add a monitored spec');
   await f.pass();

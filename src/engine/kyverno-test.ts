@@ -55,16 +55,29 @@ export async function findTestFiles(dir: string): Promise<string[]> {
       return;
     }
     entries.sort((a, b) => a.name.localeCompare(b.name));
+    const hasCurrent = entries.some((e) => !e.isDirectory() && (e.name === 'kyverno-test.yaml' || e.name === 'kyverno-test.yml'));
     for (const e of entries) {
       const p = join(d, e.name);
       if (e.isDirectory()) {
         if (e.name === 'node_modules' || e.name === '.git') continue;
         await walk(p);
       } else if (e.name === 'kyverno-test.yaml' || e.name === 'kyverno-test.yml') out.push(p);
+      // Kyverno CLI releases before 1.5 read `test.yaml`; such a file counts when no kyverno-test.yaml
+      // sits beside it and it looks like a Test (policies, resources and results lists).
+      else if (!hasCurrent && (e.name === 'test.yaml' || e.name === 'test.yml') && (await looksLikeTest(p))) out.push(p);
     }
   };
   await walk(resolve(dir));
   return out;
+}
+
+async function looksLikeTest(path: string): Promise<boolean> {
+  try {
+    const docs = await loadYamlDocuments(path);
+    return docs.length === 1 && Array.isArray(docs[0].policies) && Array.isArray(docs[0].resources) && Array.isArray(docs[0].results);
+  } catch {
+    return false;
+  }
 }
 
 /** Parses a multi-document YAML file into its object documents (expanding `kind: List`). */

@@ -274,3 +274,39 @@ results:
   });
   assert.deepEqual([report.passed, report.failed], [3, 0], JSON.stringify(report.files[0]?.mismatches));
 });
+
+test('an older test.yaml (status:, resource:, no kind) is run when no kyverno-test.yaml is beside it', async () => {
+  const oldStyle = `name: t
+policies: [policy.yaml]
+resources: [maps.yaml]
+results:
+- {policy: tier-gate, rule: gold-only, resource: one, status: fail}
+`;
+  const report = await runSuite({
+    'policy.yaml': tierPolicy,
+    'maps.yaml': threeMaps,
+    'values.yaml': `policies:
+- name: tier-gate
+  rules:
+  - name: gold-only
+    values: {tier: gold}
+`,
+    'test.yaml': oldStyle.replace('results:', 'variables: values.yaml\nresults:'),
+    'other/test.yaml': 'kind: Something\nspec: {}\n',
+  });
+  assert.equal(report.files.length, 1);
+  assert.deepEqual([report.passed, report.failed], [1, 0], JSON.stringify(report.files[0]?.mismatches));
+  const both = await runSuite({
+    'policy.yaml': tierPolicy,
+    'maps.yaml': threeMaps,
+    'test.yaml': oldStyle,
+    'kyverno-test.yaml': `name: t
+policies: [policy.yaml]
+resources: [maps.yaml]
+results:
+- {policy: tier-gate, rule: gold-only, kind: ConfigMap, resources: [one], result: skip}
+`,
+  });
+  assert.equal(both.files.length, 1);
+  assert.match(both.files[0].file, /kyverno-test\.yaml$/);
+});

@@ -54,6 +54,12 @@ function ruleValues(ectx: EvaluationContext, ruleName: string): Record<string, u
   return all[base];
 }
 
+function ruleForeachValues(ectx: EvaluationContext, ruleName: string): Record<string, unknown[]> | undefined {
+  const all = ectx.ruleForeachValues;
+  if (!all) return undefined;
+  return all[ruleName] ?? all[ruleName.replace(/^autogen-(cronjob-)?/, '')];
+}
+
 function runPodSecurity(rule: CompiledRule, resource: Record<string, unknown>): Outcome {
   const ps = rule.validation.podSecurity!;
   const pod = podTemplateOf(resource);
@@ -76,7 +82,10 @@ function evaluateRule(rule: CompiledRule, resource: Record<string, unknown>, bas
       provided.add(k.split('.')[0]);
     }
   }
+  const foreachValues = ruleForeachValues(ectx, rule.name);
+  if (foreachValues) for (const k of Object.keys(foreachValues)) provided.add(k.split('.')[0]);
   const env: RunEnv = {
+    ...(foreachValues ? { foreachValues } : {}),
     ruleName: rule.name,
     ruleMessage: rule.validation.message,
     resource,

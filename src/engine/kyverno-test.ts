@@ -125,6 +125,7 @@ export function expectedResults(test: Obj): ExpectedResult[] {
 interface ValuesFile {
   global: Obj;
   perPolicyRule: Map<string, Record<string, Obj>>;
+  perPolicyRuleForeach: Map<string, Record<string, Record<string, unknown[]>>>;
   perPolicyResource: Map<string, Map<string, Obj>>;
   namespaceLabels: Record<string, Record<string, string>>;
 }
@@ -137,7 +138,7 @@ async function loadValues(path: string | undefined): Promise<ValuesFile> {
 
 /** Reads a Values document (a `variables:` file, or the test's inline `values:` object). */
 function valuesFrom(doc: Obj): ValuesFile {
-  const vf: ValuesFile = { global: {}, perPolicyRule: new Map(), perPolicyResource: new Map(), namespaceLabels: {} };
+  const vf: ValuesFile = { global: {}, perPolicyRule: new Map(), perPolicyRuleForeach: new Map(), perPolicyResource: new Map(), namespaceLabels: {} };
   if (isObject(doc.globalValues)) vf.global = doc.globalValues;
   for (const p of Array.isArray(doc.policies) ? doc.policies : []) {
     if (!isObject(p)) continue;
@@ -148,6 +149,16 @@ function valuesFrom(doc: Obj): ValuesFile {
       if (isObject(r) && isObject(r.values)) rules[String(r.name ?? '')] = { ...(rules[String(r.name ?? '')] ?? {}), ...r.values };
     }
     vf.perPolicyRule.set(pname, rules);
+    // foreachValues: a map of lists, or (newer CLI files) a list of such maps, merged.
+    const foreach: Record<string, Record<string, unknown[]>> = vf.perPolicyRuleForeach.get(pname) ?? {};
+    for (const r of Array.isArray(p.rules) ? p.rules : []) {
+      if (!isObject(r) || r.foreachValues === undefined) continue;
+      const maps = Array.isArray(r.foreachValues) ? r.foreachValues.filter(isObject) : isObject(r.foreachValues) ? [r.foreachValues] : [];
+      const target = foreach[String(r.name ?? '')] ?? {};
+      for (const m of maps) for (const [k, v] of Object.entries(m)) target[k] = Array.isArray(v) ? v : [v];
+      foreach[String(r.name ?? '')] = target;
+    }
+    if (Object.keys(foreach).length) vf.perPolicyRuleForeach.set(pname, foreach);
     const res = vf.perPolicyResource.get(pname) ?? new Map<string, Obj>();
     for (const r of Array.isArray(p.resources) ? p.resources : []) {
       if (isObject(r) && isObject(r.values)) res.set(String(r.name ?? ''), { ...(res.get(String(r.name ?? '')) ?? {}), ...r.values });
@@ -244,7 +255,7 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
     userCtx = await loadUserInfo(userInfoPath ? resolve(base, userInfoPath) : undefined);
   } catch (err) {
     report.errors.push((err as Error).message);
-    values = { global: {}, perPolicyRule: new Map(), perPolicyResource: new Map(), namespaceLabels: {} };
+    values = { global: {}, perPolicyRule: new Map(), perPolicyRuleForeach: new Map(), perPolicyResource: new Map(), namespaceLabels: {} };
     userCtx = {};
   }
 
@@ -258,6 +269,7 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
   for (const policy of policies) {
     const pkey = policyKey(policy);
     const ruleValues = values.perPolicyRule.get(policy.name) ?? values.perPolicyRule.get(pkey);
+    const ruleForeachValues = values.perPolicyRuleForeach.get(policy.name) ?? values.perPolicyRuleForeach.get(pkey);
     const resValues = values.perPolicyResource.get(policy.name) ?? values.perPolicyResource.get(pkey);
     for (const resource of resources) {
       const rn = resourceName(resource);
@@ -273,6 +285,7 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
           namespaceLabels: values.namespaceLabels,
           variables,
           ruleValues: ruleValues,
+          ...(ruleForeachValues ? { ruleForeachValues } : {}),
         };
         for (const r of evaluatePolicy(policy, resource, ectx)) {
           results.push(r);

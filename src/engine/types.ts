@@ -51,6 +51,8 @@ export interface EvaluationContext {
   variables?: Record<string, unknown>;
   /** Variables per rule name (Kyverno CLI `values` file: policies[].rules[].values). */
   ruleValues?: Record<string, Record<string, unknown>>;
+  /** Per-iteration variables per rule name (values file `foreachValues`): the Nth foreach element sees entry N of each list. */
+  ruleForeachValues?: Record<string, Record<string, unknown[]>>;
   resolvers?: Resolvers;
 }
 

@@ -5,7 +5,7 @@ import { loadContextEntries, PendingResolution } from './context.ts';
 import type { ResolutionCache } from './context.ts';
 import { compilePattern, matchPattern } from './pattern.ts';
 import type { PatternNode } from './pattern.ts';
-import { substituteAll, SubstitutionError } from './variables.ts';
+import { setContextValue, substituteAll, SubstitutionError } from './variables.ts';
 import type { Context } from './variables.ts';
 import { search } from './jmespath/index.ts';
 import { isObject } from './jmespath/values.ts';
@@ -24,6 +24,8 @@ export interface RunEnv {
   cache: ResolutionCache | undefined;
   /** Context entry names provided by values; they are not loaded. */
   provided: Set<string>;
+  /** Values for each foreach iteration (the CLI's `foreachValues`): element N sees entry N of each list. */
+  foreachValues?: Record<string, unknown[]>;
 }
 
 const dynamicPatterns = new Map<string, PatternNode>();
@@ -167,6 +169,9 @@ function validateForeach(entries: CompiledForeach[], env: RunEnv, ctx: Context, 
       const element = elements[index];
       if (element === null || element === undefined) continue;
       const elCtx: Context = { ...ctx, element, elementIndex: index, [`element${nesting}`]: element, [`elementIndex${nesting}`]: index };
+      if (env.foreachValues) {
+        for (const [k, list] of Object.entries(env.foreachValues)) if (index < list.length) setContextValue(elCtx, k, list[index]);
+      }
       const scoped = fe.elementScope ?? isObject(element);
       const r = runValidator(fe.validation, fe.context, fe.preconditions, env, elCtx, scoped ? element : undefined, nesting + 1);
       if (!r || r.status === 'skip') continue;

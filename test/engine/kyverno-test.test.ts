@@ -310,3 +310,47 @@ results:
   assert.equal(both.files.length, 1);
   assert.match(both.files[0].file, /kyverno-test\.yaml$/);
 });
+
+test('foreachValues give each foreach iteration its own value (map or list-of-maps form)', async () => {
+  const policy = `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: per-item}
+spec:
+  rules:
+  - name: lookup
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    validate:
+      foreach:
+      - list: request.object.spec.containers
+        context:
+        - name: verdict
+          imageRegistry: {reference: "{{ element.image }}"}
+        deny:
+          conditions:
+          - {key: "{{ verdict }}", operator: Equals, value: bad}
+`;
+  const pods = `apiVersion: v1
+kind: Pod
+metadata: {name: two}
+spec:
+  containers:
+  - {name: a, image: a:1}
+  - {name: b, image: b:1}
+`;
+  const suite = (values: string, result: string) => runSuite({
+    'policy.yaml': policy,
+    'pods.yaml': pods,
+    'values.yaml': values,
+    'kyverno-test.yaml': `name: t
+policies: [policy.yaml]
+resources: [pods.yaml]
+variables: values.yaml
+results:
+- {policy: per-item, rule: lookup, kind: Pod, resources: [two], result: ${result}}
+`,
+  });
+  const second = await suite('policies:\n- name: per-item\n  rules:\n  - name: lookup\n    foreachValues:\n      verdict: [good, bad]\n', 'fail');
+  assert.deepEqual([second.passed, second.failed], [1, 0], JSON.stringify(second.files[0]?.mismatches));
+  const none = await suite('policies:\n- name: per-item\n  rules:\n  - name: lookup\n    foreachValues:\n    - verdict: [good, good]\n', 'pass');
+  assert.deepEqual([none.passed, none.failed], [1, 0], JSON.stringify(none.files[0]?.mismatches));
+});

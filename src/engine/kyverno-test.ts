@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { compilePolicy, evaluatePolicy } from './evaluate.ts';
 import { isObject } from './jmespath/values.ts';
+import { setContextValue } from './variables.ts';
 import type { CompiledPolicy, EvaluationContext, RuleResult } from './types.ts';
 
 export interface ExpectedResult {
@@ -203,6 +204,17 @@ function ruleMatches(expected: string, got: string): boolean {
   return got === expected || got === `autogen-${expected}` || got === `autogen-cronjob-${expected}`;
 }
 
+/** The resource with the values given for `request.object.<path>` written into it (a copy; the input is untouched). */
+function withObjectValues(resource: Obj, values: Obj): Obj {
+  let holder: { request: { object: Obj } } | null = null;
+  for (const [k, v] of Object.entries(values)) {
+    if (!k.startsWith('request.object.')) continue;
+    holder ??= { request: { object: resource } };
+    setContextValue(holder as unknown as Record<string, unknown>, k, v);
+  }
+  return holder ? holder.request.object : resource;
+}
+
 /** Runs one Test file. */
 export async function runTestFile(file: string, root?: string): Promise<TestFileReport> {
   const report: TestFileReport = { file: root ? relative(root, file) : file, name: '', passed: 0, failed: 0, skipped: 0, mismatches: [], notRun: [], errors: [] };
@@ -277,6 +289,9 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
       // An empty request.operation in a values file means the default (CREATE), as in Kyverno's CLI.
       if (base['request.operation'] === '' || base['request.operation'] === null) delete base['request.operation'];
       const defaultOp = typeof base['request.operation'] === 'string' ? base['request.operation'] : 'CREATE';
+      // Values for request.object.* fields stand for the resource's own fields, as in Kyverno's CLI:
+      // match and exclude (labels, annotations) see them too, not only variables.
+      const target = withObjectValues(resource, base);
       for (const opName of [defaultOp, ...extraOperations.filter((o) => o !== defaultOp)]) {
         const variables: Obj = opName === defaultOp ? base : { ...base, 'request.operation': opName };
         const ectx: EvaluationContext = {
@@ -287,7 +302,7 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
           ruleValues: ruleValues,
           ...(ruleForeachValues ? { ruleForeachValues } : {}),
         };
-        for (const r of evaluatePolicy(policy, resource, ectx)) {
+        for (const r of evaluatePolicy(policy, target, ectx)) {
           results.push(r);
           resultPolicy.set(r, pkey);
           resultOperation.set(r, opName);

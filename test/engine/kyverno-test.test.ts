@@ -354,3 +354,38 @@ results:
   const none = await suite('policies:\n- name: per-item\n  rules:\n  - name: lookup\n    foreachValues:\n    - verdict: [good, good]\n', 'pass');
   assert.deepEqual([none.passed, none.failed], [1, 0], JSON.stringify(none.files[0]?.mismatches));
 });
+
+test('values for request.object.* fields count as the resource fields, for match as well', async () => {
+  const report = await runSuite({
+    'policy.yaml': `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: frozen}
+spec:
+  rules:
+  - name: frozen-maps
+    match: {any: [{resources: {kinds: [ConfigMap], annotations: {example.org/frozen: "yes"}}}]}
+    validate:
+      deny: {}
+`,
+    'maps.yaml': threeMaps,
+    'values.yaml': `policies:
+- name: frozen
+  resources:
+  - name: one
+    values:
+      request.object.metadata.annotations."example.org/frozen": "yes"
+  - name: two
+    values:
+      request.object.metadata.annotations."example.org/frozen": "no"
+`,
+    'kyverno-test.yaml': `name: t
+policies: [policy.yaml]
+resources: [maps.yaml]
+variables: values.yaml
+results:
+- {policy: frozen, rule: frozen-maps, kind: ConfigMap, resources: [one], result: fail}
+- {policy: frozen, rule: frozen-maps, kind: ConfigMap, resources: [two, three], result: skip}
+`,
+  });
+  assert.deepEqual([report.passed, report.failed], [3, 0], JSON.stringify(report.files[0]?.mismatches));
+});

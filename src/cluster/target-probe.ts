@@ -1,6 +1,7 @@
 import { VersionApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { toClusterError } from './api-error.ts';
+import { TimeoutError, withTimeout } from '../util/with-timeout.ts';
 
 export interface ProbeResult {
   /** gitVersion as the server reports it, e.g. v1.20.2. */
@@ -12,18 +13,11 @@ export interface ProbeResult {
 /** Reaches the target's /version within `timeoutMs` and checks it against the expected version. */
 export async function probeTarget(kc: KubeConfig, expected: string | undefined, timeoutMs: number): Promise<ProbeResult> {
   const api = kc.makeApiClient(VersionApi);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from ${kc.getCurrentCluster()?.server ?? 'the cluster'} within ${timeoutMs / 1000}s`)), timeoutMs);
+  const server = kc.getCurrentCluster()?.server ?? 'the cluster';
+  const info = await withTimeout(api.getCode(), timeoutMs, `reaching ${server}`).catch((err) => {
+    throw err instanceof TimeoutError ? err : toClusterError('read /version', err);
   });
-  try {
-    const info = await Promise.race([api.getCode(), timeout]).catch((err) => {
-      throw toClusterError('read /version', err);
-    });
-    return { serverVersion: info.gitVersion, ...versionCheck(expected, info.gitVersion) };
-  } finally {
-    clearTimeout(timer);
-  }
+  return { serverVersion: info.gitVersion, ...versionCheck(expected, info.gitVersion) };
 }
 
 /** `1.28` matches any 1.28.x; `1.28.3` matches only 1.28.3. Build metadata (+k3s1, -eks) is ignored. */

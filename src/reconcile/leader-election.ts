@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { nullLogger, type Logger } from '../log.ts';
+import { withTimeout } from '../util/with-timeout.ts';
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;
@@ -95,22 +96,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }
     signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
   });
 }
 

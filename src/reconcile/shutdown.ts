@@ -15,6 +15,7 @@
 // Keep gracePeriodMs below the pod's terminationGracePeriodSeconds (30 s by default) so the
 // Lease is released before the kubelet sends SIGKILL.
 import { nullLogger, type Logger } from '../log.ts';
+import { TimeoutError, withTimeout } from '../util/with-timeout.ts';
 
 export interface ShutdownOptions {
   /** Total time for draining work and running hooks; default 25 s. */
@@ -40,24 +41,6 @@ export interface ShutdownController {
   shutdown(reason: string): Promise<number>;
   /** Removes the signal handlers (tests; or when the caller exits by itself). */
   dispose(): void;
-}
-
-class TimeoutError extends Error {}
-
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new TimeoutError(`timed out after ${ms} ms`)), Math.max(0, ms));
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
 
 export function installShutdown(options: ShutdownOptions = {}): ShutdownController {
@@ -97,7 +80,7 @@ export function installShutdown(options: ShutdownOptions = {}): ShutdownControll
 
     if (inflight.size > 0) {
       try {
-        await within(Promise.allSettled([...inflight]), left());
+        await withTimeout(Promise.allSettled([...inflight]), left(), 'in-flight work');
         log.info('in-flight work finished', { ms: Date.now() - t0 });
       } catch {
         log.warn('in-flight work did not finish within the grace period', { inflight: inflight.size });
@@ -113,7 +96,7 @@ export function installShutdown(options: ShutdownOptions = {}): ShutdownControll
         continue;
       }
       try {
-        await within(Promise.resolve().then(hook.fn), budget);
+        await withTimeout(Promise.resolve().then(hook.fn), budget, `shutdown hook ${hook.name}`);
         log.debug('shutdown step done', { step: hook.name });
       } catch (err) {
         log.warn('shutdown step failed', { step: hook.name, err });

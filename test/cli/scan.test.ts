@@ -3,8 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
-import scanCommand, { ProgressBar } from '../../src/cli/commands/scan.ts';
-import type { ScanReport } from '../../src/cli/commands/scan.ts';
+import scanCommand from '../../src/cli/commands/scan.ts';
+import { ProgressBar } from '../../src/cli/progress-bar.ts';
+import type { ScanReport } from '../../src/compliance/offline-scan.ts';
 import type { CommandIO } from '../../src/cli/command.ts';
 
 const FIX = 'test/cli/fixtures/scan';

@@ -5,8 +5,17 @@
 //
 // Results: fail and error are violations. warn is NOT a violation: Kyverno emits warn for
 // policies annotated `policies.kyverno.io/scored: "false"`, which are meant not to count against
-// compliance. pass and skip are not violations. When one resource has several results for the
-// same policy and rule (an old namespace-wide report beside a per-resource one), the newest wins.
+// compliance. pass and skip are not violations.
+//
+// One result per policy, rule and resource. When one resource has several results for the same
+// policy and rule — an old namespace-wide report beside a per-resource one, or a wgpolicyk8s.io
+// report beside an openreports.io one — the newest result wins, whichever API it is in; on equal
+// times the openreports.io result wins. Kyverno writes one API at a time (openreports.io when its
+// reports controller runs with --openreportsEnabled, from Kyverno 1.15) and refreshes result
+// timestamps on every scan, so after a switch the reports it still writes win over the ones it
+// left behind. A resource is its kind, namespace and name (not its uid or apiVersion, which one
+// report may give and the other not). A result's source is its own `source`, else its report's
+// (openreports.io has a report-level `source`); results of another source than Kyverno are ignored.
 //
 // Freshness. A rendered policy's reports are fresh when the policy is installed (a live object of
 // that kind, namespace and name) and
@@ -114,17 +123,20 @@ export async function readPolicyReports(options: PolicyReportOptions): Promise<P
     return out;
   }
 
-  // Newest result per policy/rule/resource.
-  const latest = new Map<string, { d: DesiredPolicy; r: ReportResult; res: ReportResource; at: number }>();
+  // Newest result per policy/rule/resource; on equal times the later API of REPORT_APIS wins.
+  const latest = new Map<string, { d: DesiredPolicy; r: ReportResult; res: ReportResource; at: number; rank: number }>();
   const newestByPolicy = new Map<DesiredPolicy, number>();
   for (const type of types) {
+    const rank = REPORT_APIS.findIndex((api) => api.groupVersion === type.apiVersion);
     try {
       for await (const page of listPages(kc, type, { pageSize: options.pageSize, signal })) {
         for (const report of page) {
           const reportTime = writeTime(report);
           const scope = report.scope && typeof report.scope === 'object' ? (report.scope as ReportResource) : undefined;
+          const reportSource = typeof report.source === 'string' ? report.source : '';
           for (const r of (Array.isArray(report.results) ? report.results : []) as ReportResult[]) {
-            if (r.source && r.source.toLowerCase() !== 'kyverno') continue;
+            const source = r.source || reportSource;
+            if (source && source.toLowerCase() !== 'kyverno') continue;
             const d = r.policy ? byReportName.get(r.policy) ?? namespacedMatch(byReportName, r.policy, report) : undefined;
             if (!d) continue;
             out.resultCount++;
@@ -132,9 +144,9 @@ export async function readPolicyReports(options: PolicyReportOptions): Promise<P
             newestByPolicy.set(d, Math.max(newestByPolicy.get(d) ?? 0, at));
             const resources = r.resources?.length ? r.resources : scope ? [scope] : [];
             for (const res of resources) {
-              const key = `${policyKey(d.object)}|${r.rule ?? ''}|${res.uid || `${res.apiVersion}/${res.kind}/${res.namespace ?? ''}/${res.name}`}`;
+              const key = `${policyKey(d.object)}|${r.rule ?? ''}|${res.name ? `${res.kind ?? ''}/${res.namespace ?? ''}/${res.name}` : `uid:${res.uid ?? ''}`}`;
               const prev = latest.get(key);
-              if (!prev || prev.at <= at) latest.set(key, { d, r, res, at });
+              if (!prev || prev.at < at || (prev.at === at && prev.rank <= rank)) latest.set(key, { d, r, res, at, rank });
             }
           }
         }

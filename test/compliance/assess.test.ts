@@ -65,7 +65,8 @@ test('discovery resolves Kyverno kind spellings on the live API server', async (
   assert.match((await d.resolve('*')).note ?? '', /wildcard/);
   assert.match((await d.resolve('NoSuchKind')).note ?? '', /not served/);
   assert.equal(await d.serves('wgpolicyk8s.io/v1alpha2'), true);
-  assert.equal(await d.serves('openreports.io/v1alpha1'), false);
+  assert.equal(await d.serves('openreports.io/v1alpha1'), true);
+  assert.equal(await d.serves('openreports.io/v9'), false, 'a version that is not served');
   assert.deepEqual(parseKindSpelling('apps/v1/Deployment/scale'), { group: 'apps', version: 'v1', kind: 'Deployment', subresource: 'scale' });
 });
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
-import scanCommand from '../../src/cli/commands/scan.ts';
+import { main } from '../../src/cli/main.ts';
 import { ProgressBar } from '../../src/cli/progress-bar.ts';
 import type { ScanReport } from '../../src/compliance/offline-scan.ts';
 import type { CommandIO } from '../../src/cli/command.ts';
@@ -14,7 +14,7 @@ async function run(args: string[], extra: Partial<CommandIO> & { stderrIsTTY?: b
   let stdout = '';
   let stderr = '';
   const io = { stdout: (t: string) => { stdout += t; }, stderr: (t: string) => { stderr += t; }, env: {}, ...extra };
-  const code = await scanCommand.run(args, io);
+  const code = await main(['scan', ...args], io);
   return { code, stdout, stderr };
 }
 

@@ -1,5 +1,6 @@
 // The Kyverno CLI test runner and the `kspec test` command, on a suite written here.
 import { test } from 'node:test';
+import { main } from '../../src/cli/main.ts';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -128,9 +129,11 @@ test('mismatches are printed and exit 1', async () => {
 
 test('usage errors exit 2', async () => {
   const c = capture();
-  assert.equal(await command.run([], c.io), 2);
-  assert.equal(await command.run(['/definitely/not/here'], c.io), 2);
-  assert.equal(await command.run(['--bogus', '.'], c.io), 2);
+  // Through the CLI's dispatcher, which turns usage errors into exit 2 with the usage line.
+  assert.equal(await main(['test'], c.io), 2);
+  assert.equal(await main(['test', '/definitely/not/here'], c.io), 2);
+  assert.match(c.err.join(''), /kspec test: not a directory: \/definitely\/not\/here\nUsage: kspec test DIR/);
+  assert.equal(await main(['test', '--bogus', '.'], c.io), 2);
 });
 
 /** Writes a suite from a map of relative paths to file contents, runs it, and removes it. */

@@ -24,38 +24,27 @@ const command: Command = {
   summary: 'Check manifests offline against a spec or Kyverno policies; exit 1 when anything fails',
   usage: 'kspec scan [--spec PATH | --policy FILE_OR_DIR ...] [-o table|json|yaml|sarif] MANIFEST_PATH...',
   async run(argv: string[], io: CommandIO): Promise<number> {
-    let format: Format;
-    let policies: ScanPolicy[];
-    let resources: ScanResource[];
-    try {
-      const { flags, positionals } = parseFlags(argv, flagSpec, io.env);
-      const policyPaths = flags.policy === undefined ? [] : Array.isArray(flags.policy) ? (flags.policy as string[]) : [flags.policy];
-      if (!flags.spec && policyPaths.length === 0) throw new UsageError('give --spec PATH or --policy FILE_OR_DIR');
-      if (flags.spec && policyPaths.length) throw new UsageError('--spec and --policy cannot be combined');
-      if (positionals.length === 0) throw new UsageError('give at least one MANIFEST_PATH (file or folder)');
-      const output = flags.output ?? 'table';
-      if (output !== 'table' && output !== 'json' && output !== 'yaml' && output !== 'sarif') throw new UsageError(`--output must be table, json, yaml or sarif, not ${JSON.stringify(output)}`);
-      format = output;
-      const loaded = flags.spec ? await specPolicies(flags.spec) : await kyvernoPolicies(policyPaths);
-      if (loaded.errors.length) {
-        for (const e of loaded.errors) io.stderr(`${e}\n`);
-        return 2;
-      }
-      if (loaded.policies.length === 0) throw new UsageError(`no Kyverno policies found in ${flags.spec ?? policyPaths.join(', ')}`);
-      policies = loaded.policies;
-      const manifests = await loadManifests(positionals);
-      if (manifests.errors.length) {
-        for (const e of manifests.errors) io.stderr(`${e}\n`);
-        return 2;
-      }
-      resources = manifests.resources;
-    } catch (err) {
-      if (err instanceof UsageError) {
-        io.stderr(`kspec scan: ${err.message}\nUsage: ${command.usage}\n`);
-        return 2;
-      }
-      throw err;
+    const { flags, positionals } = parseFlags(argv, flagSpec, io.env);
+    const policyPaths = flags.policy === undefined ? [] : Array.isArray(flags.policy) ? (flags.policy as string[]) : [flags.policy];
+    if (!flags.spec && policyPaths.length === 0) throw new UsageError('give --spec PATH or --policy FILE_OR_DIR');
+    if (flags.spec && policyPaths.length) throw new UsageError('--spec and --policy cannot be combined');
+    if (positionals.length === 0) throw new UsageError('give at least one MANIFEST_PATH (file or folder)');
+    const output = flags.output ?? 'table';
+    if (output !== 'table' && output !== 'json' && output !== 'yaml' && output !== 'sarif') throw new UsageError(`--output must be table, json, yaml or sarif, not ${JSON.stringify(output)}`);
+    const format: Format = output;
+    const loaded = flags.spec ? await specPolicies(flags.spec) : await kyvernoPolicies(policyPaths);
+    if (loaded.errors.length) {
+      for (const e of loaded.errors) io.stderr(`${e}\n`);
+      return 2;
     }
+    if (loaded.policies.length === 0) throw new UsageError(`no Kyverno policies found in ${flags.spec ?? policyPaths.join(', ')}`);
+    const policies = loaded.policies;
+    const manifests = await loadManifests(positionals);
+    if (manifests.errors.length) {
+      for (const e of manifests.errors) io.stderr(`${e}\n`);
+      return 2;
+    }
+    const resources = manifests.resources;
     const progress = new ProgressBar(io, resources.length);
     const report = scan(policies, resources, () => progress.tick());
     progress.done();

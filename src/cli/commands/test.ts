@@ -43,22 +43,12 @@ const command: Command = {
   summary: 'Run Kyverno CLI test suites (kyverno-test.yaml) with the built-in engine',
   usage: 'kspec test DIR [--detailed|-v]',
   async run(argv: string[], io: CommandIO): Promise<number> {
-    let dir: string;
-    let detailed: boolean;
-    try {
-      const { flags, positionals } = parseFlags(argv, flagSpec, io.env);
-      if (positionals.length !== 1) throw new UsageError('expected exactly one DIR argument');
-      dir = positionals[0];
-      detailed = flags.detailed;
-      const st = await stat(dir).catch(() => null);
-      if (!st || !st.isDirectory()) throw new UsageError(`not a directory: ${dir}`);
-    } catch (err) {
-      if (err instanceof UsageError) {
-        io.stderr(`kspec test: ${err.message}\nusage: ${command.usage}\n`);
-        return 2;
-      }
-      throw err;
-    }
+    const { flags, positionals } = parseFlags(argv, flagSpec, io.env);
+    if (positionals.length !== 1) throw new UsageError('expected exactly one DIR argument');
+    const dir = positionals[0];
+    const detailed = flags.detailed;
+    const st = await stat(dir).catch(() => null);
+    if (!st || !st.isDirectory()) throw new UsageError(`not a directory: ${dir}`);
     const report = await runKyvernoTests(dir);
     if (report.files.length === 0) {
       io.stderr(`kspec test: no kyverno-test.yaml found under ${dir}\n`);

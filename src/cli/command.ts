@@ -67,3 +67,10 @@ export function parseFlags<T extends Record<string, FlagSpec>>(
 export function envName(flag: string): string {
   return 'KSPEC_' + flag.replace(/-/g, '_').toUpperCase();
 }
+
+/** The flag's value when it is one of `allowed`; otherwise a usage error that lists them. */
+export function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value as string)) return value as T;
+  const list = `${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`;
+  throw new UsageError(`${flag} must be ${list}, not ${JSON.stringify(value)}`);
+}

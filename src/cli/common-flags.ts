@@ -5,7 +5,7 @@ import type { SourceOptions } from '../source/git-source.ts';
 import { loadKubeConfig } from '../cluster/kubeconfig.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { registerSecret } from '../log.ts';
-import { UsageError } from './command.ts';
+import { oneOf, UsageError } from './command.ts';
 
 export const clusterFlags = {
   kubeconfig: { type: 'string' },
@@ -25,8 +25,7 @@ export const outputFlag = { output: { type: 'string', short: 'o', default: 'tabl
 export type OutputFormat = 'table' | 'yaml' | 'json';
 
 export function outputFormat(value: string | undefined): OutputFormat {
-  if (value === 'table' || value === 'yaml' || value === 'json') return value;
-  throw new UsageError(`--output must be table, yaml or json, not ${JSON.stringify(value)}`);
+  return oneOf('--output', value, ['table', 'yaml', 'json'] as const);
 }
 
 /** Source options from flags; the Git token only ever comes from the environment. */

@@ -1,5 +1,5 @@
 import type { FlagSpec } from './command.ts';
-import { UsageError } from './command.ts';
+import { oneOf } from './command.ts';
 import type { WriteBackMode } from '../api/types.ts';
 import type { GitWriteBackConfig } from '../reconcile/git-write-back.ts';
 import type { SourceOptions } from '../source/git-source.ts';
@@ -27,12 +27,9 @@ type WriteBackFlagValues = {
   'github-api-url'?: string;
 };
 
-const MODES = new Set<WriteBackMode>(['none', 'commit', 'pull-request']);
-
 /** Write-back settings; GitHub is only required when some spec may open pull requests. */
 export async function writeBackConfig(flags: WriteBackFlagValues, source: SourceOptions, env: NodeJS.ProcessEnv, log: Logger): Promise<GitWriteBackConfig> {
-  const mode = flags['write-back'] as WriteBackMode;
-  if (!MODES.has(mode)) throw new UsageError(`--write-back must be none, commit or pull-request, not ${JSON.stringify(flags['write-back'])}`);
+  const mode: WriteBackMode = oneOf('--write-back', flags['write-back'], ['none', 'commit', 'pull-request'] as const);
   const wantsGitHub = mode === 'pull-request' || Boolean(flags['github-repository'] ?? env.GITHUB_REPOSITORY);
   return {
     mode,

@@ -2,7 +2,7 @@
 // policy files, with kspec's engine. Output as a table, JSON, YAML or SARIF 2.1.0 (for GitHub
 // code scanning: one rule per Kyverno policy/rule, results located at the manifest document).
 // Exit 0 when nothing fails, 1 when a result is fail or error, 2 on a usage or input error.
-import { parseFlags, UsageError } from '../command.ts';
+import { oneOf, parseFlags, UsageError } from '../command.ts';
 import type { Command, CommandIO } from '../command.ts';
 import { serialize, table } from '../format.ts';
 import { ProgressBar } from '../progress-bar.ts';
@@ -29,9 +29,7 @@ const command: Command = {
     if (!flags.spec && policyPaths.length === 0) throw new UsageError('give --spec PATH or --policy FILE_OR_DIR');
     if (flags.spec && policyPaths.length) throw new UsageError('--spec and --policy cannot be combined');
     if (positionals.length === 0) throw new UsageError('give at least one MANIFEST_PATH (file or folder)');
-    const output = flags.output ?? 'table';
-    if (output !== 'table' && output !== 'json' && output !== 'yaml' && output !== 'sarif') throw new UsageError(`--output must be table, json, yaml or sarif, not ${JSON.stringify(output)}`);
-    const format: Format = output;
+    const format: Format = oneOf('--output', flags.output ?? 'table', ['table', 'json', 'yaml', 'sarif'] as const);
     const loaded = flags.spec ? await specPolicies(flags.spec) : await kyvernoPolicies(policyPaths);
     if (loaded.errors.length) {
       for (const e of loaded.errors) io.stderr(`${e}\n`);

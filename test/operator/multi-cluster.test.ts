@@ -11,7 +11,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { testCluster } from '../support/cluster.ts';
 import { startControlPlane } from '../support/control-plane.ts';
 import { startGitServer } from '../support/git-server.ts';
-import { inClusterTarget, kspecServiceAccount, policyYaml, remoteTarget, ROOT, specYaml } from '../support/operator.ts';
+import { inClusterTarget, kspecServiceAccount, policyYaml, remoteTarget, ROOT, specYaml, kubeconfigSecret } from '../support/operator.ts';
 import { reconcilePass } from '../../src/reconcile/pass.ts';
 import type { PassResult } from '../../src/reconcile/pass.ts';
 import { createLogger } from '../../src/log.ts';
@@ -54,12 +54,7 @@ test('a remote cluster from a Secret gets the policies, the management cluster k
   const remoteKc = new KubeConfig();
   remoteKc.loadFromFile(remote.kubeconfigPath);
   const remoteObjects = KubernetesObjectApi.makeApiClient(remoteKc);
-  await admin.create({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'remote-kubeconfig', namespace: ns },
-    data: { kubeconfig: Buffer.from(readFileSync(remote.kubeconfigPath, 'utf8')).toString('base64') },
-  } as KubernetesObject);
+  await kubeconfigSecret(cluster, ns, 'remote-kubeconfig', readFileSync(remote.kubeconfigPath, 'utf8'));
 
   const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-git-')) });
   t.after(() => git.stop());

@@ -12,7 +12,7 @@ import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kube
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { testCluster } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
-import { inClusterTarget, kspecServiceAccount, policyYaml, remoteTarget, specYaml } from '../support/operator.ts';
+import { inClusterTarget, kspecServiceAccount, policyYaml, remoteTarget, specYaml, kubeconfigSecret } from '../support/operator.ts';
 import { reconcilePass } from '../../src/reconcile/pass.ts';
 import type { PassResult } from '../../src/reconcile/pass.ts';
 import { createLogger } from '../../src/log.ts';
@@ -35,12 +35,7 @@ test('as the deployed ServiceAccount: apply from empty, revert modified, re-crea
   const admin = KubernetesObjectApi.makeApiClient(cluster.kc);
   // The "remote" target is this cluster again, reached through a kubeconfig in a Secret (the
   // ServiceAccount's own), so the Secret read and the remote side both run under RBAC.
-  await admin.create({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'remote-kubeconfig', namespace: ns },
-    data: { kubeconfig: Buffer.from(readFileSync(saKubeconfig, 'utf8')).toString('base64') },
-  } as KubernetesObject);
+  await kubeconfigSecret(cluster, ns, 'remote-kubeconfig', readFileSync(saKubeconfig, 'utf8'));
 
   const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-git-')) });
   t.after(() => git.stop());

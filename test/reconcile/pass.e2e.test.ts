@@ -11,7 +11,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { testCluster, uniqueName } from '../support/cluster.ts';
 import type { TestCluster } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
-import { inClusterTarget, policyYaml, specYaml } from '../support/operator.ts';
+import { inClusterTarget, kubeconfigSecret, policyYaml, specYaml } from '../support/operator.ts';
 import type { GitServer } from '../support/git-server.ts';
 import { reconcilePass } from '../../src/reconcile/pass.ts';
 import type { PassResult } from '../../src/reconcile/pass.ts';
@@ -265,10 +265,8 @@ test('targets: a remote kubeconfig from a Secret, a version mismatch finding, an
   const { readFileSync } = await import('node:fs');
   const kubeconfig = readFileSync(f.cluster.kubeconfigPath, 'utf8');
   const dead = kubeconfig.replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9');
-  const secret = (name: string, key: string, value: string) =>
-    f.objects.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: f.ns }, data: { [key]: Buffer.from(value).toString('base64') } } as KubernetesObject);
-  await secret('remote-kubeconfig', 'kubeconfig', kubeconfig);
-  await secret('dead-kubeconfig', 'config', dead);
+  await kubeconfigSecret(f.cluster, f.ns, 'remote-kubeconfig', kubeconfig);
+  await kubeconfigSecret(f.cluster, f.ns, 'dead-kubeconfig', dead, 'config');
 
   const result = await f.pass();
   assert.equal(spec(result, `rem-${f.id}`).phase, 'Active', spec(result, `rem-${f.id}`).errors.join('\n'));

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { KubeConfig, RbacAuthorizationV1Api, CustomObjectsApi, type V1PolicyRule } from '@kubernetes/client-node';
+import { KubeConfig, KubernetesObjectApi, RbacAuthorizationV1Api, CustomObjectsApi, type KubernetesObject, type V1PolicyRule } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import type { TestCluster } from './cluster.ts';
 
@@ -59,6 +59,19 @@ export const inClusterTarget = (ns: string, name = 'local') =>
 
 export const remoteTarget = (ns: string, name: string, secret: string) =>
   `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n  kubeconfig:\n    secretRef:\n      name: ${secret}\n  version: "1.20.2"\n`;
+
+/**
+ * Stores a kubeconfig in a Secret of the test namespace, as an operator would for a remote
+ * ClusterTarget (`kubeconfig.secretRef`). `kubeconfig` is the file's text.
+ */
+export async function kubeconfigSecret(cluster: TestCluster, ns: string, name: string, kubeconfig: string, key = 'kubeconfig'): Promise<void> {
+  await KubernetesObjectApi.makeApiClient(cluster.kc).create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: ns },
+    data: { [key]: Buffer.from(kubeconfig).toString('base64') },
+  } as KubernetesObject);
+}
 
 function rbacRules(file: string): V1PolicyRule[] {
   const doc = YAML.parse(readFileSync(join(ROOT, 'deploy/rbac', file), 'utf8')) as { rules: V1PolicyRule[] };

@@ -4,6 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { parseRepo } from './repo-url.ts';
+import { redactString, registerSecret } from '../log.ts';
 
 export interface SourceOptions {
   repo: string;
@@ -35,6 +36,9 @@ const YAML_FILE = /\.ya?ml$/i;
 /** Fetches the repository (incrementally, through the cache) and reads its YAML at the commit. */
 export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
   const location = parseRepo(options.repo);
+  // Every message that leaves kspec passes the logger's redaction, which then knows these too.
+  registerSecret(options.token);
+  registerSecret(location.password);
   const subPath = normalizeSubPath(options.path);
   if (location.kind === 'local') {
     const dir = resolve(location.location);
@@ -59,7 +63,7 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
     const commit = result.fetchHead ?? (await resolveCommit(dir, join(dir, '.git'), [`refs/remotes/origin/${ref}`, `refs/tags/${ref}`]));
     return { commit, repo: location.location, ref, files: await readTree(dir, join(dir, '.git'), commit, subPath) };
   } catch (err) {
-    throw new SourceError(`cannot fetch ${location.location}${options.ref ? ` (${options.ref})` : ''}: ${redact((err as Error).message, options.token, location.password)}`);
+    throw new SourceError(`cannot fetch ${location.location}${options.ref ? ` (${options.ref})` : ''}: ${redactString((err as Error).message)}`);
   }
 }
 
@@ -137,11 +141,4 @@ function readWorkingTree(dir: string, subPath: string, repo: string): Snapshot {
     }
   }
   return { commit: 'working-tree', repo, ref: 'working-tree', files };
-}
-
-/** Removes secrets from a message that may quote a URL or a header. */
-export function redact(message: string, ...secrets: (string | undefined)[]): string {
-  let out = message.replace(/(https?:\/\/)[^@/\s]+@/gi, '$1***@');
-  for (const secret of secrets) if (secret) out = out.split(secret).join('***');
-  return out;
 }

@@ -14,7 +14,8 @@ import * as fs from 'node:fs';
 import * as git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { registerSecret } from '../log.ts';
-import { Redactor, backoff, silentLogger, sleep, splitUrlCredentials } from './redact.ts';
+import { Redactor, backoff, silentLogger, sleep } from './redact.ts';
+import { parseRepo } from '../source/repo-url.ts';
 import type { Logger } from './redact.ts';
 
 export interface GitCredentials {
@@ -86,8 +87,8 @@ export class GitRepo {
   #cache = {};
 
   constructor(opts: GitRepoOptions) {
-    const split = splitUrlCredentials(opts.url);
-    this.url = split.url;
+    const split = parseRepo(opts.url);
+    this.url = split.location;
     this.gitdir = opts.cacheDir;
     this.author = opts.author;
     this.committer = opts.committer ?? opts.author;

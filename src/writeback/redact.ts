@@ -68,21 +68,6 @@ export class Redactor {
   }
 }
 
-/** Splits credentials out of a URL: the URL kspec stores never carries them. */
-export function splitUrlCredentials(url: string): { url: string; username?: string; password?: string } {
-  try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return { url };
-    const username = decodeURIComponent(u.username) || undefined;
-    const password = decodeURIComponent(u.password) || undefined;
-    u.username = '';
-    u.password = '';
-    return { url: u.toString(), username, password };
-  } catch {
-    return { url };
-  }
-}
-
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Exponential backoff with full jitter. */

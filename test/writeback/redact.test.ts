@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redactor, splitUrlCredentials } from '../../src/writeback/redact.ts';
+import { Redactor } from '../../src/writeback/redact.ts';
 
 test('redactor: known secrets (plain and Basic-encoded), URL credentials, token shapes; ordinary words stay', () => {
   const r = new Redactor();
@@ -13,9 +13,4 @@ test('redactor: known secrets (plain and Basic-encoded), URL credentials, token 
   const e = r.error(Object.assign(new Error('push to https://x:supersecret123@h failed'), { code: 'HttpError' }), 'pushing');
   assert.equal(e.message, 'pushing: push to https://[REDACTED]@h failed');
   assert.equal((e as { code?: string }).code, 'HttpError');
-});
-
-test('credentials are split out of URLs', () => {
-  assert.deepEqual(splitUrlCredentials('https://bot:t0ken@github.com/acme/specs.git'), { url: 'https://github.com/acme/specs.git', username: 'bot', password: 't0ken' });
-  assert.deepEqual(splitUrlCredentials('https://github.com/acme/specs.git'), { url: 'https://github.com/acme/specs.git' });
 });

@@ -25,4 +25,3 @@ function safeJson(text: string): unknown {
 }
 
 export const isNotFound = (err: unknown) => (err as { code?: number }).code === 404;
-export const isConflict = (err: unknown) => (err as { code?: number }).code === 409;

@@ -34,7 +34,3 @@ export function ownedBySpecSelector(spec: SpecIdentity): string {
 
 /** Label selector for every Kyverno policy kspec owns, whatever the spec. */
 export const OWNED_BY_KSPEC_SELECTOR = `${MANAGED_BY}=${MANAGER}`;
-
-export function isOwnedBySpec(labels: Record<string, string> | undefined, spec: SpecIdentity): boolean {
-  return labels?.[MANAGED_BY] === MANAGER && labels[SPEC_LABEL] === spec.name && labels[SPEC_NAMESPACE_LABEL] === spec.namespace;
-}

@@ -9,6 +9,7 @@ import { setConditions } from './conditions.ts';
 import { conditionsOf } from './spec-conditions.ts';
 import { countNewDrift, countNewViolations, newDrift } from './spec-metrics.ts';
 import { reportName } from '../report/build-reports.ts';
+import { isCleanFromGit } from './spec-plan.ts';
 
 /**
  * Mirrors a spec into the cluster. Only a spec that loaded cleanly updates its mirror, which is
@@ -16,7 +17,7 @@ import { reportName } from '../report/build-reports.ts';
  */
 export async function publishMirror(store: KspecStore, plan: SpecPlan): Promise<ClusterSpecification | undefined> {
   await store.ensureNamespace(plan.namespace);
-  if (plan.desiredFrom !== 'git' || plan.errors.length > 0) {
+  if (!isCleanFromGit(plan)) {
     return store.get<ClusterSpecification>('ClusterSpecification', plan.namespace, plan.name);
   }
   const { metadata, spec } = plan.spec;

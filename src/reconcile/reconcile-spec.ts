@@ -15,6 +15,7 @@ import type { ConnectedTarget } from './connect-targets.ts';
 import type { SpecOutcome, Stage } from './spec-outcome.ts';
 import { driftEventsOf } from './spec-outcome.ts';
 import { recordMetrics } from './spec-metrics.ts';
+import { isCleanFromGit } from './spec-plan.ts';
 
 export interface SpecContext {
   store: KspecStore;
@@ -93,7 +94,7 @@ async function observeActConfirm(plan: SpecPlan, policies: PolicyClient, outcome
   }
   outcome.actions = await act(found.drifts, policies, {
     enforce: outcome.mode === 'enforce',
-    mayPrune: plan.desiredFrom === 'git' && plan.errors.length === 0,
+    mayPrune: isCleanFromGit(plan),
     dryRun: ctx.dryRun,
   });
   for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error));

@@ -32,6 +32,14 @@ export interface SpecPlan {
   retired?: boolean;
 }
 
+/**
+ * Whether this commit's desired state is clean: only then may kspec prune extra policies and
+ * update the spec's mirror (its last good state). Anything held over from before may not.
+ */
+export function isCleanFromGit(plan: SpecPlan): boolean {
+  return plan.desiredFrom === 'git' && plan.errors.length === 0;
+}
+
 export const specKey = (meta: { name: string; namespace?: string }) => `${meta.namespace ?? 'kspec-system'}/${meta.name}`;
 
 /**

@@ -9,6 +9,7 @@ import { upsertPlanComment } from '../../writeback/index.ts';
 import type { PlanResult } from '../../writeback/index.ts';
 import type { PassResult } from '../../reconcile/pass.ts';
 import { UsageError } from '../command.ts';
+import { isCleanFromGit } from '../../reconcile/spec-plan.ts';
 
 /** Exit codes follow `kubectl diff`: 0 no drift, 1 drift, above 1 an error. */
 const plan: Command = {
@@ -47,7 +48,7 @@ function planForComment(result: PassResult): PlanResult {
       .filter((s) => s.mode === 'enforce')
       .flatMap((s) =>
         s.actions
-          .filter(({ drift }) => drift.type !== 'extra' || s.plan.desiredFrom === 'git')
+          .filter(({ drift }) => drift.type !== 'extra' || isCleanFromGit(s.plan))
           .map(({ drift }) => ({
             cluster: s.cluster,
             spec: s.plan.name,

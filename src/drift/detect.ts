@@ -4,12 +4,15 @@ import type { DriftEvent } from '../api/types.ts';
 import type { DesiredPolicy, KyvernoPolicy } from '../render/desired-policy.ts';
 import { policyKey } from '../render/desired-policy.ts';
 import { CHECK_LABEL, POLICY_LABEL } from '../render/ownership.ts';
-import { compareDesiredToLive, comparedPart, projectLive } from './compare.ts';
+import { compareDesiredToLive, shownPair } from './compare.ts';
+
+/** The spec of each desired policy as the API server stores it, by policyKey; see src/cluster/server-form.ts. */
+export type StoredSpecs = ReadonlyMap<string, Record<string, unknown>>;
 
 /** One difference between desired and live, with what is needed to act on it. */
 export type Drift =
   | { type: 'missing'; desired: DesiredPolicy; event: DriftEvent }
-  | { type: 'modified'; desired: DesiredPolicy; live: KyvernoPolicy; event: DriftEvent }
+  | { type: 'modified'; desired: DesiredPolicy; live: KyvernoPolicy; storedSpec?: Record<string, unknown>; event: DriftEvent }
   | { type: 'extra'; live: KyvernoPolicy; event: DriftEvent };
 
 export interface DriftResult {
@@ -19,9 +22,11 @@ export interface DriftResult {
 
 /**
  * Classifies desired × live (live being only the policies this spec owns) into missing,
- * modified and extra. Pure: the time is passed in.
+ * modified and extra. A desired policy whose stored form is known is compared with it; one
+ * whose stored form is not is compared with the desired spec and the normalizer table. Pure:
+ * the time is passed in.
  */
-export function detectDrift(desired: DesiredPolicy[], live: KyvernoPolicy[], now: string): DriftResult {
+export function detectDrift(desired: DesiredPolicy[], live: KyvernoPolicy[], now: string, stored: StoredSpecs = new Map()): DriftResult {
   const liveByKey = new Map(live.map((policy) => [policyKey(policy), policy]));
   const result: DriftResult = { drifts: [], inSync: [] };
   for (const want of desired) {
@@ -40,7 +45,8 @@ export function detectDrift(desired: DesiredPolicy[], live: KyvernoPolicy[], now
       result.drifts.push({ type: 'missing', desired: want, event: { type: 'missing', ...base, message: `${key} is not in the cluster` } });
       continue;
     }
-    const fields = compareDesiredToLive(want.object, have);
+    const storedSpec = stored.get(key);
+    const fields = compareDesiredToLive(want.object, have, storedSpec);
     if (fields.length === 0) {
       result.inSync.push(want);
       continue;
@@ -49,12 +55,13 @@ export function detectDrift(desired: DesiredPolicy[], live: KyvernoPolicy[], now
       type: 'modified',
       desired: want,
       live: have,
+      ...(storedSpec ? { storedSpec } : {}),
       event: {
         type: 'modified',
         ...base,
         message: `${key} differs from the spec in ${fields.map((f) => f.path).join(', ')}`,
         fields,
-        diff: unifiedDiff(want.object, have),
+        diff: unifiedDiff(want.object, have, storedSpec),
       },
     });
   }
@@ -78,10 +85,12 @@ export function detectDrift(desired: DesiredPolicy[], live: KyvernoPolicy[], now
   return result;
 }
 
-/** Unified diff of what kspec compares, live (---) to desired (+++), as `kubectl diff` reads. */
-export function unifiedDiff(desired: KyvernoPolicy, live: KyvernoPolicy): string {
-  const want = comparedPart(desired);
-  const have = projectLive(want, live);
+/**
+ * Unified diff of what kspec compares, live (---) to desired (+++), as `kubectl diff` reads;
+ * defaults that the desired policy does not spell out are left out of both sides.
+ */
+export function unifiedDiff(desired: KyvernoPolicy, live: KyvernoPolicy, storedSpec?: Record<string, unknown>): string {
+  const { desired: want, live: have } = shownPair(desired, live, storedSpec);
   const name = policyKey(desired);
   return createTwoFilesPatch(`live/${name}`, `desired/${name}`, stringify(have), stringify(want), '', '', { context: 3 });
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ComplianceReport, DriftReport, Violation, WriteBackMode } from '../api/types.ts';
-import { projectLive } from '../drift/compare.ts';
+import { shownPair } from '../drift/compare.ts';
 import type { Drift } from '../drift/detect.ts';
 import { writeBack, cleanLivePolicy } from '../writeback/index.ts';
 import type { Adoption, GitHub, SpecReports, WriteBackResult } from '../writeback/index.ts';
@@ -87,7 +87,7 @@ function withFullDrift(report: DriftReport, outcome: SpecOutcome): DriftReport {
 
 /**
  * What an adopt pull request would put back into the spec: for a modified policy, the live
- * version of what kspec compares (Kyverno's defaults and server fields left out); for an
+ * spec as kspec compares it (Kyverno's defaults and server fields left out); for an
  * extra one, the live policy.
  */
 function adoption(drift: Drift): Adoption | undefined {
@@ -97,7 +97,7 @@ function adoption(drift: Drift): Adoption | undefined {
       apiVersion: object.apiVersion,
       kind: object.kind,
       metadata: { name: object.metadata.name, ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}) },
-      spec: projectLive(object.spec, drift.live.spec, 'spec'),
+      spec: shownPair(object, drift.live, drift.storedSpec).live.spec,
     };
     return { type: 'modified', policyID: drift.desired.policyId, checkID: drift.desired.checkId, livePolicy: cleanLivePolicy(live as Record<string, unknown>) };
   }

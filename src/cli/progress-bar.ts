@@ -3,7 +3,8 @@ import type { CommandIO } from './command.ts';
 
 /**
  * A progress bar on stderr, only when stderr is a terminal (never in pipes, CI logs or tests
- * unless the io says it is a TTY) and only once a scan has run for half a second. Own code rather
+ * unless the io says it is a TTY) and only once the work has run for half a second; `unit` names
+ * what is counted (`resources`, `files loaded`). Own code rather
  * than a dependency: it is 30 lines and needs nothing a library would add.
  */
 export class ProgressBar {
@@ -11,14 +12,16 @@ export class ProgressBar {
   readonly #total: number;
   readonly #enabled: boolean;
   readonly #delayMs: number;
+  readonly #unit: string;
   readonly #started = Date.now();
   #done = 0;
   #drawnAt = 0;
   #drawn = false;
 
-  constructor(io: CommandIO, total: number, options: { delayMs?: number } = {}) {
+  constructor(io: CommandIO, total: number, options: { delayMs?: number; unit?: string } = {}) {
     this.#io = io;
-    this.#delayMs = options.delayMs ?? 500;
+    this.#unit = options.unit ?? 'resources';
+    this.#delayMs = options.delayMs ?? (io as CommandIO & { progressDelayMs?: number }).progressDelayMs ?? 500;
     this.#total = total;
     const tty = (io as CommandIO & { stderrIsTTY?: boolean }).stderrIsTTY ?? (io.stderr === processIO.stderr && process.stderr.isTTY === true);
     this.#enabled = tty && total > 0;
@@ -37,7 +40,7 @@ export class ProgressBar {
     const width = 30;
     const ratio = this.#total ? this.#done / this.#total : 1;
     const filled = Math.round(ratio * width);
-    this.#io.stderr(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${this.#done}/${this.#total} resources`);
+    this.#io.stderr(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${this.#done}/${this.#total} ${this.#unit}`);
     this.#drawn = true;
   }
 

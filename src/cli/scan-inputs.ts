@@ -1,6 +1,7 @@
 // The inputs of `kspec scan`: policies from a spec (rendered as kspec would) or from Kyverno
-// policy files, and manifests from files or folders, each document with its line.
-import { readdir, readFile, stat } from 'node:fs/promises';
+// policy files, and manifests from files or folders, each document with its line. Only regular
+// files are read: FIFOs, sockets and devices are passed over with a note.
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments, isSeq, isMap, isScalar } from 'yaml';
 import type { Node } from 'yaml';
@@ -10,12 +11,14 @@ import { formatSpecError } from '../spec/errors.ts';
 import { renderSpec } from '../render/render.ts';
 import { compilePolicy } from '../engine/index.ts';
 import type { Severity } from '../api/types.ts';
-import type { ScanPolicy, ScanResource } from '../compliance/offline-scan.ts';
+import type { FailureAction, ScanPolicy, ScanResource } from '../compliance/offline-scan.ts';
+import { NotRegularFileError, pathKind, readRegularFile } from '../util/input-file.ts';
 
 const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low'];
 const SEVERITY_ANNOTATION = 'policies.kyverno.io/severity';
 
-async function collectFiles(paths: string[], what: string): Promise<string[]> {
+/** The files to read under `paths`; what is neither a regular file nor a folder gets a note. */
+async function collectFiles(paths: string[], what: string, notes: string[]): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string) => {
     for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -26,22 +29,40 @@ async function collectFiles(paths: string[], what: string): Promise<string[]> {
     }
   };
   for (const p of paths) {
-    const st = await stat(p).catch(() => null);
-    if (!st) throw new UsageError(`${what} ${p} does not exist`);
-    if (st.isDirectory()) await walk(p);
-    else out.push(p);
+    const kind = await pathKind(p);
+    if (kind === 'missing') throw new UsageError(`${what} ${p} does not exist`);
+    if (kind === 'directory') await walk(p);
+    else if (kind === 'regular') out.push(p);
+    else notes.push(`${p}: not a regular file (${kind}), skipped`);
   }
   return out;
+}
+
+/** Reads a file found by collectFiles; a FIFO or device that took a file's place gets a note. */
+async function readInput(file: string, notes: string[]): Promise<string | undefined> {
+  try {
+    return await readRegularFile(file);
+  } catch (err) {
+    if (!(err instanceof NotRegularFileError)) throw err;
+    notes.push(`${err.message}, skipped`);
+    return undefined;
+  }
 }
 
 interface Loaded {
   policies: ScanPolicy[];
   errors: string[];
+  /** Inputs passed over (not regular files). */
+  notes: string[];
 }
 
 export async function specPolicies(specPath: string): Promise<Loaded> {
+  const notes: string[] = [];
   const files = new Map<string, string>();
-  for (const f of await collectFiles([specPath], 'spec')) files.set(f, await readFile(f, 'utf8'));
+  for (const f of await collectFiles([specPath], 'spec', notes)) {
+    const text = await readInput(f, notes);
+    if (text !== undefined) files.set(f, text);
+  }
   const load = loadSpecs(files);
   const errors = load.errors.map(formatSpecError);
   const policies: ScanPolicy[] = [];
@@ -50,33 +71,54 @@ export async function specPolicies(specPath: string): Promise<Loaded> {
     errors.push(...rendered.errors.map(formatSpecError));
     for (const d of rendered.policies) {
       try {
-        policies.push({ ...compiled(d.object), severity: d.severity, file: spec.origin.file, spec: d.specName, specPolicy: d.policyId, check: d.checkId });
+        policies.push({ ...compiled(d.object), severity: d.severity, file: spec.origin.file, spec: d.specName, specPolicy: d.policyId, check: d.checkId, failureAction: failureActions(d.object as unknown as Record<string, unknown>) });
       } catch (err) {
         errors.push(`${spec.origin.file}: spec ${d.specName} policy ${d.policyId} check ${d.checkId}: ${(err as Error).message}`);
       }
     }
   }
   if (load.specs.length === 0 && errors.length === 0) errors.push(`${specPath}: no ClusterSpecification found`);
-  return { policies, errors };
+  return { policies, errors, notes };
 }
 
 export async function kyvernoPolicies(paths: string[]): Promise<Loaded> {
   const policies: ScanPolicy[] = [];
   const errors: string[] = [];
-  for (const file of await collectFiles(paths, 'policy')) {
-    for (const doc of await documents(file, errors)) {
+  const notes: string[] = [];
+  for (const file of await collectFiles(paths, 'policy', notes)) {
+    const text = await readInput(file, notes);
+    if (text === undefined) continue;
+    for (const doc of documents(file, text, errors)) {
       const v = doc.value;
       if (typeof v.apiVersion !== 'string' || !v.apiVersion.startsWith('kyverno.io/') || (v.kind !== 'ClusterPolicy' && v.kind !== 'Policy')) continue;
       try {
         const annotations = ((v.metadata as Record<string, unknown> | undefined)?.annotations ?? {}) as Record<string, unknown>;
         const sev = String(annotations[SEVERITY_ANNOTATION] ?? '').toLowerCase() as Severity;
-        policies.push({ ...compiled(v), severity: SEVERITIES.includes(sev) ? sev : 'medium', file });
+        policies.push({ ...compiled(v), severity: SEVERITIES.includes(sev) ? sev : 'medium', file, failureAction: failureActions(v) });
       } catch (err) {
         errors.push(`${file}:${doc.line}: ${(err as Error).message}`);
       }
     }
   }
-  return { policies, errors };
+  return { policies, errors, notes };
+}
+
+/**
+ * Whether each rule of a Kyverno policy blocks (Enforce) or reports (Audit), as Kyverno decides:
+ * a rule's `validate.failureAction` (Kyverno 1.13+) wins over the policy's
+ * `spec.validationFailureAction`, and Audit is the default. Autogen rules follow their source rule.
+ */
+function failureActions(policy: Record<string, unknown>): (rule: string) => FailureAction {
+  const asAction = (v: unknown): FailureAction | undefined => (typeof v !== 'string' ? undefined : v.toLowerCase() === 'enforce' ? 'Enforce' : v.toLowerCase() === 'audit' ? 'Audit' : undefined);
+  const spec = (policy.spec ?? {}) as Record<string, unknown>;
+  const policyAction = asAction(spec.validationFailureAction) ?? 'Audit';
+  const byRule = new Map<string, FailureAction>();
+  for (const rule of Array.isArray(spec.rules) ? spec.rules : []) {
+    const r = (rule ?? {}) as { name?: unknown; validate?: { failureAction?: unknown } };
+    const action = asAction(r.validate?.failureAction);
+    if (typeof r.name === 'string' && action) byRule.set(r.name, action);
+  }
+  return (rule) => byRule.get(rule.replace(/^autogen-(cronjob-)?/, '')) ?? byRule.get(rule) ?? policyAction;
 }
 
 function compiled(object: Record<string, unknown> | { metadata: { name: string } }): Pick<ScanPolicy, 'name' | 'kind' | 'compiled' | 'messages'> {
@@ -89,8 +131,7 @@ interface Doc {
   line: number;
 }
 
-async function documents(file: string, errors: string[]): Promise<Doc[]> {
-  const text = await readFile(file, 'utf8');
+function documents(file: string, text: string, errors: string[]): Doc[] {
   const lineCounter = new LineCounter();
   const out: Doc[] = [];
   for (const doc of parseAllDocuments(text, { lineCounter, prettyErrors: false })) {
@@ -117,19 +158,23 @@ async function documents(file: string, errors: string[]): Promise<Doc[]> {
   return out;
 }
 
-export async function loadManifests(paths: string[]): Promise<{ resources: ScanResource[]; errors: string[] }> {
+/** The manifests under `paths`; `onFile(done, total)` reports progress as each file is parsed. */
+export async function loadManifests(paths: string[], onFile?: (done: number, total: number) => void): Promise<{ resources: ScanResource[]; errors: string[]; notes: string[] }> {
   const errors: string[] = [];
+  const notes: string[] = [];
   const resources: ScanResource[] = [];
-  for (const file of await collectFiles(paths, 'manifest path')) {
-    for (const doc of await documents(file, errors)) {
+  const files = await collectFiles(paths, 'manifest path', notes);
+  for (const [i, file] of files.entries()) {
+    const text = await readInput(file, notes);
+    for (const doc of text === undefined ? [] : documents(file, text, errors)) {
       const { apiVersion, kind } = doc.value;
       if (typeof apiVersion !== 'string' || typeof kind !== 'string') continue;
       // Policies and kspec's own objects next to the manifests are not workloads to check.
       if (apiVersion.startsWith('kyverno.io/') || apiVersion.startsWith('kspec.io/')) continue;
       resources.push({ object: doc.value, file, line: doc.line });
     }
+    onFile?.(i + 1, files.length);
   }
-  return { resources, errors };
+  return { resources, errors, notes };
 }
 
-// ---------- outputs ----------

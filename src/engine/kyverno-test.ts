@@ -1,8 +1,9 @@
 // Running Kyverno CLI test suites (`cli.kyverno.io/v1alpha1` Test files, `kyverno-test.yaml`)
 // with the built-in engine and comparing against their expected results.
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { fileTypeName, readRegularFile, resolveInside } from '../util/input-file.ts';
 import { compilePolicy, evaluatePolicy } from './evaluate.ts';
 import { isObject } from './jmespath/values.ts';
 import { setContextValue } from './variables.ts';
@@ -31,6 +32,8 @@ export interface TestFileReport {
   passed: number;
   failed: number;
   skipped: number;
+  /** The expected results that held (for per-case reports such as JUnit). */
+  passes: ExpectedResult[];
   mismatches: Mismatch[];
   notRun: Array<{ expected: ExpectedResult; reason: string }>;
   errors: string[];
@@ -41,12 +44,22 @@ export interface SuiteReport {
   passed: number;
   failed: number;
   skipped: number;
+  /** Paths passed over while looking for tests (FIFOs, sockets, devices named like test files). */
+  notes: string[];
+}
+
+/** What a test file may read. */
+export interface TestFileAccess {
+  /** The folder under test (a real path): files a test names must lie under it... */
+  root: string;
+  /** ...unless this is set (`kspec test --allow-outside`). */
+  allowOutside?: boolean;
 }
 
 type Obj = Record<string, unknown>;
 
 /** Finds kyverno-test.yaml files under a directory (dot-directories included). */
-export async function findTestFiles(dir: string): Promise<string[]> {
+export async function findTestFiles(dir: string, notes: string[] = []): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string): Promise<void> => {
     let entries;
@@ -59,6 +72,10 @@ export async function findTestFiles(dir: string): Promise<string[]> {
     const hasCurrent = entries.some((e) => !e.isDirectory() && (e.name === 'kyverno-test.yaml' || e.name === 'kyverno-test.yml'));
     for (const e of entries) {
       const p = join(d, e.name);
+      if (!e.isDirectory() && !e.isFile() && !e.isSymbolicLink()) {
+        if (/^(kyverno-)?test\.ya?ml$/.test(e.name)) notes.push(`${p}: not a regular file (${fileTypeName(e)}), skipped`);
+        continue;
+      }
       if (e.isDirectory()) {
         if (e.name === 'node_modules' || e.name === '.git') continue;
         await walk(p);
@@ -81,12 +98,20 @@ async function looksLikeTest(path: string): Promise<boolean> {
   }
 }
 
-/** Parses a multi-document YAML file into its object documents (expanding `kind: List`). */
+/**
+ * Parses a multi-document YAML file into its object documents (expanding `kind: List`). Errors
+ * give file, line and column but never quote the file's lines: a test may name a file whose
+ * content is nobody's business.
+ */
 export async function loadYamlDocuments(path: string): Promise<Obj[]> {
-  const text = await readFile(path, 'utf8');
+  const text = await readRegularFile(path);
   const out: Obj[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length) throw new Error(`${path}: ${doc.errors[0].message}`);
+  const lineCounter = new LineCounter();
+  for (const doc of parseAllDocuments(text, { lineCounter, prettyErrors: false })) {
+    if (doc.errors.length) {
+      const { line, col } = lineCounter.linePos(doc.errors[0].pos[0]);
+      throw new Error(`${path}:${line}:${col}: invalid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+    }
     const value = doc.toJSON() as unknown;
     if (!isObject(value)) continue;
     if (value.kind === 'List' && Array.isArray(value.items)) {
@@ -215,9 +240,9 @@ function withObjectValues(resource: Obj, values: Obj): Obj {
   return holder ? holder.request.object : resource;
 }
 
-/** Runs one Test file. */
-export async function runTestFile(file: string, root?: string): Promise<TestFileReport> {
-  const report: TestFileReport = { file: root ? relative(root, file) : file, name: '', passed: 0, failed: 0, skipped: 0, mismatches: [], notRun: [], errors: [] };
+/** Runs one Test file; the files it names are read as `access` allows. */
+export async function runTestFile(file: string, access: TestFileAccess): Promise<TestFileReport> {
+  const report: TestFileReport = { file: relative(access.root, file), name: '', passed: 0, failed: 0, skipped: 0, passes: [], mismatches: [], notRun: [], errors: [] };
   let docs: Obj[];
   try {
     docs = await loadYamlDocuments(file);
@@ -229,13 +254,15 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
   const meta = isObject(test.metadata) ? test.metadata : {};
   report.name = String(meta.name ?? test.name ?? dirname(file));
   const base = dirname(file);
+  const named = (ref: string) => (access.allowOutside ? Promise.resolve(resolve(base, ref)) : resolveInside(access.root, base, ref));
   const expected = expectedResults(test);
+  if (expected.length === 0) report.errors.push('no results to check: a Test lists the results it expects under results:');
 
   const policies: CompiledPolicy[] = [];
   const policyErrors = new Map<string, string>();
   for (const p of asStringList(test.policies)) {
     try {
-      for (const doc of await loadYamlDocuments(resolve(base, p))) {
+      for (const doc of await loadYamlDocuments(await named(p))) {
         if (doc.kind !== 'ClusterPolicy' && doc.kind !== 'Policy') continue;
         try {
           policies.push(compilePolicy(doc));
@@ -252,7 +279,7 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
   const resources: Obj[] = [];
   for (const r of asStringList(test.resources)) {
     try {
-      for (const doc of await loadYamlDocuments(resolve(base, r))) if (typeof doc.kind === 'string') resources.push(doc);
+      for (const doc of await loadYamlDocuments(await named(r))) if (typeof doc.kind === 'string') resources.push(doc);
     } catch (err) {
       report.errors.push(`cannot load resource ${r}: ${(err as Error).message}`);
     }
@@ -263,8 +290,8 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
   let userCtx: Partial<EvaluationContext>;
   try {
     // `values:` may also be the Values document itself, inline in the test file.
-    values = isObject(test.values) && !valuesPath ? valuesFrom(test.values) : await loadValues(valuesPath ? resolve(base, valuesPath) : undefined);
-    userCtx = await loadUserInfo(userInfoPath ? resolve(base, userInfoPath) : undefined);
+    values = isObject(test.values) && !valuesPath ? valuesFrom(test.values) : await loadValues(valuesPath ? await named(valuesPath) : undefined);
+    userCtx = await loadUserInfo(userInfoPath ? await named(userInfoPath) : undefined);
   } catch (err) {
     report.errors.push((err as Error).message);
     values = { global: {}, perPolicyRule: new Map(), perPolicyRuleForeach: new Map(), perPolicyResource: new Map(), namespaceLabels: {} };
@@ -341,7 +368,7 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
       (exp.kind === '' || r.resource.kind === exp.kind) &&
       (ns === undefined || (r.resource.namespace ?? '') === ns || (ns === 'default' && !r.resource.namespace)));
     if (got.length === 0) {
-      if (exp.result === 'skip') { report.passed++; continue; }
+      if (exp.result === 'skip') { report.passed++; report.passes.push(exp); continue; }
       report.failed++;
       report.mismatches.push({ expected: exp, got: 'not found', message: 'no result for this resource and rule' });
       continue;
@@ -350,18 +377,21 @@ export async function runTestFile(file: string, root?: string): Promise<TestFile
     if (bad) {
       report.failed++;
       report.mismatches.push({ expected: exp, got: bad.result, message: bad.message });
-    } else report.passed++;
+    } else {
+      report.passed++;
+      report.passes.push(exp);
+    }
   }
   return report;
 }
 
-/** Runs every Test file under a directory. */
-export async function runKyvernoTests(dir: string): Promise<SuiteReport> {
-  const root = resolve(dir);
-  const files = await findTestFiles(root);
-  const suite: SuiteReport = { files: [], passed: 0, failed: 0, skipped: 0 };
+/** Runs every Test file under a directory; by default its tests read only files under it. */
+export async function runKyvernoTests(dir: string, options: { allowOutside?: boolean } = {}): Promise<SuiteReport> {
+  const root = await realpath(resolve(dir));
+  const suite: SuiteReport = { files: [], passed: 0, failed: 0, skipped: 0, notes: [] };
+  const files = await findTestFiles(root, suite.notes);
   for (const f of files) {
-    const r = await runTestFile(f, root);
+    const r = await runTestFile(f, { root, allowOutside: options.allowOutside });
     suite.files.push(r);
     suite.passed += r.passed;
     suite.failed += r.failed;

@@ -1,10 +1,11 @@
 // SARIF 2.1.0 for GitHub code scanning: one rule per Kyverno policy/rule, results located at the
-// manifest document that failed.
+// manifest document that failed. Written as the scan produces results, so its size is not bound
+// by what one string can hold.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Severity } from '../api/types.ts';
-import { oneLine, resourceLabel } from '../compliance/offline-scan.ts';
-import type { ScanPolicy, ScanReport } from '../compliance/offline-scan.ts';
+import { failsRun, oneLine, resourceLabel } from '../compliance/offline-scan.ts';
+import type { FailOn, ScanPolicy, ScanResult, ScanRun } from '../compliance/offline-scan.ts';
 
 const SARIF_LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note' };
 /** GitHub code scanning ranks security alerts by `security-severity` (0-10). */
@@ -18,52 +19,64 @@ function kspecVersion(): string {
   }
 }
 
-/** SARIF 2.1.0: rules are Kyverno policy/rule pairs; results are the fail, error and warn results. */
-export function toSarif(report: ScanReport, policies: ScanPolicy[]): Record<string, unknown> {
+/**
+ * Writes SARIF 2.1.0 through `write`: rules are Kyverno policy/rule pairs; results are the fail,
+ * error and warn results. A result's level is `error` when it fails the run under `failOn`
+ * (by default a violation of an Enforce rule) and `warning` otherwise (Audit rules, warn results).
+ */
+export function writeSarif(run: ScanRun, policies: ScanPolicy[], write: (text: string) => void): void {
   const byName = new Map(policies.map((p) => [p.name, p]));
   const ruleIndex = new Map<string, number>();
   const rules: Record<string, unknown>[] = [];
-  const results: Record<string, unknown>[] = [];
-  for (const r of report.results) {
+  write(`{\n  "$schema": "https://json.schemastore.org/sarif-2.1.0.json",\n  "version": "2.1.0",\n  "runs": [\n    {\n      "results": [`);
+  let first = true;
+  for (const r of run.results) {
     const id = `${r.policy}/${r.rule}`;
     if (!ruleIndex.has(id)) {
-      const p = byName.get(r.policy);
-      const text = p?.messages.get(r.rule)?.trim() || `Kyverno rule ${r.rule} of policy ${r.policy}`;
       ruleIndex.set(id, rules.length);
-      rules.push({
-        id,
-        name: r.rule,
-        shortDescription: { text: oneLine(text) },
-        fullDescription: { text: p?.specPolicy ? `${text} (spec ${p.spec}, policy ${p.specPolicy}, check ${p.check})` : text },
-        defaultConfiguration: { level: SARIF_LEVEL[r.severity] },
-        properties: {
-          tags: ['kyverno', 'kubernetes', 'security'],
-          'security-severity': SECURITY_SEVERITY[r.severity],
-          severity: r.severity,
-          ...(p?.specPolicy ? { spec: p.spec, specPolicy: p.specPolicy, check: p.check } : {}),
-        },
-      });
+      rules.push(sarifRule(r, byName.get(r.policy)));
     }
     if (r.result === 'pass') continue;
-    const level = r.result === 'warn' ? 'warning' : r.result === 'error' ? 'error' : SARIF_LEVEL[r.severity];
-    results.push({
-      ruleId: id,
-      ruleIndex: ruleIndex.get(id),
-      level,
-      message: { text: `${resourceLabel(r.resource)}: ${r.result === 'error' ? 'error: ' : ''}${r.message.trim() || `fails ${id}`}` },
-      locations: [{ physicalLocation: { artifactLocation: sarifUri(r.file), region: { startLine: r.line } } }],
-      partialFingerprints: { 'kspecResource/v1': `${id}|${r.resource.apiVersion}|${r.resource.kind}|${r.resource.namespace ?? ''}|${r.resource.name}` },
-      properties: { result: r.result, resource: r.resource },
-    });
+    write(`${first ? '' : ','}\n${indent(JSON.stringify(sarifResult(r, ruleIndex.get(id)!, run.summary.failOn), null, 2), 8)}`);
+    first = false;
   }
+  const tool = { driver: { name: 'kspec', version: kspecVersion(), rules } };
+  write(`${first ? '' : '\n      '}],\n      "tool": ${indent(JSON.stringify(tool, null, 2), 6).trimStart()},\n      "columnKind": "utf16CodeUnits"\n    }\n  ]\n}\n`);
+}
+
+function indent(text: string, spaces: number): string {
+  const pad = ' '.repeat(spaces);
+  return text.replace(/^/gm, pad);
+}
+
+function sarifRule(r: ScanResult, p: ScanPolicy | undefined): Record<string, unknown> {
+  const text = p?.messages.get(r.rule)?.trim() || `Kyverno rule ${r.rule} of policy ${r.policy}`;
   return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [{
-      tool: { driver: { name: 'kspec', version: kspecVersion(), rules } },
-      results,
-      columnKind: 'utf16CodeUnits',
-    }],
+    id: `${r.policy}/${r.rule}`,
+    name: r.rule,
+    shortDescription: { text: oneLine(text) },
+    fullDescription: { text: p?.specPolicy ? `${text} (spec ${p.spec}, policy ${p.specPolicy}, check ${p.check})` : text },
+    defaultConfiguration: { level: SARIF_LEVEL[r.severity] },
+    properties: {
+      tags: ['kyverno', 'kubernetes', 'security'],
+      'security-severity': SECURITY_SEVERITY[r.severity],
+      severity: r.severity,
+      failureAction: r.failureAction,
+      ...(p?.specPolicy ? { spec: p.spec, specPolicy: p.specPolicy, check: p.check } : {}),
+    },
+  };
+}
+
+function sarifResult(r: ScanResult, index: number, failOn: FailOn): Record<string, unknown> {
+  const id = `${r.policy}/${r.rule}`;
+  return {
+    ruleId: id,
+    ruleIndex: index,
+    level: failsRun(r, failOn) ? 'error' : 'warning',
+    message: { text: `${resourceLabel(r.resource)}: ${r.result === 'error' ? 'error: ' : ''}${r.message.trim() || `fails ${id}`}` },
+    locations: [{ physicalLocation: { artifactLocation: sarifUri(r.file), region: { startLine: r.line } } }],
+    partialFingerprints: { 'kspecResource/v1': `${id}|${r.resource.apiVersion}|${r.resource.kind}|${r.resource.namespace ?? ''}|${r.resource.name}` },
+    properties: { result: r.result, failureAction: r.failureAction, resource: r.resource },
   };
 }
 

@@ -132,7 +132,7 @@ test('usage errors exit 2', async () => {
   // Through the CLI's dispatcher, which turns usage errors into exit 2 with the usage line.
   assert.equal(await main(['test'], c.io), 2);
   assert.equal(await main(['test', '/definitely/not/here'], c.io), 2);
-  assert.match(c.err.join(''), /kspec test: not a directory: \/definitely\/not\/here\nUsage: kspec test DIR/);
+  assert.match(c.err.join(''), /kspec test: \/definitely\/not\/here does not exist\nUsage: kspec test DIR/);
   assert.equal(await main(['test', '--bogus', '.'], c.io), 2);
 });
 

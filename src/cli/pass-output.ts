@@ -18,6 +18,7 @@ export function planText(result: PassResult): string {
     const retired = spec.plan.retired ? ', removed from Git' : '';
     out += `${spec.plan.name} → cluster ${spec.cluster || '?'} (${spec.mode}${retired})${spec.plan.sourceCommit ? ` @ ${spec.plan.sourceCommit.slice(0, 12)}` : ''}\n`;
     for (const error of spec.errors) out += `  ! ${error}\n`;
+    for (const note of spec.notes) out += `  note: ${note}\n`;
     if (spec.actions.length === 0 && spec.errors.length === 0) out += `  no drift: ${spec.inSync} policies in sync\n`;
     for (const { drift, action, error } of spec.actions) {
       const e = drift.event;

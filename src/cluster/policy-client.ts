@@ -49,6 +49,21 @@ export class PolicyClient {
     }
   }
 
+  /**
+   * What the API server would store for this policy: a create with dryRun=All, so CRD defaulting
+   * and pruning and the mutating webhooks (Kyverno's own) run and nothing is stored. Under a
+   * generated name, since a dry-run create of a name that exists is a conflict.
+   */
+  async storedForm(policy: KyvernoPolicy): Promise<KyvernoPolicy> {
+    const { name, ...metadata } = policy.metadata;
+    const probe = { ...policy, metadata: { ...metadata, generateName: `${name.slice(0, 40)}-` } };
+    try {
+      return (await this.api.create(probe as unknown as KubernetesObject, undefined, 'All', FIELD_MANAGER)) as unknown as KyvernoPolicy;
+    } catch (err) {
+      throw toClusterError(`dry-run create ${policyKey(policy)}`, err);
+    }
+  }
+
   /** Server-side apply of a policy kspec owns; force, because reverting out-of-band edits is the point. */
   async apply(policy: KyvernoPolicy, dryRun = false): Promise<void> {
     try {

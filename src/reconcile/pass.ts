@@ -14,6 +14,7 @@ import { publishTargets } from './publish.ts';
 import { connectTargets } from './connect-targets.ts';
 import type { ConnectedTarget } from './connect-targets.ts';
 import type { TargetBackoff } from './target-backoff.ts';
+import { ServerFormCache } from '../cluster/server-form.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 
 export interface PassOptions {
@@ -31,6 +32,8 @@ export interface PassOptions {
   snapshot?: Snapshot;
   /** Kept across passes by `kspec run`, so unreachable targets back off. */
   backoff?: TargetBackoff;
+  /** Kept across passes by `kspec run`, so a pass with nothing new in Git makes no dry runs. */
+  serverForms?: ServerFormCache;
   /** Assess resource-level compliance; default true (plan turns it off). */
   assess?: boolean;
   /** How long to wait for a target's API server; default 10 s. */
@@ -52,7 +55,7 @@ const EMPTY_LOAD: LoadResult = { specs: [], targets: [], errors: [], files: [] }
 
 /**
  * One reconcile pass, as data flows: source → load → plan (render, last good state) → per spec:
- * target → observe → diff → act → confirm → assess → publish.
+ * target → observe → server form → diff → act → confirm → assess → publish.
  */
 export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const now = options.now ?? (() => new Date());
@@ -83,12 +86,14 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
     now,
   });
 
+  const serverForms = options.serverForms ?? new ServerFormCache();
   const specs = await Promise.all(
     plans.map((plan) =>
       reconcileSpec(plan, {
         store,
         targets,
         dryRun: options.dryRun,
+        serverForms,
         assess: options.assess ?? true,
         ...(options.signal ? { signal: options.signal } : {}),
         now,

@@ -1,8 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KspecStore } from '../cluster/kspec-store.ts';
 import { PolicyClient } from '../cluster/policy-client.ts';
-import { detectDrift } from '../drift/detect.ts';
-import { ownedBySpecSelector } from '../render/ownership.ts';
+import type { ServerFormCache } from '../cluster/server-form.ts';
 import { assessCompliance } from '../compliance/assess.ts';
 import { buildComplianceReport, buildDriftReport } from '../report/build-reports.ts';
 import { formatSpecError } from '../spec/errors.ts';
@@ -16,12 +15,15 @@ import type { SpecOutcome, Stage } from './spec-outcome.ts';
 import { driftEventsOf } from './spec-outcome.ts';
 import { recordMetrics } from './spec-metrics.ts';
 import { isCleanFromGit } from './spec-plan.ts';
+import { observeDrift, withoutServerFormNote } from './observe-drift.ts';
 
 export interface SpecContext {
   store: KspecStore;
   /** Target clusters being connected for this pass, by namespace/name. */
   targets: Map<string, Promise<ConnectedTarget>>;
   dryRun: boolean;
+  /** The stored form of desired policies, learned by dry run: kept across passes by `kspec run`. */
+  serverForms: ServerFormCache;
   /** Assess resource-level compliance (plan skips it: it only shows drift). */
   assess: boolean;
   now: () => Date;
@@ -30,7 +32,7 @@ export interface SpecContext {
   signal?: AbortSignal;
 }
 
-/** One spec against its cluster: target → observe → diff → act → confirm → assess → publish. */
+/** One spec against its cluster: target → observe → server form → diff → act → confirm → assess → publish. */
 export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<SpecOutcome> {
   const started = Date.now();
   const now = ctx.now();
@@ -53,7 +55,8 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   if (target?.error) fail('target', new Error(target.error));
   if (target?.resolved && plan.desiredFrom !== 'none') {
     const policies = new PolicyClient(target.resolved.kc);
-    await observeActConfirm(plan, policies, outcome, ctx, now.toISOString(), fail);
+    const clusterId = target.resolved.kc.getCurrentCluster()?.server ?? target.key;
+    await observeActConfirm(plan, { policies, clusterId }, outcome, ctx, now.toISOString(), fail);
     if (ctx.assess) await assess(plan, target.resolved.kc, outcome, ctx, now, fail);
   }
 
@@ -77,11 +80,20 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
 }
 
 /** Observe the spec's policies, diff, act (enforce only), and observe again to confirm. */
-async function observeActConfirm(plan: SpecPlan, policies: PolicyClient, outcome: SpecOutcome, ctx: SpecContext, now: string, fail: (stage: Stage, err: unknown) => void): Promise<void> {
-  const selector = ownedBySpecSelector(plan);
+async function observeActConfirm(plan: SpecPlan, cluster: { policies: PolicyClient; clusterId: string }, outcome: SpecOutcome, ctx: SpecContext, now: string, fail: (stage: Stage, err: unknown) => void): Promise<void> {
+  const { policies } = cluster;
+  const observe = async () => {
+    const observed = await observeDrift(plan, policies, ctx.serverForms, cluster.clusterId, now);
+    const note = withoutServerFormNote(observed.unavailable);
+    if (note && !outcome.notes.includes(note)) {
+      outcome.notes.push(note);
+      ctx.log.warn('comparing without the server form', { policies: observed.unavailable.length, reason: observed.unavailable[0].reason });
+    }
+    return observed.found;
+  };
   let found;
   try {
-    found = detectDrift(plan.desired, await policies.list(selector), now);
+    found = await observe();
   } catch (err) {
     return fail('observe', err);
   }
@@ -100,7 +112,7 @@ async function observeActConfirm(plan: SpecPlan, policies: PolicyClient, outcome
   for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error));
   if (!outcome.actions.some((a) => a.action === 'created' || a.action === 'applied' || a.action === 'deleted')) return;
   try {
-    const after = detectDrift(plan.desired, await policies.list(selector), now);
+    const after = await observe();
     outcome.remaining = after.drifts;
     outcome.inSync = after.inSync.length;
   } catch (err) {

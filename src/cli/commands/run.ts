@@ -12,6 +12,7 @@ import { createLogger, parseLogLevel, registerSecret } from '../../log.ts';
 import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
 import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 import { TargetBackoff } from '../../reconcile/target-backoff.ts';
+import { ServerFormCache } from '../../cluster/server-form.ts';
 import { TargetWatches } from '../../reconcile/target-watches.ts';
 import type { Snapshot } from '../../source/git-source.ts';
 
@@ -57,6 +58,7 @@ const run: Command = {
     const metrics = createMetrics();
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const backoff = new TargetBackoff();
+    const serverForms = new ServerFormCache();
     let lastSnapshot: Snapshot | undefined;
     const shutdown = installShutdown({ logger: log });
     registerSecret(io.env.KSPEC_WEBHOOK_SECRET);
@@ -73,7 +75,7 @@ const run: Command = {
       log.info('pass started', { reasons });
       const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
-        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal, backoff, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal, backoff, serverForms, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
       firstPassDone = true;

@@ -21,19 +21,18 @@ flock 9
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install-quiet.sh"
 apt_updated=""
 apt_install() {
   if [[ -z "$apt_updated" ]]; then $SUDO apt-get update -qq >&2; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >&2
+  apt_install_without_services "$@" >&2
 }
 
 if [[ ! -x "$ASSETS/etcd" ]]; then
   if ! command -v etcd >/dev/null && [[ ! -x /usr/bin/etcd ]]; then
     log "installing Debian's etcd-server"
+    # Installed without starting the package's system etcd: the tests run their own, on free ports.
     apt_install etcd-server
-    # The package starts a system etcd on the default ports; the tests run their own.
-    $SUDO systemctl stop etcd >/dev/null 2>&1 || $SUDO service etcd stop >/dev/null 2>&1 || true
-    pkill -x etcd >/dev/null 2>&1 || true
   fi
   ln -sf "$(command -v etcd || echo /usr/bin/etcd)" "$ASSETS/etcd"
 fi

@@ -39,6 +39,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Do not throw for these statuses. */
   allow?: number[];
+  /** Defaults to application/json; `application/json;as=Table;v=v1;g=meta.k8s.io` asks for kubectl's table. */
+  accept?: string;
 }
 
 export function kubeRequest(
@@ -57,7 +59,7 @@ export function kubeRequest(
         method,
         ca: ep.caPem,
         headers: {
-          accept: 'application/json',
+          accept: opts.accept ?? 'application/json',
           ...(ep.token ? { authorization: `Bearer ${ep.token}` } : {}),
           ...(payload !== undefined
             ? { 'content-type': opts.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) }

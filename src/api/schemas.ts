@@ -162,20 +162,24 @@ export const complianceReportStatus = obj('Compliance results.', {
 
 export const driftReportSpec = reportSpec;
 export const driftReportStatus = obj('Drift between desired and live policies.', {
-  driftDetected: bool('Whether drift was detected.'),
+  driftDetected: bool('Whether the last pass found drift (before acting on it).'),
+  missing: int('Policies the last pass found missing.'),
+  modified: int('Policies the last pass found modified.'),
+  extra: int('Policies the last pass found extra (carrying the spec\'s labels but not in the spec).'),
+  remaining: int('Policies that still differ from the spec after kspec acted (0 once enforce mode has fixed everything).'),
   driftEvents: arr(
-    'Drift events.',
+    'Drift found in the last pass, each with what kspec did about it.',
     obj(
       'One difference.',
       {
         type: str('missing, modified or extra.', { enum: [...DRIFT_TYPES] }),
-        policyID: str('Policy identifier.'),
-        checkID: str('Check identifier.'),
+        policyID: str('Policy identifier; absent for an extra policy that carries no kspec.io/policy label.'),
+        checkID: str('Check identifier; absent when the policy carries no kspec.io/check label.'),
         resourceName: str('Name of the Kyverno policy.'),
         resourceKind: str('ClusterPolicy or Policy.'),
         resourceNamespace: str('Namespace of a namespaced Policy.'),
         message: str('What differs.'),
-        detectedAt: str('When the drift was detected.', { format: 'date-time' }),
+        detectedAt: str('When kspec first saw this drift; kept on every pass while it stands, new when drift that was fixed comes back.', { format: 'date-time' }),
         fields: arr(
           'Changed fields.',
           obj('One changed field.', {
@@ -184,10 +188,10 @@ export const driftReportStatus = obj('Drift between desired and live policies.',
             live: str('Value in the cluster, as JSON; absent when the field is missing live.'),
           }, ['path']),
         ),
-        diff: str('Unified diff, desired to live.'),
+        diff: str('Unified diff of the compared part of the policy, from live (--- live/<name>) to desired (+++ desired/<name>): the lines marked + are what kspec applies, as kubectl diff reads.'),
         action: str('What kspec did about it in this pass.', { enum: ['created', 'applied', 'deleted', 'none', 'failed', 'dry-run'] }),
       },
-      ['type', 'policyID', 'resourceName', 'message', 'detectedAt'],
+      ['type', 'resourceName', 'message', 'detectedAt'],
     ),
   ),
 });

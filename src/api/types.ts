@@ -168,6 +168,12 @@ export type DriftAction = 'created' | 'applied' | 'deleted' | 'none' | 'failed' 
 
 export interface DriftReportStatus {
   driftDetected: boolean;
+  /** Optional extension: drift found in the pass, by type (also when driftEvents is trimmed). */
+  missing?: number;
+  modified?: number;
+  extra?: number;
+  /** Optional extension: policies that still differ from the spec after kspec acted. */
+  remaining?: number;
   driftEvents: DriftEvent[];
 }
 

@@ -58,7 +58,7 @@ export class KspecStore {
 
   /** Server-side applies the object (without status) and returns what the server stored. */
   async apply<T extends KspecObject>(object: T): Promise<T> {
-    const { status: _status, ...body } = object as T & { status?: unknown };
+    const { status: _status, ...body } = withoutEmptyStrings(object) as T & { status?: unknown };
     const { name, namespace } = object.metadata;
     try {
       return (await this.custom.patchNamespacedCustomObject(
@@ -73,7 +73,7 @@ export class KspecStore {
   /** Server-side applies the status subresource. */
   async applyStatus<T extends KspecObject>(object: T): Promise<T> {
     const { name, namespace } = object.metadata;
-    const body = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace }, status: object.status };
+    const body = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace }, status: withoutEmptyStrings(object.status) };
     try {
       return (await this.custom.patchNamespacedCustomObjectStatus(
         { group: GROUP, version: VERSION, plural: PLURALS[object.kind], namespace: namespace!, name, body, fieldManager: FIELD_MANAGER, force: true },
@@ -141,4 +141,16 @@ export class KspecStore {
       throw toClusterError(`read Secret ${namespace}/${name}`, err);
     }
   }
+}
+
+/**
+ * The object without its empty-string fields. Server-side apply turns an empty string inside a
+ * custom resource into null, which the schema then refuses (HTTP 422): an extra policy without a
+ * kspec.io/policy label once failed its whole DriftReport that way. Absent says the same as empty.
+ */
+export function withoutEmptyStrings<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutEmptyStrings) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const kept = Object.entries(value).filter(([, v]) => v !== '' && v !== undefined && v !== null);
+  return Object.fromEntries(kept.map(([k, v]) => [k, withoutEmptyStrings(v)])) as T;
 }

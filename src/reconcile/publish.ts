@@ -3,13 +3,14 @@ import type { KspecStore } from '../cluster/kspec-store.ts';
 import { MANAGED_BY, MANAGER, SOURCE_ANNOTATION, SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
 import type { SpecPlan } from './spec-plan.ts';
 import type { ActionOutcome } from './act.ts';
-import type { SpecOutcome } from './spec-outcome.ts';
+import type { SpecOutcome, Stage } from './spec-outcome.ts';
 import type { SpecContext } from './reconcile-spec.ts';
 import { setConditions } from './conditions.ts';
 import { conditionsOf } from './spec-conditions.ts';
 import { countNewDrift, countNewViolations, newDrift } from './spec-metrics.ts';
 import { reportName } from '../report/build-reports.ts';
 import { isCleanFromGit } from './spec-plan.ts';
+import { withFirstSeen } from '../report/drift-history.ts';
 
 /**
  * Mirrors a spec into the cluster. Only a spec that loaded cleanly updates its mirror, which is
@@ -47,8 +48,17 @@ export async function publishStatus(store: KspecStore, mirror: ClusterSpecificat
   });
 }
 
-/** Applies a report and its status: the same object every pass, updated in place. */
-export async function publishReport<T extends ComplianceReport | DriftReport>(store: KspecStore, report: T): Promise<void> {
+/**
+ * Applies a report and its status: the same object every pass, updated in place. An existing
+ * report gets its status first, so a refused status never leaves old events under a new
+ * timestamp.
+ */
+export async function publishReport<T extends ComplianceReport | DriftReport>(store: KspecStore, report: T, exists: boolean): Promise<void> {
+  if (exists) {
+    await store.applyStatus(report);
+    await store.apply(report);
+    return;
+  }
   await store.apply(report);
   await store.applyStatus(report);
 }
@@ -87,25 +97,32 @@ export async function publishTargets(store: KspecStore, targets: ClusterTarget[]
 }
 
 /**
- * The publish stage of one spec: mirror and status, Events, the two reports, and the counters of
- * what is new since the previous reports. A retired spec with nothing left is removed instead.
+ * The publish stage of one spec: the two reports, then mirror and status (which therefore also
+ * say whether the reports were published), Events, and the counters of what is new since the
+ * previous reports. A retired spec with nothing left is removed instead.
  */
-export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now: string): Promise<void> {
+export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now: string, fail: (stage: Stage, err: unknown) => void): Promise<void> {
   const { plan } = outcome;
   if (plan.retired && outcome.phase === 'Active' && outcome.remaining.length === 0) return retire(outcome, ctx);
-  const previousDrift = await ctx.store.get<DriftReport>('DriftReport', plan.namespace, outcome.drift!.metadata.name);
+  const drift = outcome.drift!;
+  const previousDrift = await ctx.store.get<DriftReport>('DriftReport', plan.namespace, drift.metadata.name);
   const previousCompliance = outcome.compliance ? await ctx.store.get<ComplianceReport>('ComplianceReport', plan.namespace, outcome.compliance.metadata.name) : undefined;
+  drift.status!.driftEvents = withFirstSeen(drift.status!.driftEvents, previousDrift);
   const fresh = newDrift(outcome, previousDrift);
+  if (outcome.cluster) {
+    try {
+      await publishReport(ctx.store, drift, previousDrift !== undefined);
+      // Without an assessment the previous ComplianceReport stays: stale beats wrong.
+      if (outcome.compliance) await publishReport(ctx.store, outcome.compliance, previousCompliance !== undefined);
+    } catch (err) {
+      fail('publish', err);
+    }
+  }
   const mirror = await publishMirror(ctx.store, plan);
   if (mirror) {
     const conditions = setConditions(mirror.status?.conditions, conditionsOf(outcome), now, mirror.metadata.generation);
     await publishStatus(ctx.store, mirror, outcome.phase, conditions, plan.sourceCommit, now);
     await publishEvents(ctx.store, mirror, outcome.cluster, outcome.actions, new Set(fresh));
-  }
-  if (outcome.cluster) {
-    await publishReport(ctx.store, outcome.drift!);
-    // Without an assessment the previous ComplianceReport stays: stale beats wrong.
-    if (outcome.compliance) await publishReport(ctx.store, outcome.compliance);
   }
   countNewDrift(outcome, fresh, ctx.metrics);
   countNewViolations(outcome, previousCompliance, ctx.metrics);

@@ -61,7 +61,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   }
 
   const reportCtx = { specName: plan.name, namespace: plan.namespace, cluster: cluster || 'unknown', sourceCommit: plan.sourceCommit, timestamp: now.toISOString() };
-  outcome.drift = buildDriftReport(reportCtx, driftEventsOf(outcome));
+  outcome.drift = buildDriftReport(reportCtx, driftEventsOf(outcome), outcome.remaining.length);
   if (outcome.complianceSource !== 'unavailable') {
     const findings = target?.versionMismatch ? [{ type: 'VersionMismatch', message: target.versionMismatch }] : [];
     outcome.compliance = buildComplianceReport(reportCtx, outcome.policyResults, outcome.complianceSource, findings);
@@ -70,7 +70,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   // A replica that lost the lease leaves publishing to the new leader, whose view is newer.
   if (!ctx.dryRun && !ctx.signal?.aborted) {
     try {
-      await publishOutcome(outcome, ctx, now.toISOString());
+      await publishOutcome(outcome, ctx, now.toISOString(), fail);
     } catch (err) {
       fail('publish', err);
     }

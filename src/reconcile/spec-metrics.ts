@@ -1,4 +1,5 @@
-import type { ComplianceReport, DriftEvent, DriftReport, PolicyResult } from '../api/types.ts';
+import type { ComplianceReport, DriftReport, PolicyResult } from '../api/types.ts';
+import { driftKey, standingDrift } from '../report/drift-history.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import type { ActionOutcome } from './act.ts';
@@ -12,18 +13,14 @@ export function countNewViolations(outcome: SpecOutcome, previous: ComplianceRep
   metrics.policyViolations.inc({ cluster: outcome.cluster, spec: outcome.plan.name }, fresh);
 }
 
-const FIXED = new Set(['created', 'applied', 'deleted']);
-
 /**
- * Drift found in this pass that was still standing after the previous pass. Standing drift (a
- * monitor-mode spec that stays drifted) is new once, so it is counted and announced once; drift
- * that kspec fixed and that comes back is new again.
+ * Drift found in this pass that was not already standing after the previous pass. Standing drift
+ * (a monitor-mode spec that stays drifted) is new once, so it is counted and announced once;
+ * drift that kspec fixed and that comes back is new again.
  */
 export function newDrift(outcome: SpecOutcome, previous: DriftReport | undefined): ActionOutcome[] {
-  const key = (e: DriftEvent) => `${e.type}/${e.resourceKind}/${e.resourceNamespace ?? ''}/${e.resourceName}`;
-  const standing = (previous?.status?.driftEvents ?? []).filter((e) => !FIXED.has(e.action ?? 'none'));
-  const before = new Set(standing.map(key));
-  return outcome.actions.filter(({ drift }) => !before.has(key(drift.event)));
+  const standing = standingDrift(previous);
+  return outcome.actions.filter(({ drift }) => !standing.has(driftKey(drift.event)));
 }
 
 export function countNewDrift(outcome: SpecOutcome, fresh: ActionOutcome[], metrics?: KspecMetrics): void {

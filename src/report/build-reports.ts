@@ -31,13 +31,18 @@ function refs(ctx: ReportContext) {
   return { clusterRef: { name: ctx.cluster }, specRef: { name: ctx.specName }, timestamp: ctx.timestamp, sourceCommit: ctx.sourceCommit };
 }
 
-export function buildDriftReport(ctx: ReportContext, events: DriftEvent[]): DriftReport {
+/**
+ * The drift found in a pass (each event with what kspec did about it) and how many policies
+ * still differ after acting. The counts stay true when the event list is trimmed to the budget.
+ */
+export function buildDriftReport(ctx: ReportContext, events: DriftEvent[], remaining: number): DriftReport {
+  const count = (type: DriftEvent['type']) => events.filter((e) => e.type === type).length;
   return {
     apiVersion: API_VERSION,
     kind: 'DriftReport',
     metadata: metadata(ctx),
     spec: refs(ctx),
-    status: { driftDetected: events.length > 0, driftEvents: fitDriftToBudget(events) },
+    status: { driftDetected: events.length > 0, missing: count('missing'), modified: count('modified'), extra: count('extra'), remaining, driftEvents: fitDriftToBudget(events) },
   };
 }
 

@@ -3,65 +3,16 @@
 // spec names and policy names, so the tests run in parallel on one API server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { PatchStrategy } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { testCluster, uniqueName } from '../support/cluster.ts';
-import type { TestCluster } from '../support/cluster.ts';
-import { startGitServer } from '../support/git-server.ts';
-import { inClusterTarget, kubeconfigSecret, policyYaml, specYaml } from '../support/operator.ts';
-import type { GitServer } from '../support/git-server.ts';
-import { reconcilePass } from '../../src/reconcile/pass.ts';
+import { kubeconfigSecret, policyYaml, specYaml } from '../support/operator.ts';
+import { passFixture } from '../support/pass-fixture.ts';
+import type { PassFixture } from '../support/pass-fixture.ts';
 import type { PassResult } from '../../src/reconcile/pass.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
-import { createLogger } from '../../src/log.ts';
-import { KspecStore } from '../../src/cluster/kspec-store.ts';
 import type { ClusterSpecification, ClusterTarget, ComplianceReport, DriftReport } from '../../src/api/types.ts';
 
-interface Fixture {
-  cluster: TestCluster;
-  git: GitServer;
-  ns: string;
-  id: string;
-  repo: string;
-  pass(opts?: { dryRun?: boolean; token?: string; signal?: AbortSignal }): Promise<PassResult>;
-  objects: KubernetesObjectApi;
-  store: KspecStore;
-  metrics: ReturnType<typeof createMetrics>;
-  logs: string[];
-}
-
-async function setup(t: { skip(m?: string): void; after(fn: () => Promise<void>): void }, files: (ns: string, id: string) => Record<string, string>): Promise<Fixture | undefined> {
-  const cluster = await testCluster(t);
-  if (!cluster) return undefined;
-  const ns = await cluster.namespace('e2e');
-  const id = ns.slice(-8);
-  const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-git-')) });
-  t.after(() => git.stop());
-  const repo = `specs-${id}`;
-  await git.createRepo(repo, { 'targets/local.yaml': inClusterTarget(ns), ...files(ns, id) });
-  const cacheDir = mkdtempSync(join(tmpdir(), 'kspec-cache-'));
-  const metrics = createMetrics({ defaultMetrics: false });
-  const logs: string[] = [];
-  const log = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
-  return {
-    cluster, git, ns, id, repo, metrics, logs,
-    objects: KubernetesObjectApi.makeApiClient(cluster.kc),
-    store: new KspecStore(cluster.kc),
-    pass: (opts = {}) =>
-      reconcilePass({
-        source: { repo: git.repoUrl(repo), ref: 'main', cacheDir, token: opts.token ?? git.token, username: git.username },
-        namespace: ns,
-        management: cluster.kc,
-        dryRun: opts.dryRun ?? false,
-        log,
-        metrics,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      }),
-  };
-}
+type Fixture = PassFixture;
+const setup = passFixture;
 
 type LivePolicy = KubernetesObject & { spec: Record<string, unknown> };
 

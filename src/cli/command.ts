@@ -13,6 +13,10 @@ export interface CommandIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (progress bars); the process's own stderr when not said. */
+  stderrIsTTY?: boolean;
+  /** How long work runs before a progress bar appears (tests set 0). */
+  progressDelayMs?: number;
 }
 
 export const processIO: CommandIO = {

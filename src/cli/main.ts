@@ -1,5 +1,6 @@
 import type { Command, CommandIO } from './command.ts';
 import { processIO, UsageError } from './command.ts';
+import { redactSecrets, redactString } from '../redact.ts';
 
 /** Commands by name; each lives in its own file and is loaded only when used. */
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
@@ -12,7 +13,8 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   scan: () => import('./commands/scan.ts'),
 };
 
-export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {
+export async function main(argv: string[], given: CommandIO = processIO): Promise<number> {
+  const io = redactedIO(given);
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(await help());
@@ -38,6 +40,21 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
     io.stderr(`kspec ${name}: ${(err as Error).message}\n`);
     return 2;
   }
+}
+
+/**
+ * Every command writes through the program's redactor: registered secrets and URL credentials
+ * never reach stdout (which is otherwise left as the command wrote it: a rendered policy's
+ * `password:` field is content), and error text on stderr also loses credential-shaped values,
+ * so a usage error cannot echo `https://user:token@host` or `?access_token=`.
+ */
+function redactedIO(io: CommandIO): CommandIO {
+  return {
+    ...io,
+    stdout: (text) => io.stdout(redactSecrets(text)),
+    stderr: (text) => io.stderr(redactString(text)),
+    stderrIsTTY: io.stderrIsTTY ?? (io.stderr === processIO.stderr && process.stderr.isTTY === true),
+  };
 }
 
 async function help(): Promise<string> {

@@ -21,9 +21,9 @@ export class ProgressBar {
   constructor(io: CommandIO, total: number, options: { delayMs?: number; unit?: string } = {}) {
     this.#io = io;
     this.#unit = options.unit ?? 'resources';
-    this.#delayMs = options.delayMs ?? (io as CommandIO & { progressDelayMs?: number }).progressDelayMs ?? 500;
+    this.#delayMs = options.delayMs ?? io.progressDelayMs ?? 500;
     this.#total = total;
-    const tty = (io as CommandIO & { stderrIsTTY?: boolean }).stderrIsTTY ?? (io.stderr === processIO.stderr && process.stderr.isTTY === true);
+    const tty = io.stderrIsTTY ?? (io.stderr === processIO.stderr && process.stderr.isTTY === true);
     this.#enabled = tty && total > 0;
   }
 

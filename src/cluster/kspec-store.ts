@@ -5,6 +5,7 @@ import type { ClusterSpecification, ClusterTarget, ComplianceReport, DriftReport
 import { FIELD_MANAGER } from './policy-client.ts';
 import { toClusterError, isNotFound } from './api-error.ts';
 import { MANAGED_BY, MANAGER } from '../render/ownership.ts';
+import { redactString } from '../redact.ts';
 
 type KspecKind = 'ClusterSpecification' | 'ClusterTarget' | 'ComplianceReport' | 'DriftReport';
 const PLURALS: Record<KspecKind, string> = {
@@ -103,7 +104,7 @@ export class KspecStore {
           involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: involved.kind, name: involved.name, namespace: involved.namespace, ...(involved.uid ? { uid: involved.uid } : {}) },
           type: event.type,
           reason: event.reason,
-          message: event.message.slice(0, 1024),
+          message: redactString(event.message).slice(0, 1024),
           source: { component: 'kspec' },
           reportingComponent: 'kspec',
           reportingInstance: process.env.HOSTNAME ?? 'kspec',

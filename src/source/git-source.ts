@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { parseRepo } from './repo-url.ts';
-import { redactString, registerSecret } from '../log.ts';
+import { redactString, registerBasicAuth } from '../redact.ts';
 
 export interface SourceOptions {
   repo: string;
@@ -37,8 +37,8 @@ const YAML_FILE = /\.ya?ml$/i;
 export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
   const location = parseRepo(options.repo);
   // Every message that leaves kspec passes the logger's redaction, which then knows these too.
-  registerSecret(options.token);
-  registerSecret(location.password);
+  registerBasicAuth(location.username ?? options.username ?? 'x-access-token', location.password ?? options.token);
+  registerBasicAuth(options.username ?? 'x-access-token', options.token);
   const subPath = normalizeSubPath(options.path);
   if (location.kind === 'local') {
     const dir = resolve(location.location);

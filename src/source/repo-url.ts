@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { CREDENTIAL_QUERY_PARAMS } from '../redact.ts';
 
 /** A repository location as the user gave it, split so credentials never travel with the URL. */
 export interface RepoLocation {
@@ -10,11 +11,22 @@ export interface RepoLocation {
   password?: string;
 }
 
+/**
+ * Splits credentials off a repository URL: `user:password@` and credential query parameters
+ * (`?access_token=`, `?private_token=`, ...). A query token becomes the password, sent as HTTP
+ * Basic auth as Git hosts accept it, so it is neither printed with the URL nor written to the
+ * clone's .git/config.
+ */
 export function parseRepo(repo: string): RepoLocation {
   if (/^https?:\/\//i.test(repo)) {
     const url = new URL(repo);
     const username = url.username ? decodeURIComponent(url.username) : undefined;
-    const password = url.password ? decodeURIComponent(url.password) : undefined;
+    let password = url.password ? decodeURIComponent(url.password) : undefined;
+    for (const key of [...url.searchParams.keys()]) {
+      if (!CREDENTIAL_QUERY_PARAMS.test(key)) continue;
+      password ??= url.searchParams.get(key) ?? undefined;
+      url.searchParams.delete(key);
+    }
     url.username = '';
     url.password = '';
     return { kind: 'http', location: url.toString(), ...(username ? { username } : {}), ...(password ? { password } : {}) };

@@ -8,6 +8,7 @@
  * pair, and — with adopt on, in monitor mode — the spec file with the live versions of the
  * modified/extra policies proposed back (only those checks' lines change).
  */
+import { redactSecrets, redactString } from '../redact.ts';
 import type { DriftEvent, EnforcementMode } from '../api/types.ts';
 import { adoptIntoSpecFile } from './adopt.ts';
 import { plannedChanges } from './commit-reports.ts';
@@ -143,7 +144,7 @@ export async function syncDriftPullRequest(gh: GitHub, repo: GitRepo, input: Dri
       body: `${prMarker(input.cluster, input.spec)}\nThe drift is gone: cluster \`${input.cluster}\` matches ClusterSpecification \`${input.spec}\` (source commit \`${shortSha(source)}\`). Closing this pull request.`,
     });
     await gh.octokit.rest.pulls.update({ owner: gh.owner, repo: gh.repo, pull_number: open.number, state: 'closed' });
-    await repo.deleteOwnedBranch(branch, opts.baseBranch).catch((err: unknown) => gh.log.warn('could not delete drift branch', { branch, error: gh.redactor.redact(String((err as Error).message)) }));
+    await repo.deleteOwnedBranch(branch, opts.baseBranch).catch((err: unknown) => gh.log.warn('could not delete drift branch', { branch, error: redactString(String((err as Error).message)) }));
     return { ...base, action: 'closed', number: open.number, url: open.html_url };
   }
 
@@ -172,8 +173,8 @@ export async function syncDriftPullRequest(gh: GitHub, repo: GitRepo, input: Dri
   const message = `kspec: drift in ${input.spec} on ${input.cluster}\n\n${n} drift event${n === 1 ? '' : 's'}${adopt?.applied.length ? `; adopts ${adopt.applied.length} live polic${adopt.applied.length === 1 ? 'y' : 'ies'} into ${input.specFile!.path}` : ''}.\n\nSource-Commit: ${input.drift?.spec.sourceCommit ?? 'unknown'}\nCluster: ${input.cluster}\n`;
   const pushed = await repo.replaceOwnedBranch(branch, opts.baseBranch, { message, changes });
 
-  const title = gh.redactor.redact(prTitle(input));
-  const body = gh.redactor.redact(renderPrBody(input, adopt));
+  const title = redactSecrets(prTitle(input));
+  const body = redactSecrets(renderPrBody(input, adopt));
   const extra = {
     adopted: adopt?.applied.length ?? 0,
     skippedAdoptions: adopt?.skipped.map((s) => ({ policyID: s.adoption.policyID, checkID: s.adoption.checkID, reason: s.reason })),

@@ -13,10 +13,11 @@
 import * as fs from 'node:fs';
 import * as git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { registerSecret } from '../log.ts';
-import { Redactor, backoff, silentLogger, sleep } from './redact.ts';
+import { redactSecrets, registerBasicAuth, safeError, redactString } from '../redact.ts';
+import { backoff, sleep } from './backoff.ts';
+import { redactingLogger, silentLogger } from './logger.ts';
 import { parseRepo } from '../source/repo-url.ts';
-import type { Logger } from './redact.ts';
+import type { Logger } from './logger.ts';
 
 export interface GitCredentials {
   username: string;
@@ -38,7 +39,6 @@ export interface GitRepoOptions {
   author: GitIdentity;
   committer?: GitIdentity;
   log?: Logger;
-  redactor?: Redactor;
   /** Push attempts before giving up (default 6) and backoff bounds. */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Clock for commit timestamps (tests). */
@@ -78,7 +78,6 @@ export class GitRepo {
   readonly committer: GitIdentity;
   #auth: GitRepoOptions['auth'];
   #log: Logger;
-  #redactor: Redactor;
   #attempts: number;
   #baseDelay: number;
   #maxDelay: number;
@@ -92,21 +91,14 @@ export class GitRepo {
     this.gitdir = opts.cacheDir;
     this.author = opts.author;
     this.committer = opts.committer ?? opts.author;
-    this.#redactor = opts.redactor ?? new Redactor();
     this.#auth = opts.auth ?? (split.password ? { username: split.username ?? 'x-access-token', password: split.password } : undefined);
-    if (typeof this.#auth === 'string') this.#redactor.addBasic('x-access-token', this.#auth);
-    else if (this.#auth && typeof this.#auth === 'object') this.#redactor.addBasic(this.#auth.username, this.#auth.password);
-    if (typeof this.#auth === 'string') registerSecret(this.#auth);
-    else if (this.#auth && typeof this.#auth === 'object') registerSecret(this.#auth.password);
-    this.#log = this.#redactor.logger(opts.log ?? silentLogger);
+    if (typeof this.#auth === 'string') registerBasicAuth('x-access-token', this.#auth);
+    else if (this.#auth && typeof this.#auth === 'object') registerBasicAuth(this.#auth.username, this.#auth.password);
+    this.#log = redactingLogger(opts.log ?? silentLogger);
     this.#attempts = opts.retry?.attempts ?? 6;
     this.#baseDelay = opts.retry?.baseDelayMs ?? 200;
     this.#maxDelay = opts.retry?.maxDelayMs ?? 10_000;
     this.#now = opts.now ?? (() => new Date());
-  }
-
-  get redactor(): Redactor {
-    return this.#redactor;
   }
 
   async #credentials(): Promise<GitCredentials | undefined> {
@@ -115,10 +107,7 @@ export class GitRepo {
     if (typeof a === 'string') return { username: 'x-access-token', password: a };
     if (typeof a === 'function') {
       const c = await a();
-      if (c) {
-        this.#redactor.addBasic(c.username, c.password);
-        registerSecret(c.password);
-      }
+      if (c) registerBasicAuth(c.username, c.password);
       return c;
     }
     return a;
@@ -148,9 +137,9 @@ export class GitRepo {
     if ((err as { code?: string })?.code === 'UserCanceledError') {
       const e = new Error('authentication failed (HTTP 401): check the Git credentials') as Error & { code: string };
       e.code = 'HttpAuthError';
-      return this.#redactor.error(e, context);
+      return safeError(e, context);
     }
-    return this.#redactor.error(err, context);
+    return safeError(err, context);
   }
 
   /** Branch heads on the remote (refs/heads/* only). */
@@ -260,7 +249,7 @@ export class GitRepo {
       fs,
       gitdir: this.gitdir,
       commit: {
-        message: this.#redactor.redact(update.message.endsWith('\n') ? update.message : `${update.message}\n`),
+        message: redactSecrets(update.message.endsWith('\n') ? update.message : `${update.message}\n`),
         tree,
         parent: parent ? [parent] : [],
         author: { ...this.author, ...when },
@@ -332,7 +321,7 @@ export class GitRepo {
         lastErr = err;
         if (!GitRepo.isRejection(err)) throw this.#wrap(err, `pushing ${branch}`);
         const wait = backoff(attempt, this.#baseDelay, this.#maxDelay);
-        this.#log.warn('push rejected, fetching and retrying on top of the new head', { branch, attempt, waitMs: wait, reason: this.#redactor.redact(String((err as Error).message ?? err)) });
+        this.#log.warn('push rejected, fetching and retrying on top of the new head', { branch, attempt, waitMs: wait, reason: redactString(String((err as Error).message ?? err)) });
         await sleep(wait);
       }
     }

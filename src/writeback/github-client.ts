@@ -9,9 +9,10 @@
  * abuse limits without the "secondary rate" wording the plugin looks for).
  */
 import { App, Octokit } from 'octokit';
-import { registerSecret } from '../log.ts';
-import { Redactor, silentLogger, sleep } from './redact.ts';
-import type { Logger } from './redact.ts';
+import { registerBasicAuth, registerSecret } from '../redact.ts';
+import { sleep } from './backoff.ts';
+import { redactingLogger, silentLogger } from './logger.ts';
+import type { Logger } from './logger.ts';
 import type { GitCredentials } from './git-repo.ts';
 
 export interface GitHubAppAuth {
@@ -36,7 +37,6 @@ export interface GitHubClientOptions {
   /** Longest wait kspec accepts for one rate-limit retry, seconds (default 3600). */
   maxRetryAfterSeconds?: number;
   userAgent?: string;
-  redactor?: Redactor;
 }
 
 export interface GitHub {
@@ -45,7 +45,6 @@ export interface GitHub {
   repo: string;
   /** Credentials for Git over HTTPS to the same repository (installation tokens refresh). */
   gitCredentials(): Promise<GitCredentials>;
-  redactor: Redactor;
   log: Logger;
 }
 
@@ -110,22 +109,19 @@ function octokitOptions(opts: GitHubClientOptions, log: Logger) {
 
 /** Builds the client; for an App, exchanges the app JWT for an installation token. */
 export async function createGitHub(opts: GitHubClientOptions): Promise<GitHub> {
-  const redactor = opts.redactor ?? new Redactor();
-  const log = redactor.logger(opts.log ?? silentLogger);
+  const log = redactingLogger(opts.log ?? silentLogger);
   const base = octokitOptions(opts, log);
   if (opts.token) {
-    redactor.addBasic('x-access-token', opts.token);
-    registerSecret(opts.token);
+    registerBasicAuth('x-access-token', opts.token);
     const octokit = new KspecOctokit({ ...base, auth: opts.token });
     const token = opts.token;
     return {
-      octokit, owner: opts.owner, repo: opts.repo, redactor, log,
+      octokit, owner: opts.owner, repo: opts.repo, log,
       gitCredentials: async () => ({ username: 'x-access-token', password: token }),
     };
   }
   if (opts.app) {
     registerSecret(opts.app.privateKey);
-    redactor.add(opts.app.privateKey);
     const app = new App({
       appId: opts.app.appId,
       privateKey: opts.app.privateKey,
@@ -135,12 +131,11 @@ export async function createGitHub(opts: GitHubClientOptions): Promise<GitHub> {
     const octokit = (await app.getInstallationOctokit(opts.app.installationId)) as unknown as Octokit;
     const gitCredentials = async (): Promise<GitCredentials> => {
       const { token } = (await octokit.auth({ type: 'installation' })) as { token: string };
-      redactor.addBasic('x-access-token', token);
-      registerSecret(token);
+      registerBasicAuth('x-access-token', token);
       return { username: 'x-access-token', password: token };
     };
     await gitCredentials();
-    return { octokit, owner: opts.owner, repo: opts.repo, redactor, log, gitCredentials };
+    return { octokit, owner: opts.owner, repo: opts.repo, log, gitCredentials };
   }
   throw new Error('GitHub write-back needs a token or GitHub App credentials');
 }

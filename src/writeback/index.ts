@@ -19,8 +19,9 @@ import type { DriftPullRequestResult, SpecFile } from './drift-pull-request.ts';
 import { GitRepo } from './git-repo.ts';
 import type { GitRepoOptions } from './git-repo.ts';
 import type { GitHub } from './github-client.ts';
-import { Redactor, silentLogger } from './redact.ts';
-import type { Logger } from './redact.ts';
+import { redactString } from '../redact.ts';
+import { redactingLogger, silentLogger } from './logger.ts';
+import type { Logger } from './logger.ts';
 
 export { GitRepo, OWNED_PREFIX } from './git-repo.ts';
 export type { GitRepoOptions, GitCredentials, GitIdentity, UpdateResult } from './git-repo.ts';
@@ -36,8 +37,7 @@ export { upsertPlanComment, renderPlanComment, PLAN_MARKER } from './plan-commen
 export type { PlanAction, PlanChange, PlanResult, PlanCommentResult } from './plan-comment.ts';
 export { reportFiles, renderReadme, reportDir, resultsEqual } from './report-files.ts';
 export type { ReportFile, ReportPair } from './report-files.ts';
-export { Redactor } from './redact.ts';
-export type { Logger } from './redact.ts';
+export type { Logger } from './logger.ts';
 
 export interface SpecReports {
   cluster: string;
@@ -94,8 +94,7 @@ export async function writeBack(input: WriteBackInput): Promise<WriteBackResult>
   const opts = input.options ?? {};
   const baseBranch = opts.baseBranch ?? 'main';
   const reportsBranch = opts.reportsBranch ?? DEFAULT_REPORTS_BRANCH;
-  const redactor = input.repo instanceof GitRepo ? input.repo.redactor : input.repo.redactor ?? new Redactor();
-  const log = redactor.logger(opts.log ?? silentLogger);
+  const log = redactingLogger(opts.log ?? silentLogger);
   const result: WriteBackResult = { pullRequests: [], errors: [] };
   const byMode = { commit: [] as SpecReports[], 'pull-request': [] as SpecReports[] };
   for (const r of input.reports) {
@@ -104,14 +103,14 @@ export async function writeBack(input: WriteBackInput): Promise<WriteBackResult>
   }
   if (byMode.commit.length === 0 && byMode['pull-request'].length === 0) return result;
   if (reportsBranch === baseBranch) throw new Error(`the reports branch must not be the watched branch (${baseBranch}): kspec would re-trigger itself`);
-  const repo = input.repo instanceof GitRepo ? input.repo : new GitRepo({ ...input.repo, redactor, log: input.repo.log ?? opts.log });
+  const repo = input.repo instanceof GitRepo ? input.repo : new GitRepo({ ...input.repo, log: input.repo.log ?? opts.log });
 
   if (byMode.commit.length) {
     try {
       result.commit = await commitReports(repo, byMode.commit, { branch: reportsBranch, messageTemplate: opts.commitMessage });
       log.info(result.commit.committed ? 'committed reports' : 'reports unchanged; no commit', { branch: reportsBranch, sha: result.commit.sha, changed: result.commit.changed.length });
     } catch (err) {
-      const msg = redactor.redact(String((err as Error)?.message ?? err));
+      const msg = redactString(String((err as Error)?.message ?? err));
       log.error('committing reports failed', { branch: reportsBranch, error: msg });
       result.errors.push({ mode: 'commit', error: msg });
     }
@@ -126,7 +125,7 @@ export async function writeBack(input: WriteBackInput): Promise<WriteBackResult>
       result.pullRequests.push(pr);
       if (pr.action !== 'none' && pr.action !== 'unchanged') log.info(`drift pull request ${pr.action}`, { cluster: r.cluster, spec: r.spec, number: pr.number, branch: pr.branch });
     } catch (err) {
-      const msg = redactor.redact(input.github.redactor.redact(String((err as Error)?.message ?? err)));
+      const msg = redactString(String((err as Error)?.message ?? err));
       log.error('drift pull request failed', { cluster: r.cluster, spec: r.spec, error: msg });
       result.errors.push({ cluster: r.cluster, spec: r.spec, mode: 'pull-request', error: msg });
     }

@@ -3,6 +3,7 @@
  * remove on the live clusters, as one PR comment that later runs update in place. The
  * comment is found again by a hidden marker.
  */
+import { redactSecrets } from '../redact.ts';
 import type { GitHub } from './github-client.ts';
 import { fence, mdCell, shortSha } from './report-files.ts';
 
@@ -84,7 +85,7 @@ export interface PlanCommentResult {
 export async function upsertPlanComment(gh: GitHub, args: { pullNumber: number; plan?: PlanResult; body?: string; key?: string }): Promise<PlanCommentResult> {
   const marker = markerFor(args.key);
   const raw = args.body !== undefined ? `${args.body.includes(marker) ? '' : `${marker}\n`}${args.body}` : renderPlanComment(args.plan ?? { changes: [] }, { key: args.key });
-  const body = gh.redactor.redact(raw);
+  const body = redactSecrets(raw);
   const comments = await gh.octokit.paginate(gh.octokit.rest.issues.listComments, { owner: gh.owner, repo: gh.repo, issue_number: args.pullNumber, per_page: 100 });
   const mine = comments.find((c) => (c.body ?? '').includes(marker));
   if (mine) {

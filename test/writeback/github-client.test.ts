@@ -5,6 +5,7 @@ import { startGitHubFake } from '../support/github-fake.ts';
 import { createGitHub } from '../../src/writeback/github-client.ts';
 import { upsertPlanComment } from '../../src/writeback/plan-comment.ts';
 import { memoryLogger } from './fixtures.ts';
+import { redactString } from '../../src/redact.ts';
 
 const TOKEN = 'ghp_rateTOKENrateTOKENrateTOKEN456';
 const seedPr = (n: number) => ({ number: n, title: 't', body: '', state: 'open' as const, head: 'f', base: 'main', draft: false, maintainer_can_modify: true, labels: [], created_at: '', updated_at: '', closed_at: null });
@@ -77,5 +78,5 @@ test('GitHub App installation auth against a GitHub Enterprise base URL', async 
     assert.ok(!l.includes(token));
     assert.ok(!l.includes('PRIVATE KEY'));
   }
-  assert.equal(gh.redactor.redact(`x ${token} y`), 'x [REDACTED] y');
+  assert.equal(redactString(`x ${token} y`), 'x [REDACTED] y', 'the installation token is registered with the one redactor');
 });

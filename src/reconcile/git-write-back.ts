@@ -38,7 +38,8 @@ export async function writeBackToGit(result: PassResult, config: GitWriteBackCon
     mode: config.mode,
     reports,
     repo: {
-      url: location.location,
+      // As given: GitRepo splits credentials in the URL (userinfo, query token) off into its auth.
+      url: config.repo,
       cacheDir: join(config.cacheDir, 'write-back'),
       ...(config.github
         ? { auth: () => config.github!.gitCredentials() }

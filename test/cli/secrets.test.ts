@@ -14,36 +14,15 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { testCluster } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
 import { startGitHubFake } from '../support/github-fake.ts';
-import { startKspecRun, waitFor } from '../support/operator.ts';
+import { inClusterTarget, policyYaml, specYaml, startKspecRun, waitFor } from '../support/operator.ts';
 import { kspec } from '../support/kspec-cli.ts';
 
 const USER = 'x-access-token';
 
 function specFiles(ns: string, id: string): Record<string, string> {
   return {
-    'specs/target.yaml': `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: local, namespace: ${ns}}\nspec: {inCluster: true, version: "1.20"}\n`,
-    'specs/spec.yaml': `apiVersion: kspec.io/v1alpha1
-kind: ClusterSpecification
-metadata: {name: sec-${id}, namespace: ${ns}}
-spec:
-  targetClusterRef: {name: local}
-  enforcementMode: monitor
-  policies:
-    - id: labels
-      title: Labels
-      severity: medium
-      checks:
-        - id: app
-          kyvernoPolicy: |
-            apiVersion: kyverno.io/v1
-            kind: ClusterPolicy
-            metadata: {name: sec-${id}}
-            spec:
-              rules:
-                - name: app-label
-                  match: {any: [{resources: {kinds: [Pod], namespaces: [${ns}]}}]}
-                  validate: {message: app label, pattern: {metadata: {labels: {app: "?*"}}}}
-`,
+    'specs/target.yaml': inClusterTarget(ns),
+    'specs/spec.yaml': specYaml(`sec-${id}`, ns, { mode: 'monitor', checks: { app: policyYaml(`sec-${id}`, { namespace: ns }) } }),
   };
 }
 

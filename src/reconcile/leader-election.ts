@@ -60,10 +60,14 @@ export const DEFAULT_RETRY_PERIOD_MS = 2_000;
 /** client-go's JitterFactor for the acquire loop. */
 const JITTER_FACTOR = 1.2;
 
-/** Pod name (POD_NAME, then HOSTNAME, then the host name) plus a random suffix. */
+/** The pod's name: POD_NAME, then HOSTNAME, then the host name. */
+export function podName(env: NodeJS.ProcessEnv = process.env): string {
+  return env.POD_NAME || env.HOSTNAME || hostname() || 'kspec';
+}
+
+/** Pod name plus a random suffix: unique per process, so a restarted pod is a new holder. */
 export function defaultIdentity(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.POD_NAME || env.HOSTNAME || hostname() || 'kspec';
-  return `${base}_${randomBytes(4).toString('hex')}`;
+  return `${podName(env)}_${randomBytes(4).toString('hex')}`;
 }
 
 interface ObservedRecord {
@@ -75,18 +79,18 @@ interface ObservedRecord {
   resourceVersion: string;
 }
 
-function toIso(v: unknown): string {
+export function toIso(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
   return typeof v === 'string' ? v : '';
 }
 
-function statusOf(err: unknown): number | undefined {
+export function statusOf(err: unknown): number | undefined {
   if (err instanceof ApiException) return err.code;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'number' ? code : undefined;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const t = setTimeout(done, ms);

@@ -169,11 +169,16 @@ export class ShardCoordinator implements TargetOwnership {
    * write stage in flight (if any) has finished, and remove the heartbeat, so that the others
    * take over on their next round instead of waiting for the Leases to expire.
    */
-  async stop(): Promise<void> {
+  async stop(options: { handOver?: boolean } = {}): Promise<void> {
     this.#stopped = true;
     this.#stop.abort();
     await this.#loop;
     await this.#round;
+    // handOver false leaves every Lease as a crash would: the others wait for them to expire.
+    if (options.handOver === false) {
+      this.#fenceUntil = 0;
+      return;
+    }
     for (const target of this.#held) this.#leaving.add(target);
     while (this.#writing.size > 0) await sleep(50);
     try {
@@ -301,8 +306,9 @@ export class ShardCoordinator implements TargetOwnership {
   }
 
   #noticePush(leases: GroupLease[]): void {
-    const push = leases.find((l) => l.role === 'push')?.push;
-    if (push === undefined || push === this.#lastPush) return;
+    // The first round only learns where the trigger stands; pushes before it are not new.
+    const push = leases.find((l) => l.role === 'push')?.push ?? '';
+    if (push === this.#lastPush) return;
     const first = this.#lastPush === undefined;
     this.#lastPush = push;
     if (!first && push !== this.#ownPush) this.#opts.onPush?.(push.split(' ').slice(2).join(' '));

@@ -9,6 +9,7 @@ import { setConditions } from './conditions.ts';
 import type { ConditionInput } from './conditions.ts';
 import type { TargetBackoff } from './target-backoff.ts';
 import type { SpecPlan } from './spec-plan.ts';
+import type { Fence } from './pass.ts';
 
 /** A target cluster as this pass found it: connected, or why not. */
 export interface ConnectedTarget {
@@ -28,6 +29,8 @@ export interface ConnectOptions {
   backoff?: TargetBackoff;
   timeoutMs: number;
   publish: boolean;
+  /** Runs a write stage on a target (through the ownership fence when sharded). */
+  write: Fence;
   log: Logger;
   now: () => Date;
 }
@@ -64,7 +67,7 @@ async function connectOne(key: string, ref: { name: string; namespace: string },
     options.backoff?.failed(key, (err as Error).message, options.now().getTime());
     options.log.warn('target unreachable', { cluster: ref.name, error: target.error });
   }
-  if (options.publish) await publishTargetStatus(target, options).catch((err) => options.log.warn('cannot record target status', { cluster: ref.name, error: (err as Error).message }));
+  if (options.publish) await options.write(key, 'target status', () => publishTargetStatus(target, options)).catch((err) => options.log.warn('cannot record target status', { cluster: ref.name, error: (err as Error).message }));
   return target;
 }
 

@@ -7,7 +7,8 @@ import { loadSpecs } from '../spec/load.ts';
 import type { LoadResult } from '../spec/load.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
 import type { Logger } from '../log.ts';
-import { planSpecs, sourceIdentity, targetsByKey } from './spec-plan.ts';
+import { planSpecs, sourceIdentity, targetKeyOf, targetsByKey } from './spec-plan.ts';
+import type { TargetOwnership } from '../shard/target-ownership.ts';
 import { displayRepo } from '../source/repo-url.ts';
 import { reconcileSpec } from './reconcile-spec.ts';
 import { publishTargets } from './publish.ts';
@@ -16,6 +17,7 @@ import type { ConnectedTarget } from './connect-targets.ts';
 import type { TargetBackoff } from './target-backoff.ts';
 import { ServerFormCache } from '../cluster/server-form.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
+import type { SpecPlan } from './spec-plan.ts';
 
 export interface PassOptions {
   source: SourceOptions;
@@ -38,6 +40,11 @@ export interface PassOptions {
   assess?: boolean;
   /** How long to wait for a target's API server; default 10 s. */
   targetTimeoutMs?: number;
+  /**
+   * Sharded runs: the pass works only on the targets this replica owns, and every write stage
+   * on a target goes through the ownership fence.
+   */
+  ownership?: TargetOwnership;
 }
 
 export interface PassResult {
@@ -67,13 +74,17 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
   const mirrors = await lastGoodStates(store, log);
   const mayWrite = !options.dryRun && !options.signal?.aborted;
+  const allPlans = planSpecs(load, snapshot?.commit ?? '', sourceIdentity(displayRepo(options.source.repo), options.source.path), mirrors, fetchError);
+  const owned = await ownedTargets(allPlans, load, options.ownership);
+  const plans = allPlans.filter((plan) => owned.has(targetKeyOf(plan)));
+  const write: Fence = options.ownership ? (key, stage, fn) => options.ownership!.write(key, stage, fn) : (_key, _stage, fn) => fn();
   if (mayWrite) {
-    await publishTargets(store, load.targets.map((t) => t.target)).catch((err) => {
+    const mine = load.targets.map((t) => t.target).filter((t) => owned.has(`${t.metadata.namespace}/${t.metadata.name}`));
+    await Promise.all(mine.map((t) => write(`${t.metadata.namespace}/${t.metadata.name}`, 'publish target', () => publishTargets(store, [t])))).catch((err) => {
       options.metrics?.passErrors.inc({ stage: 'publish' });
       log.error('cannot mirror ClusterTargets', { error: (err as Error).message });
     });
   }
-  const plans = planSpecs(load, snapshot?.commit ?? '', sourceIdentity(displayRepo(options.source.repo), options.source.path), mirrors, fetchError);
 
   const targets = connectTargets(plans, {
     store,
@@ -82,6 +93,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
     ...(options.backoff ? { backoff: options.backoff } : {}),
     timeoutMs: options.targetTimeoutMs ?? 10_000,
     publish: mayWrite,
+    write,
     log,
     now,
   });
@@ -94,6 +106,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
         targets,
         dryRun: options.dryRun,
         serverForms,
+        write,
         assess: options.assess ?? true,
         ...(options.signal ? { signal: options.signal } : {}),
         now,
@@ -106,6 +119,15 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   if (ok && !options.dryRun) options.metrics?.lastSuccessfulPass.set(Date.now() / 1000);
   const connected = new Map(await Promise.all([...targets].map(async ([key, target]) => [key, await target] as const)));
   return { ...(snapshot ? { commit: snapshot.commit, snapshot } : {}), ...(fetchError ? { fetchError } : {}), targets: connected, load, specs, ok };
+}
+
+/** Runs one write stage on a target: through the ownership fence when sharded. */
+export type Fence = <T>(target: string, stage: string, fn: () => Promise<T>) => Promise<T>;
+
+/** Every target the plans name, or (sharded) only those this replica owns now. */
+async function ownedTargets(plans: SpecPlan[], load: LoadResult, ownership?: TargetOwnership): Promise<Set<string>> {
+  const all = new Set([...plans.map(targetKeyOf), ...load.targets.map((t) => `${t.target.metadata.namespace}/${t.target.metadata.name}`)]);
+  return ownership ? ownership.claim([...all].sort()) : all;
 }
 
 async function source(options: PassOptions): Promise<{ snapshot?: Snapshot; fetchError?: string }> {

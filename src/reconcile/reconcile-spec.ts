@@ -16,6 +16,7 @@ import { driftEventsOf } from './spec-outcome.ts';
 import { recordMetrics } from './spec-metrics.ts';
 import { isCleanFromGit } from './spec-plan.ts';
 import { observeDrift, withoutServerFormNote } from './observe-drift.ts';
+import type { Fence } from './pass.ts';
 
 export interface SpecContext {
   store: KspecStore;
@@ -24,6 +25,8 @@ export interface SpecContext {
   dryRun: boolean;
   /** The stored form of desired policies, learned by dry run: kept across passes by `kspec run`. */
   serverForms: ServerFormCache;
+  /** Runs a write stage on a target (through the ownership fence when sharded). */
+  write: Fence;
   /** Assess resource-level compliance (plan skips it: it only shows drift). */
   assess: boolean;
   now: () => Date;
@@ -70,7 +73,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   // A replica that lost the lease leaves publishing to the new leader, whose view is newer.
   if (!ctx.dryRun && !ctx.signal?.aborted) {
     try {
-      await publishOutcome(outcome, ctx, now.toISOString(), fail);
+      await ctx.write(`${plan.namespace}/${cluster}`, 'publish', () => publishOutcome(outcome, ctx, now.toISOString(), fail));
     } catch (err) {
       fail('publish', err);
     }
@@ -104,11 +107,13 @@ async function observeActConfirm(plan: SpecPlan, cluster: { policies: PolicyClie
     outcome.actions = found.drifts.map((drift) => ({ drift, action: 'none' }));
     return fail('act', new Error('not acting: this replica is shutting down or lost the lease'));
   }
-  outcome.actions = await act(found.drifts, policies, {
-    enforce: outcome.mode === 'enforce',
-    mayPrune: isCleanFromGit(plan),
-    dryRun: ctx.dryRun,
-  });
+  const acting = () => act(found.drifts, policies, { enforce: outcome.mode === 'enforce', mayPrune: isCleanFromGit(plan), dryRun: ctx.dryRun });
+  try {
+    outcome.actions = outcome.mode === 'enforce' && found.drifts.length > 0 && !ctx.dryRun ? await ctx.write(`${plan.namespace}/${outcome.cluster}`, 'act', acting) : await acting();
+  } catch (err) {
+    outcome.actions = found.drifts.map((drift) => ({ drift, action: 'none' }));
+    return fail('act', err);
+  }
   for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error));
   if (!outcome.actions.some((a) => a.action === 'created' || a.action === 'applied' || a.action === 'deleted')) return;
   try {

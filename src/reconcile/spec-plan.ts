@@ -40,6 +40,9 @@ export function isCleanFromGit(plan: SpecPlan): boolean {
   return plan.desiredFrom === 'git' && plan.errors.length === 0;
 }
 
+/** The namespace/name of the ClusterTarget a spec targets: the unit of sharding. */
+export const targetKeyOf = (plan: SpecPlan) => `${plan.namespace}/${plan.spec.spec.targetClusterRef.name}`;
+
 export const specKey = (meta: { name: string; namespace?: string }) => `${meta.namespace ?? 'kspec-system'}/${meta.name}`;
 
 /**

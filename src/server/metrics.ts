@@ -21,6 +21,10 @@ export const KSPEC_METRICS = {
   kspec_policies: 'gauge',
   kspec_leader: 'gauge',
   kspec_webhook_requests_total: 'counter',
+  kspec_shard_owned_targets: 'gauge',
+  kspec_shard_known_targets: 'gauge',
+  kspec_shard_rebalances_total: 'counter',
+  kspec_oldest_target_pass_age_seconds: 'gauge',
 } as const;
 export type KspecMetricName = keyof typeof KSPEC_METRICS;
 
@@ -46,12 +50,22 @@ export interface KspecMetrics {
   leader: Gauge<string>;
   /** Webhook requests by outcome (accepted, ignored, unauthorized, invalid, too_large, not_configured). */
   webhookRequests: Counter<'outcome'>;
+  /** Targets this replica owns (sharded runs). Label: replica. */
+  shardOwnedTargets: Gauge<'replica'>;
+  /** Targets this replica knows of: the fleet, as its last pass saw it (sharded runs). Label: replica. */
+  shardKnownTargets: Gauge<'replica'>;
+  /** Targets taken, handed over or lost by this replica. Label: change. */
+  shardRebalances: Counter<'change'>;
+  /** Seconds since the least recently reconciled of this replica's targets was last reconciled. */
+  oldestTargetPassAge: Gauge<string>;
 }
 
 export interface CreateMetricsOptions {
   registry?: Registry;
   /** Also register prom-client's process and Node.js metrics (default true). */
   defaultMetrics?: boolean;
+  /** Read at every scrape: kspec_oldest_target_pass_age_seconds (undefined: no target yet). */
+  oldestTargetPassAge?: () => number | undefined;
 }
 
 /** Creates and registers every kspec metric on a (by default new) registry. */
@@ -124,6 +138,34 @@ export function createMetrics(options: CreateMetricsOptions = {}): KspecMetrics 
       help: 'Webhook requests by outcome',
       labelNames: ['outcome'],
       registers,
+    }),
+    shardOwnedTargets: new Gauge({
+      name: 'kspec_shard_owned_targets',
+      help: 'ClusterTargets this replica owns (holds the Lease of)',
+      labelNames: ['replica'],
+      registers,
+    }),
+    shardKnownTargets: new Gauge({
+      name: 'kspec_shard_known_targets',
+      help: 'ClusterTargets this replica knows of: the whole fleet, as its last pass saw it',
+      labelNames: ['replica'],
+      registers,
+    }),
+    shardRebalances: new Counter({
+      name: 'kspec_shard_rebalances_total',
+      help: 'Targets this replica took, handed over, or lost to another replica (change: taken, handed_over, lost)',
+      labelNames: ['change'],
+      registers,
+    }),
+    oldestTargetPassAge: new Gauge({
+      name: 'kspec_oldest_target_pass_age_seconds',
+      help: 'Seconds since the least recently reconciled target of this replica was last reconciled',
+      registers,
+      collect() {
+        const age = options.oldestTargetPassAge?.();
+        if (age === undefined) this.reset();
+        else this.set(age);
+      },
     }),
   };
 }

@@ -20,24 +20,7 @@ import { sleep, statusOf } from '../reconcile/leader-election.ts';
 import { planOwnership, type ObservedTarget } from './ownership-plan.ts';
 import { ShardLeases, leaseName, type GroupLease } from './shard-leases.ts';
 import type { StaticShard } from './static-shard.ts';
-
-/** What a reconcile pass needs of ownership: which targets are its own, and the fence. */
-export interface TargetOwnership {
-  /** Tells the owner which targets exist now; resolves to those this replica may work on. */
-  claim(targets: string[]): Promise<Set<string>>;
-  /**
-   * Runs one write stage on a target if this replica still owns it, and throws FencedOff
-   * without running it otherwise. A target is not handed over while a stage runs.
-   */
-  write<T>(target: string, stage: string, fn: () => Promise<T>): Promise<T>;
-}
-
-/** A write stage refused because this replica no longer owns the target. */
-export class FencedOff extends Error {
-  constructor(target: string, stage: string) {
-    super(`not writing (${stage}): this replica does not hold the Lease of target ${target}`);
-  }
-}
+import { FencedOff, type TargetOwnership } from './target-ownership.ts';
 
 export interface ShardCoordinatorOptions {
   kubeConfig: KubeConfig;

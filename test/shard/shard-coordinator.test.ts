@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { ShardCoordinator, FencedOff } from '../../src/shard/shard-coordinator.ts';
+import { ShardCoordinator } from '../../src/shard/shard-coordinator.ts';
+import { FencedOff } from '../../src/shard/target-ownership.ts';
 import { rendezvousOwner } from '../../src/shard/rendezvous.ts';
 import { testCluster } from '../support/cluster.ts';
 import { sleep, waitFor } from '../support/operator.ts';

@@ -1,10 +1,14 @@
 import cron from 'node-cron';
 import type { Command } from '../command.ts';
-import { parseFlags, UsageError } from '../command.ts';
+import { oneOf, parseFlags, UsageError } from '../command.ts';
 import { clusterFlags, kubeConfig, sourceFlags, sourceOptions } from '../common-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { PassScheduler } from '../../reconcile/scheduler.ts';
-import { LeaderElector } from '../../reconcile/leader-election.ts';
+import { LeaderElector, defaultIdentity, podName } from '../../reconcile/leader-election.ts';
+import { ShardCoordinator } from '../../shard/shard-coordinator.ts';
+import { fixedOwnership, type TargetOwnership } from '../../shard/target-ownership.ts';
+import { parseShard, staticShardOf, type StaticShard } from '../../shard/static-shard.ts';
+import { TargetPassAges } from '../../shard/target-pass-ages.ts';
 import { installShutdown } from '../../reconcile/shutdown.ts';
 import { startHttpServer } from '../../server/http-server.ts';
 import { createMetrics } from '../../server/metrics.ts';
@@ -19,12 +23,13 @@ import type { Snapshot } from '../../source/git-source.ts';
 /**
  * The long-running operator: a pass on every cron tick and on every verified push webhook,
  * never two at once; /metrics, /healthz and /readyz on --listen; with --leader-elect only the
- * replica holding the Lease reconciles.
+ * replica holding the Lease reconciles, and with --sharding every replica reconciles the
+ * targets it owns (see src/shard).
  */
 const run: Command = {
   name: 'run',
   summary: 'Run the poller: reconcile on a schedule and on push webhooks, serve metrics',
-  usage: 'kspec run --repo R --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--write-back none|commit|pull-request] [--dry-run]',
+  usage: 'kspec run --repo R --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--sharding none|auto|static [--shard N/M]] [--write-back none|commit|pull-request] [--dry-run]',
   async run(argv, io) {
     const { flags } = parseFlags(
       argv,
@@ -39,6 +44,8 @@ const run: Command = {
         'lease-duration': { type: 'string', default: '15' },
         'renew-deadline': { type: 'string', default: '10' },
         'retry-period': { type: 'string', default: '2' },
+        sharding: { type: 'string', default: 'none' },
+        shard: { type: 'string' },
         'dry-run': { type: 'boolean' },
       },
       io.env,
@@ -52,10 +59,12 @@ const run: Command = {
     if (!(lease.retryPeriodMs < lease.renewDeadlineMs && lease.renewDeadlineMs < lease.leaseDurationMs)) {
       throw new UsageError('leader election needs --retry-period < --renew-deadline < --lease-duration, so a leader gives up before its Lease can expire for others');
     }
+    const sharding = shardingMode(flags.sharding!, flags.shard, Boolean(flags['leader-elect']), io.env);
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
     const source = sourceOptions(flags, io.env);
     const management = kubeConfig(flags);
-    const metrics = createMetrics();
+    const passAges = new TargetPassAges();
+    const metrics = createMetrics({ oldestTargetPassAge: () => passAges.oldestAgeSeconds(Date.now()) });
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const backoff = new TargetBackoff();
     const serverForms = new ServerFormCache();
@@ -64,7 +73,28 @@ const run: Command = {
     registerSecret(io.env.KSPEC_WEBHOOK_SECRET);
     registerSecret(io.env.KSPEC_WEBHOOK_TOKEN);
 
-    let leading = !flags['leader-elect'];
+    // Sharded, every replica works (on its own targets); otherwise only the leader does.
+    let leading = !flags['leader-elect'] || sharding !== 'none';
+    const member = podName(io.env);
+    const coordinator = sharding !== 'none' && flags['leader-elect']
+      ? new ShardCoordinator({
+          kubeConfig: management,
+          namespace: flags.namespace!,
+          group: flags['lease-name']!,
+          member,
+          identity: defaultIdentity(io.env),
+          mode: sharding,
+          ...lease,
+          logger: log,
+          onOwnedChanged: (owned) => {
+            metrics.shardOwnedTargets.set({ replica: member }, owned.size);
+            trigger('shard ownership changed');
+          },
+          onPush: (reason) => trigger(`${reason} (received by another replica)`),
+          onRebalance: (_target, change) => metrics.shardRebalances.inc({ change: change.replace(' ', '_') }),
+        })
+      : undefined;
+    const ownership: TargetOwnership | undefined = coordinator ?? (typeof sharding === 'object' ? fixedOwnership((t) => staticShardOf(t, sharding.count) === sharding.index) : undefined);
     // Aborted when this replica stops leading: a pass in flight then acts no further.
     let leadership: AbortSignal | undefined;
     let firstPassDone = false;
@@ -75,9 +105,12 @@ const run: Command = {
       log.info('pass started', { reasons });
       const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
-        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal, backoff, serverForms, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal, backoff, serverForms, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
+      passAges.own(result.targets.keys(), Date.now());
+      passAges.passed([...result.targets.values()].filter((t) => !t.error).map((t) => t.key), Date.now());
+      if (coordinator) metrics.shardKnownTargets.set({ replica: member }, coordinator.known());
       firstPassDone = true;
       watches.sync(result);
       // Git is written by the leader only, and not for passes that only re-checked the cluster.
@@ -101,7 +134,12 @@ const run: Command = {
       metricsRegistry: metrics.registry,
       // Ready once this replica is either serving passes or standing by for the Lease.
       isReady: () => !shutdown.isShuttingDown() && (firstPassDone || !leading),
-      onPush: (event) => trigger(`push ${event.ref ?? ''} ${event.after ?? ''}`.trim()),
+      onPush: (event) => {
+        const reason = `push ${event.ref ?? ''} ${event.after ?? ''}`.trim();
+        trigger(reason);
+        // The push may change any target: the owners of the others run a pass too.
+        coordinator?.announcePush(reason).catch((err) => log.warn('cannot pass the push on to the other replicas', { error: (err as Error).message }));
+      },
       webhook: {
         ...(io.env.KSPEC_WEBHOOK_SECRET ? { githubSecret: io.env.KSPEC_WEBHOOK_SECRET } : {}),
         ...(io.env.KSPEC_WEBHOOK_TOKEN ? { token: io.env.KSPEC_WEBHOOK_TOKEN } : {}),
@@ -117,7 +155,11 @@ const run: Command = {
       await scheduler.idle();
     });
 
-    if (flags['leader-elect']) {
+    if (coordinator) {
+      coordinator.start();
+      shutdown.addHook('shard leases', () => coordinator.stop());
+      trigger('start');
+    } else if (flags['leader-elect']) {
       const elector = new LeaderElector({
         kubeConfig: management,
         namespace: flags.namespace!,
@@ -143,6 +185,20 @@ const run: Command = {
 };
 
 export default run;
+
+/** --sharding and --shard, checked together: auto needs the Leases of --leader-elect. */
+function shardingMode(flag: string, shard: string | undefined, leaderElect: boolean, env: NodeJS.ProcessEnv): 'none' | 'auto' | StaticShard {
+  const mode = oneOf('--sharding', flag, ['none', 'auto', 'static'] as const);
+  if (mode !== 'static' && shard !== undefined) throw new UsageError('--shard N/M goes with --sharding static');
+  if (mode === 'auto' && !leaderElect) throw new UsageError('--sharding auto needs --leader-elect: replicas find each other and hold their targets through Leases');
+  if (mode !== 'static') return mode;
+  if (shard === undefined) throw new UsageError('--sharding static needs --shard N/M (this replica is shard N of M; ordinal/M takes N from a StatefulSet pod name)');
+  try {
+    return parseShard(shard, podName(env));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
 
 function seconds(flag: string, value: string): number {
   const n = Number(value);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { parseShard } from '../../src/shard/static-shard.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -217,6 +218,27 @@ describe('kubectl kustomize', () => {
     const dep = objs.find((o) => o.kind === 'Deployment')!;
     assert.equal(dep.spec.template.spec.containers[0].envFrom[0].configMapRef.name, cm.metadata.name);
     assert.match(dep.spec.template.spec.containers[0].image, /^ghcr\.io\/example\/kspec:/);
+    // The base runs its replicas sharded: each reconciles its own share of the targets.
+    assert.equal(cm.data.KSPEC_SHARDING, 'auto');
+    assert.ok(dep.spec.template.spec.containers[0].args.includes('--leader-elect'), 'auto sharding holds targets through Leases');
+  });
+
+  test('examples/static-shards renders the base with a StatefulSet of 3 static shards in place of the Deployment', { skip: KUBECTL ? false : 'kubectl not found' }, async () => {
+    const objs = await render(path.join(ROOT, 'examples/static-shards'));
+    assert.ok(!objs.some((o) => o.kind === 'Deployment'), 'no Deployment');
+    const sts = objs.find((o) => o.kind === 'StatefulSet')!;
+    const cm = objs.find((o) => o.kind === 'ConfigMap')!;
+    assert.equal(cm.data.KSPEC_SHARDING, 'static');
+    const shard = parseShard(cm.data.KSPEC_SHARD, `${sts.metadata.name}-${sts.spec.replicas - 1}`);
+    assert.deepEqual(shard, { index: sts.spec.replicas - 1, count: sts.spec.replicas }, 'the last pod is the last shard: M matches the replicas');
+    assert.equal(sts.spec.template.spec.containers[0].envFrom[0].configMapRef.name, cm.metadata.name);
+    assert.ok(objs.some((o) => o.kind === 'Service' && o.metadata.name === sts.spec.serviceName), 'the governing Service exists');
+    // The same pod as the base's Deployment, so the two do not drift apart.
+    // (The generated ConfigMap's hashed name differs with its content: compare without it.)
+    const base = (await render(DEPLOY)).find((o) => o.kind === 'Deployment')!;
+    const unhashed = (template: Obj) => JSON.parse(JSON.stringify(template).replace(/kspec-config-[a-z0-9]+/g, 'kspec-config'));
+    assert.deepEqual(unhashed(sts.spec.template), unhashed(base.spec.template));
+    assert.ok(objs.some((o) => o.kind === 'Role'), 'RBAC comes with it');
   });
 
   test('deploy/monitoring renders on its own', { skip: KUBECTL ? false : 'kubectl not found' }, async () => {

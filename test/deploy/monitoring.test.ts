@@ -27,6 +27,10 @@ const ALLOWED = new Set([
   'kspec_last_successful_pass_timestamp_seconds',
   'kspec_pass_errors_total',
   'kspec_policies',
+  'kspec_shard_owned_targets',
+  'kspec_shard_known_targets',
+  'kspec_shard_rebalances_total',
+  'kspec_oldest_target_pass_age_seconds',
 ]);
 const HISTOGRAMS = new Set(['kspec_reconciliation_duration_seconds', 'kspec_git_fetch_duration_seconds']);
 
@@ -190,6 +194,9 @@ describe('Grafana dashboard', () => {
     assert.ok((latency.targets as Obj[]).every((t) => (t.expr as string).startsWith('histogram_quantile(')));
     assert.ok((latency.targets as Obj[]).length >= 3, 'several quantiles');
     find(/policies by state/i, 'kspec_policies');
+    find(/targets owned per replica/i, 'kspec_shard_owned_targets');
+    find(/oldest target pass age/i, 'kspec_oldest_target_pass_age_seconds');
+    find(/shard rebalances/i, 'kspec_shard_rebalances_total');
   });
 
   test('every query references only kspec metric names', () => {

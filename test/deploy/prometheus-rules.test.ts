@@ -101,6 +101,80 @@ function expectAnnotations(alert: string): Record<string, string> {
       summary: 'kspec cannot fetch the specs repository',
       description: 'Git fetches have kept failing for 15 minutes. kspec keeps enforcing the last good commit. Check the repository URL, network policy egress and the kspec-git token.',
     },
+    KspecShardTargetsUnowned: {
+      summary: '3 ClusterTargets are owned by no kspec replica',
+      description: 'The replicas know of more targets than they own together, for 10 minutes: those clusters are not reconciled. A dead replica\'s targets move within the lease duration; check the Leases (kubectl -n kspec-system get leases -l kspec.io/shard-role=target) and the replicas\' logs.',
+    },
+    KspecShardImbalanced: {
+      summary: 'kspec replica kspec-a owns 47 targets, far more than its share',
+      description: 'One replica has owned more than twice the mean share (plus 5) for 30 minutes. Rendezvous hashing spreads targets evenly over live replicas, so the others are probably not heartbeating: check kubectl -n kspec-system get leases -l kspec.io/shard-role=member.',
+    },
+    KspecTargetPassStale: {
+      summary: 'A target of kspec replica kspec-a was last reconciled 1h 29m 0s ago',
+      description: 'The least recently reconciled target of this replica has not completed a pass for over an hour. The replica may own more targets than it can reconcile per schedule period: see the capacity model in docs/operations.md.',
+    },
   };
   return expected[alert];
 }
+
+test('promtool unit tests: sharding alerts fire on a target nobody owns, a replica owning far more than its share and a stale target, and not on a balanced fleet', async (t) => {
+  const rules = rulesFile();
+  const tests = {
+    rule_files: [rules],
+    evaluation_interval: '1m',
+    tests: [
+      {
+        // 60 targets; kspec-b and kspec-c stopped heartbeating an hour ago, so kspec-a took theirs,
+        // except 3 it could not yet; kspec-a's oldest target pass ages.
+        interval: '1m',
+        input_series: [
+          { series: 'kspec_shard_known_targets{replica="kspec-a"}', values: '60x60' },
+          { series: 'kspec_shard_owned_targets{replica="kspec-a"}', values: '47x60' },
+          { series: 'kspec_shard_owned_targets{replica="kspec-b"}', values: '5x60' },
+          { series: 'kspec_shard_owned_targets{replica="kspec-c"}', values: '5x60' },
+          { series: 'kspec_oldest_target_pass_age_seconds{replica="kspec-a"}', values: '1800+60x60' },
+          { series: 'kspec_oldest_target_pass_age_seconds{replica="kspec-b"}', values: '100x60' },
+        ],
+        alert_rule_test: [
+          { eval_time: '5m', alertname: 'KspecShardTargetsUnowned', exp_alerts: [] },
+          {
+            eval_time: '15m',
+            alertname: 'KspecShardTargetsUnowned',
+            exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: expectAnnotations('KspecShardTargetsUnowned') }],
+          },
+          {
+            eval_time: '40m',
+            alertname: 'KspecShardImbalanced',
+            exp_alerts: [{ exp_labels: { severity: 'warning', replica: 'kspec-a' }, exp_annotations: expectAnnotations('KspecShardImbalanced') }],
+          },
+          {
+            eval_time: '59m',
+            alertname: 'KspecTargetPassStale',
+            exp_alerts: [{ exp_labels: { severity: 'warning', replica: 'kspec-a' }, exp_annotations: expectAnnotations('KspecTargetPassStale') }],
+          },
+        ],
+      },
+      {
+        // A balanced fleet: 30 targets over three replicas, all owned, all reconciled recently.
+        interval: '1m',
+        input_series: [
+          { series: 'kspec_shard_known_targets{replica="kspec-a"}', values: '30x60' },
+          { series: 'kspec_shard_known_targets{replica="kspec-b"}', values: '30x60' },
+          { series: 'kspec_shard_owned_targets{replica="kspec-a"}', values: '13x60' },
+          { series: 'kspec_shard_owned_targets{replica="kspec-b"}', values: '8x60' },
+          { series: 'kspec_shard_owned_targets{replica="kspec-c"}', values: '9x60' },
+          { series: 'kspec_oldest_target_pass_age_seconds{replica="kspec-a"}', values: '300x60' },
+        ],
+        alert_rule_test: [
+          { eval_time: '50m', alertname: 'KspecShardTargetsUnowned', exp_alerts: [] },
+          { eval_time: '50m', alertname: 'KspecShardImbalanced', exp_alerts: [] },
+          { eval_time: '50m', alertname: 'KspecTargetPassStale', exp_alerts: [] },
+        ],
+      },
+    ],
+  };
+  const file = path.join(path.dirname(rules), 'sharding-tests.yaml');
+  writeFileSync(file, stringify(tests));
+  const result = await promtool(t, 'test', 'rules', file);
+  if (result) assert.match(result.stdout, /SUCCESS/);
+});

@@ -9,6 +9,7 @@ import { ShardCoordinator } from '../../shard/shard-coordinator.ts';
 import { fixedOwnership, type TargetOwnership } from '../../shard/target-ownership.ts';
 import { parseShard, staticShardOf, type StaticShard } from '../../shard/static-shard.ts';
 import { TargetPassAges } from '../../shard/target-pass-ages.ts';
+import { forgetMovedTargets } from '../../shard/forget-moved-targets.ts';
 import { installShutdown } from '../../reconcile/shutdown.ts';
 import { startHttpServer } from '../../server/http-server.ts';
 import { createMetrics } from '../../server/metrics.ts';
@@ -110,6 +111,7 @@ const run: Command = {
       if (result.snapshot) lastSnapshot = result.snapshot;
       passAges.own(result.targets.keys(), Date.now());
       passAges.passed([...result.targets.values()].filter((t) => !t.error).map((t) => t.key), Date.now());
+      if (ownership) await forgetMovedTargets(metrics, new Set([...result.targets.values()].map((t) => t.name)));
       if (coordinator) metrics.shardKnownTargets.set({ replica: member }, coordinator.known());
       firstPassDone = true;
       watches.sync(result);

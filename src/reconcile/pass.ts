@@ -17,7 +17,6 @@ import type { ConnectedTarget } from './connect-targets.ts';
 import type { TargetBackoff } from './target-backoff.ts';
 import { ServerFormCache } from '../cluster/server-form.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
-import type { SpecPlan } from './spec-plan.ts';
 
 export interface PassOptions {
   source: SourceOptions;
@@ -74,13 +73,15 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
   const mirrors = await lastGoodStates(store, log);
   const mayWrite = !options.dryRun && !options.signal?.aborted;
-  const allPlans = planSpecs(load, snapshot?.commit ?? '', sourceIdentity(displayRepo(options.source.repo), options.source.path), mirrors, fetchError);
-  const owned = await ownedTargets(allPlans, load, options.ownership);
-  const plans = allPlans.filter((plan) => owned.has(targetKeyOf(plan)));
+  // Sharded, a replica renders and reconciles only the specs of the targets it owns.
+  const owned = options.ownership ? await options.ownership.claim(fleetTargets(load, mirrors)) : undefined;
+  const mine = owned ? ownedOnly(load, mirrors, owned) : { load, mirrors };
+  const plans = planSpecs(mine.load, snapshot?.commit ?? '', sourceIdentity(displayRepo(options.source.repo), options.source.path), mine.mirrors, fetchError)
+    .filter((plan) => !owned || owned.has(targetKeyOf(plan)));
   const write: Fence = options.ownership ? (key, stage, fn) => options.ownership!.write(key, stage, fn) : (_key, _stage, fn) => fn();
   if (mayWrite) {
-    const mine = load.targets.map((t) => t.target).filter((t) => owned.has(`${t.metadata.namespace}/${t.metadata.name}`));
-    await Promise.all(mine.map((t) => write(`${t.metadata.namespace}/${t.metadata.name}`, 'publish target', () => publishTargets(store, [t])))).catch((err) => {
+    const targetsFromGit = mine.load.targets.map((t) => t.target);
+    await Promise.all(targetsFromGit.map((t) => write(`${t.metadata.namespace}/${t.metadata.name}`, 'publish target', () => publishTargets(store, [t])))).catch((err) => {
       options.metrics?.passErrors.inc({ stage: 'publish' });
       log.error('cannot mirror ClusterTargets', { error: (err as Error).message });
     });
@@ -124,10 +125,22 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
 /** Runs one write stage on a target: through the ownership fence when sharded. */
 export type Fence = <T>(target: string, stage: string, fn: () => Promise<T>) => Promise<T>;
 
-/** Every target the plans name, or (sharded) only those this replica owns now. */
-async function ownedTargets(plans: SpecPlan[], load: LoadResult, ownership?: TargetOwnership): Promise<Set<string>> {
-  const all = new Set([...plans.map(targetKeyOf), ...load.targets.map((t) => `${t.target.metadata.namespace}/${t.target.metadata.name}`)]);
-  return ownership ? ownership.claim([...all].sort()) : all;
+/** Every ClusterTarget the repository and the spec mirrors name: the fleet to split. */
+function fleetTargets(load: LoadResult, mirrors: ClusterSpecification[]): string[] {
+  const keys = new Set([
+    ...load.targets.map((t) => `${t.target.metadata.namespace}/${t.target.metadata.name}`),
+    ...[...load.specs.map((s) => s.spec), ...mirrors].map((s) => `${s.metadata.namespace}/${s.spec.targetClusterRef.name}`),
+  ]);
+  return [...keys].sort();
+}
+
+/** The part of the repository and of the mirrors that concerns the targets this replica owns. */
+function ownedOnly(load: LoadResult, mirrors: ClusterSpecification[], owned: Set<string>): { load: LoadResult; mirrors: ClusterSpecification[] } {
+  const ours = (s: ClusterSpecification) => owned.has(`${s.metadata.namespace}/${s.spec.targetClusterRef.name}`);
+  return {
+    load: { ...load, specs: load.specs.filter((s) => ours(s.spec)), targets: load.targets.filter((t) => owned.has(`${t.target.metadata.namespace}/${t.target.metadata.name}`)) },
+    mirrors: mirrors.filter(ours),
+  };
 }
 
 async function source(options: PassOptions): Promise<{ snapshot?: Snapshot; fetchError?: string }> {

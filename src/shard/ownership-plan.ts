@@ -43,8 +43,6 @@ export interface OwnershipPlan {
   acquire: string[];
   /** Targets this replica holds but should not: hand them over. */
   release: string[];
-  /** Targets whose Lease names this replica. */
-  held: string[];
 }
 
 export function planOwnership(input: OwnershipInput): OwnershipPlan {
@@ -60,10 +58,8 @@ export function planOwnership(input: OwnershipInput): OwnershipPlan {
   const wanted: string[] = [];
   const acquire: string[] = [];
   const release: string[] = [];
-  const held: string[] = [];
   for (const target of input.targets) {
     const mine = target.holder === self.identity;
-    if (mine) held.push(target.key);
     if (owns(target.key)) {
       wanted.push(target.key);
       // A holder is gone when its heartbeat is silent and the target's Lease has not changed for
@@ -74,5 +70,5 @@ export function planOwnership(input: OwnershipInput): OwnershipPlan {
       release.push(target.key);
     }
   }
-  return { live, wanted, acquire, release, held };
+  return { live, wanted, acquire, release };
 }

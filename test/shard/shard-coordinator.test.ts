@@ -7,6 +7,7 @@ import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { ShardCoordinator } from '../../src/shard/shard-coordinator.ts';
 import { FencedOff } from '../../src/shard/target-ownership.ts';
 import { rendezvousOwner } from '../../src/shard/rendezvous.ts';
+import { staticShardOf } from '../../src/shard/static-shard.ts';
 import { testCluster } from '../support/cluster.ts';
 import { sleep, waitFor } from '../support/operator.ts';
 
@@ -135,4 +136,34 @@ test('shard coordinator: a push announced by one replica triggers the others', {
   await sleep(3 * TIMING.retryPeriodMs);
   assert.deepEqual(pushes['pod-a'], [], 'the replica that received the push runs its own pass and is not triggered again');
   assert.equal(pushes['pod-b']!.length, 1, 'one push, one trigger');
+});
+
+test('static shards with Leases: shard N of M holds exactly the targets the shard numbers give it, and waits for a crashed holder', { timeout: 60_000 }, async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const ns = await cluster.namespace('shard-static');
+  const targets = Array.from({ length: 8 }, (_, i) => `${ns}/cluster-${i}`);
+  const make = (index: number, identity: string) =>
+    new ShardCoordinator({ kubeConfig: cluster.kc, namespace: ns, group: 'kspec', member: `kspec-${index}`, identity, mode: { index, count: 2 }, ...TIMING });
+  const shards = [make(0, 'kspec-0_1'), make(1, 'kspec-1_1')];
+  t.after(async () => {
+    for (const c of shards) await c.stop({ handOver: false });
+  });
+  for (const c of shards) {
+    await c.claim(targets);
+    c.start();
+  }
+  const expected = [0, 1].map((i) => targets.filter((tg) => staticShardOf(tg, 2) === i).sort());
+  await waitFor('each shard to hold its own targets', 10_000, async () => [0, 1].every((i) => JSON.stringify([...shards[i]!.owned()].sort()) === JSON.stringify(expected[i])));
+
+  // Shard 1 crashes; its replacement (same pod name, new process) takes its targets only once
+  // the old holder's Leases have stood still, and shard 0 never takes them.
+  await shards[1]!.stop({ handOver: false });
+  const replacement = make(1, 'kspec-1_2');
+  shards.push(replacement);
+  await replacement.claim(targets);
+  assert.equal(replacement.owned().size, 0, 'the crashed process\'s Leases are not taken at once');
+  replacement.start();
+  await waitFor('the replacement to hold shard 1', 15_000, async () => JSON.stringify([...replacement.owned()].sort()) === JSON.stringify(expected[1]));
+  assert.deepEqual([...shards[0]!.owned()].sort(), expected[0], 'shard 0 kept its own and took nothing else');
 });

@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import { planSpecs, sourceIdentity, targetKeyOf, targetsByKey } from './spec-plan.ts';
 import type { TargetOwnership } from '../shard/target-ownership.ts';
 import { displayRepo } from '../source/repo-url.ts';
+import { SOURCE_ANNOTATION } from '../render/ownership.ts';
 import { reconcileSpec } from './reconcile-spec.ts';
 import { publishTargets } from './publish.ts';
 import { connectTargets } from './connect-targets.ts';
@@ -73,10 +74,13 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
   const mirrors = await lastGoodStates(store, log);
   const mayWrite = !options.dryRun && !options.signal?.aborted;
-  // Sharded, a replica renders and reconciles only the specs of the targets it owns.
-  const owned = options.ownership ? await options.ownership.claim(fleetTargets(load, mirrors)) : undefined;
-  const mine = owned ? ownedOnly(load, mirrors, owned) : { load, mirrors };
-  const plans = planSpecs(mine.load, snapshot?.commit ?? '', sourceIdentity(displayRepo(options.source.repo), options.source.path), mine.mirrors, fetchError)
+  const sourceId = sourceIdentity(displayRepo(options.source.repo), options.source.path);
+  // Sharded, a replica renders and reconciles only the specs of the targets it owns; the fleet is
+  // what this repository and path name (another installation's mirrors are not ours to split).
+  const ourMirrors = mirrors.filter((m) => m.metadata.annotations?.[SOURCE_ANNOTATION] === sourceId);
+  const owned = options.ownership ? await options.ownership.claim(fleetTargets(load, ourMirrors)) : undefined;
+  const mine = owned ? ownedOnly(load, ourMirrors, owned) : { load, mirrors };
+  const plans = planSpecs(mine.load, snapshot?.commit ?? '', sourceId, mine.mirrors, fetchError)
     .filter((plan) => !owned || owned.has(targetKeyOf(plan)));
   const write: Fence = options.ownership ? (key, stage, fn) => options.ownership!.write(key, stage, fn) : (_key, _stage, fn) => fn();
   if (mayWrite) {

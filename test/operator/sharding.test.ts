@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testCluster, uniqueName } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
-import { kspecServiceAccount, policyYaml, specYaml, startKspecRun, waitFor, type KspecProcess } from '../support/operator.ts';
-import { MESSAGE, assertWritesNeverOverlap, editPolicy, fleet, ownedTargets, ownershipLog, policyMessage } from '../support/sharding.ts';
+import { kspecServiceAccount, policyYaml, startKspecRun, waitFor, type KspecProcess } from '../support/operator.ts';
+import { MESSAGE, assertWritesNeverOverlap, editPolicy, fleet, fleetSpec, ownedTargets, ownershipLog, policyMessage } from '../support/sharding.ts';
 import { rendezvousOwner } from '../../src/shard/rendezvous.ts';
 
 const LEASE_DURATION_MS = 4_000;
@@ -125,7 +125,7 @@ test('three sharded replicas: SIGTERM hands targets over at once, an added repli
   // A push that reaches pod-a only: the new commit adds a check to a spec pod-c owns; pod-c applies it.
   const ofC = s.fleet.targets.find((tg) => rendezvousOwner(`${s.ns}/${tg}`, ['pod-a', 'pod-c', 'pod-d']) === 'pod-c')!;
   const added = `${s.fleet.policy(ofC)}-pushed`;
-  const after = await s.git.commit(s.repo, { [`specs/${ofC}.yaml`]: specYaml(`spec-${ofC}`, s.ns, { target: ofC, checks: { a: policyYaml(s.fleet.policy(ofC), { namespace: s.ns, message: MESSAGE }), b: policyYaml(added, { namespace: s.ns }) } }) }, 'add a check');
+  const after = await s.git.commit(s.repo, { [`specs/${ofC}.yaml`]: fleetSpec(s.ns, ofC, { a: policyYaml(s.fleet.policy(ofC), { namespace: s.ns, message: MESSAGE }), b: policyYaml(added, { namespace: s.ns }) }) }, 'add a check');
   const res = await fetch(`${a.base}/webhook`, { method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ ref: 'refs/heads/main', after }) });
   assert.equal(res.status, 202, await res.text());
   await waitFor('pod-c to apply the pushed check', ONE_PASS_MS, async () => (await policyMessage(s.cluster, added)) !== undefined);

@@ -25,8 +25,7 @@ export class PolicyClient {
         try {
           const page = await this.api.list<KubernetesObject>('kyverno.io/v1', kind, undefined, undefined, undefined, undefined, undefined, labelSelector, PAGE, continueToken);
           for (const item of page.items) all.push({ ...(item as unknown as KyvernoPolicy), apiVersion: 'kyverno.io/v1', kind });
-          // KubernetesObjectApi.list hands back the JSON as sent: the token is `continue`, not the typed `_continue`.
-          continueToken = (page.metadata as { continue?: string } | undefined)?.continue || undefined;
+          continueToken = page.metadata?._continue || undefined;
         } catch (err) {
           throw toClusterError(`list ${kind} (is Kyverno installed?)`, err);
         }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { testCluster, uniqueName } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
 import { kspecServiceAccount, policyYaml, startKspecRun, waitFor, type KspecProcess } from '../support/operator.ts';
-import { MESSAGE, assertWritesNeverOverlap, editPolicy, fleet, fleetSpec, ownedTargets, ownershipLog, policyMessage } from '../support/sharding.ts';
+import { MESSAGE, assertWritesNeverOverlap, editPolicy, fleet, fleetSpec, orShowLogs, ownedTargets, ownershipLog, policyMessage } from '../support/sharding.ts';
 import { rendezvousOwner } from '../../src/shard/rendezvous.ts';
 
 const LEASE_DURATION_MS = 4_000;
@@ -58,8 +58,8 @@ test('two sharded replicas split eight targets; after one is killed (SIGKILL) th
   const t0 = Date.now();
   const a = await s.start('pod-a');
   const b = await s.start('pod-b');
-  const owned = await waitFor('both replicas to own some targets and together all eight', 120_000, s.split([a, b]));
-  await waitFor('every target\'s policy to be applied', 120_000, s.allApplied);
+  const owned = await orShowLogs(waitFor('both replicas to own some targets and together all eight', 120_000, s.split([a, b])), { a, b });
+  await orShowLogs(waitFor('every target\'s policy to be applied', 120_000, s.allApplied), { a, b });
   t.diagnostic(`pod-a owns ${owned[0]}, pod-b owns ${owned[1]} (${Date.now() - t0} ms in)`);
   // Each owns exactly what rendezvous hashing over the two gives it.
   const ofA = s.fleet.targets.filter((tg) => rendezvousOwner(`${s.ns}/${tg}`, ['pod-a', 'pod-b']) === 'pod-a');
@@ -95,8 +95,8 @@ test('three sharded replicas: SIGTERM hands targets over at once, an added repli
   const a = await s.start('pod-a');
   const b = await s.start('pod-b');
   const c = await s.start('pod-c');
-  await waitFor('three replicas to split the eight targets', 120_000, s.split([a, b, c]));
-  await waitFor('every target\'s policy to be applied', 120_000, s.allApplied);
+  await orShowLogs(waitFor('three replicas to split the eight targets', 120_000, s.split([a, b, c])), { a, b, c });
+  await orShowLogs(waitFor('every target\'s policy to be applied', 120_000, s.allApplied), { a, b, c });
 
   // SIGTERM pod-b: it hands its targets over on its way out; the others take them at once.
   const ofB = s.fleet.targets.filter((tg) => rendezvousOwner(`${s.ns}/${tg}`, ['pod-a', 'pod-b', 'pod-c']) === 'pod-b');

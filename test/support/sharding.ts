@@ -109,3 +109,13 @@ export function assertWritesNeverOverlap(replicas: Record<string, KspecProcess>)
   }
   return writes;
 }
+
+/** Waits as `wait` does; when it times out, the error carries the replicas' last log lines. */
+export async function orShowLogs<T>(wait: Promise<T>, replicas: Record<string, KspecProcess>): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    const tails = Object.entries(replicas).map(([name, p]) => `--- ${name}\n${p.stderr().split('\n').filter((l) => !l.includes('"target write"')).slice(-25).join('\n')}`);
+    throw new Error(`${(err as Error).message}\n${tails.join('\n')}`);
+  }
+}

@@ -2,16 +2,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { FlagSpec } from './command.ts';
 import type { SourceOptions } from '../source/git-source.ts';
-import { loadKubeConfig } from '../cluster/kubeconfig.ts';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { registerSecret } from '../log.ts';
 import { oneOf, UsageError } from './command.ts';
-
-export const clusterFlags = {
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
-  namespace: { type: 'string', short: 'n', default: 'kspec-system' },
-} satisfies Record<string, FlagSpec>;
 
 export const sourceFlags = {
   repo: { type: 'string' },
@@ -41,8 +33,4 @@ export function sourceOptions(flags: { repo?: string; branch?: string; path?: st
     ...(token ? { token } : {}),
     ...(env.KSPEC_GIT_USERNAME ? { username: env.KSPEC_GIT_USERNAME } : {}),
   };
-}
-
-export function kubeConfig(flags: { kubeconfig?: string; context?: string }): KubeConfig {
-  return loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) });
 }

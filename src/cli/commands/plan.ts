@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { parseFlags } from '../command.ts';
-import { clusterFlags, kubeConfig, outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { createLogger, parseLogLevel } from '../../log.ts';
 import { planText, structured } from '../pass-output.ts';
@@ -14,7 +15,6 @@ import { isCleanFromGit } from '../../reconcile/spec-plan.ts';
 /** Exit codes follow `kubectl diff`: 0 no drift, 1 drift, above 1 an error. */
 const plan: Command = {
   name: 'plan',
-  summary: 'Show the drift between the repository and the cluster, changing nothing',
   usage: 'kspec plan --repo R [--branch B] [--path P] [-o table|yaml|json] [--comment-on-pr N --github-repository OWNER/NAME]',
   async run(argv, io) {
     const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...githubFlags, 'comment-on-pr': { type: 'string' } }, io.env);

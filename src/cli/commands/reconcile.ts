@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { parseFlags, UsageError } from '../command.ts';
-import { clusterFlags, kubeConfig, outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { createLogger, parseLogLevel } from '../../log.ts';
 import { createMetrics } from '../../server/metrics.ts';
@@ -10,7 +11,6 @@ import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 
 const reconcile: Command = {
   name: 'reconcile',
-  summary: 'Run one full pass: fetch, render, diff, enforce or report, publish',
   usage: 'kspec reconcile --once --repo R [--branch B] [--path P] [--dry-run] [--write-back none|commit|pull-request] [-o table|yaml|json]',
   async run(argv, io) {
     const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...writeBackFlags, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);

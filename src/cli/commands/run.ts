@@ -1,7 +1,8 @@
 import cron from 'node-cron';
 import type { Command } from '../command.ts';
 import { parseFlags, UsageError } from '../command.ts';
-import { clusterFlags, kubeConfig, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { sourceFlags, sourceOptions } from '../common-flags.ts';
+import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { PassScheduler } from '../../reconcile/scheduler.ts';
 import { LeaderElector } from '../../reconcile/leader-election.ts';
@@ -23,7 +24,6 @@ import type { Snapshot } from '../../source/git-source.ts';
  */
 const run: Command = {
   name: 'run',
-  summary: 'Run the poller: reconcile on a schedule and on push webhooks, serve metrics',
   usage: 'kspec run --repo R --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--write-back none|commit|pull-request] [--dry-run]',
   async run(argv, io) {
     const { flags } = parseFlags(

@@ -10,7 +10,6 @@ import { serialize } from '../format.ts';
 
 const validate: Command = {
   name: 'validate',
-  summary: 'Check ClusterSpecifications and ClusterTargets; exit 1 with file:line errors',
   usage: 'kspec validate PATH [-o table|yaml|json]',
   async run(argv, io) {
     const { flags, positionals } = parseFlags(argv, { ...outputFlag }, io.env);

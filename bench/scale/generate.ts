@@ -50,7 +50,7 @@ export function generateRepo(dir: string, count: number, specCount: number, sour
   mkdirSync(join(dir, 'targets'), { recursive: true });
   writeFileSync(
     join(dir, 'targets', 'local.yaml'),
-    stringify({ apiVersion: 'kspec.io/v1alpha1', kind: 'ClusterTarget', metadata: { name: 'local', namespace: 'kspec-system' }, spec: { inCluster: true } }),
+    stringify({ apiVersion: 'kspec.io/v1alpha1', kind: 'ClusterTarget', metadata: { name: 'local', namespace: 'kspec-system' }, spec: { inCluster: true, version: '1.20.2' } }),
   );
   const specs: string[] = [];
   const policies = new Map<string, string[]>();

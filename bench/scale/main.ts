@@ -32,7 +32,8 @@ const mainSize = Number(values.main);
 const specCount = Number(values.specs);
 const resourceCount = Number(values.resources);
 const runPasses = Number(values['run-passes']);
-const KSPEC = join(REPO_ROOT, 'bin', 'kspec.js');
+// KSPEC_BENCH_BIN measures another checkout's kspec (a baseline) with this benchmark.
+const KSPEC = process.env.KSPEC_BENCH_BIN ?? join(REPO_ROOT, 'bin', 'kspec.js');
 const log = (msg: string) => process.stderr.write(`[bench:scale] ${msg}\n`);
 
 interface Run {

@@ -16,25 +16,23 @@ export interface ActionOutcome {
 }
 
 /**
- * Enforce: create what is missing, server-side apply what was modified, delete what is extra.
- * Monitor: nothing. One failed action does not stop the others.
+ * Enforce: create what is missing, server-side apply what was modified, delete what is extra, all
+ * at once: the cluster's client-side limits (--kube-api-qps, --kube-api-burst) pace the requests.
+ * Monitor: nothing. One failed action does not stop the others; outcomes keep the drifts' order.
  */
-export async function act(drifts: Drift[], client: PolicyClient, options: ActOptions): Promise<ActionOutcome[]> {
-  const outcomes: ActionOutcome[] = [];
-  for (const drift of drifts) {
-    if (!options.enforce || (drift.type === 'extra' && !options.mayPrune)) {
-      outcomes.push({ drift, action: 'none' });
-      continue;
-    }
-    try {
-      if (drift.type === 'missing') await client.create(drift.desired.object, options.dryRun);
-      else if (drift.type === 'modified') await client.apply(drift.desired.object, options.dryRun);
-      else await client.delete(drift.live, options.dryRun);
-      const done = drift.type === 'missing' ? 'created' : drift.type === 'modified' ? 'applied' : 'deleted';
-      outcomes.push({ drift, action: options.dryRun ? 'dry-run' : done });
-    } catch (err) {
-      outcomes.push({ drift, action: 'failed', error: (err as Error).message });
-    }
+export function act(drifts: Drift[], client: PolicyClient, options: ActOptions): Promise<ActionOutcome[]> {
+  return Promise.all(drifts.map((drift) => actOn(drift, client, options)));
+}
+
+async function actOn(drift: Drift, client: PolicyClient, options: ActOptions): Promise<ActionOutcome> {
+  if (!options.enforce || (drift.type === 'extra' && !options.mayPrune)) return { drift, action: 'none' };
+  try {
+    if (drift.type === 'missing') await client.create(drift.desired.object, options.dryRun);
+    else if (drift.type === 'modified') await client.apply(drift.desired.object, options.dryRun);
+    else await client.delete(drift.live, options.dryRun);
+    const done = drift.type === 'missing' ? 'created' : drift.type === 'modified' ? 'applied' : 'deleted';
+    return { drift, action: options.dryRun ? 'dry-run' : done };
+  } catch (err) {
+    return { drift, action: 'failed', error: (err as Error).message };
   }
-  return outcomes;
 }

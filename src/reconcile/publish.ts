@@ -11,6 +11,7 @@ import { countNewDrift, countNewViolations, newDrift } from './spec-metrics.ts';
 import { reportName } from '../report/build-reports.ts';
 import { isCleanFromGit } from './spec-plan.ts';
 import { withFirstSeen } from '../report/drift-history.ts';
+import { specEvents } from './spec-events.ts';
 
 /**
  * Mirrors a spec into the cluster. Only a spec that loaded cleanly updates its mirror, which is
@@ -63,24 +64,10 @@ export async function publishReport<T extends ComplianceReport | DriftReport>(st
   await store.applyStatus(report);
 }
 
-/**
- * Events: DriftDetected for drift that is new since the previous report (standing drift is not
- * announced every pass), and one event for every action kspec took or failed to take.
- */
+/** The spec's Events of this pass: at most one per reason (see spec-events.ts). */
 export async function publishEvents(store: KspecStore, mirror: ClusterSpecification, cluster: string, outcomes: ActionOutcome[], fresh: Set<ActionOutcome>): Promise<void> {
   const involved = { kind: 'ClusterSpecification', name: mirror.metadata.name, namespace: mirror.metadata.namespace!, uid: mirror.metadata.uid };
-  for (const outcome of outcomes) {
-    const { drift, action, error } = outcome;
-    const what = `${drift.event.resourceKind}/${drift.event.resourceName} on cluster ${cluster}`;
-    if (fresh.has(outcome)) {
-      await store.recordEvent({ involved, type: 'Warning', reason: 'DriftDetected', message: `${drift.type}: ${drift.event.message}` });
-    }
-    if (action === 'failed') await store.recordEvent({ involved, type: 'Warning', reason: 'ActionFailed', message: `${what}: ${error}` });
-    else if (action !== 'none' && action !== 'dry-run') {
-      const reason = action === 'created' ? 'PolicyCreated' : action === 'applied' ? 'PolicyReverted' : 'PolicyDeleted';
-      await store.recordEvent({ involved, type: 'Normal', reason, message: `${action} ${what}` });
-    }
-  }
+  await Promise.all(specEvents(outcomes, fresh, cluster).map((event) => store.recordEvent({ involved, ...event })));
 }
 
 /** Mirrors the ClusterTargets from Git, so a pass whose fetch fails can still reach its clusters. */

@@ -1,12 +1,16 @@
 import type { ComplianceReport, DriftReport, PolicyResult } from '../api/types.ts';
 import { driftKey, standingDrift } from '../report/drift-history.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
+import { DRIFT_TYPES } from '../server/metrics.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import type { ActionOutcome } from './act.ts';
 
 /** Counts violations not already in the previous report, so a standing violation counts once. */
 export function countNewViolations(outcome: SpecOutcome, previous: ComplianceReport | undefined, metrics?: KspecMetrics): void {
-  if (!metrics || !outcome.compliance) return;
+  if (!metrics || !outcome.cluster) return;
+  // The series exists at 0 from the first pass, so that increase() sees the first violation.
+  metrics.policyViolations.inc({ cluster: outcome.cluster, spec: outcome.plan.name }, 0);
+  if (!outcome.compliance) return;
   const keys = (results: PolicyResult[]) => results.flatMap((r) => r.violations.map((v) => `${r.policyID}/${v.namespace ?? ''}/${v.resource}/${v.message}`));
   const before = new Set(keys(previous?.status?.policyResults ?? []));
   const fresh = keys(outcome.policyResults).filter((k) => !before.has(k)).length;
@@ -24,6 +28,10 @@ export function newDrift(outcome: SpecOutcome, previous: DriftReport | undefined
 }
 
 export function countNewDrift(outcome: SpecOutcome, fresh: ActionOutcome[], metrics?: KspecMetrics): void {
+  if (!metrics || !outcome.cluster) return;
+  // Every drift type's series exists at 0 from the first pass, so that increase() and alerts
+  // count the first drift (a series that appears at 1 has no increase).
+  for (const type of DRIFT_TYPES) metrics.driftEvents.inc({ cluster: outcome.cluster, spec: outcome.plan.name, type }, 0);
   for (const { drift } of fresh) metrics?.driftEvents.inc({ cluster: outcome.cluster, spec: outcome.plan.name, type: drift.type });
 }
 

@@ -74,7 +74,7 @@ export function generateRepo(dir: string, count: number, specCount: number, sour
       apiVersion: 'kspec.io/v1alpha1',
       kind: 'ClusterSpecification',
       metadata: { name: specName, namespace: 'kspec-system' },
-      spec: { targetClusterRef: { name: 'local' }, enforcementMode: 'enforce', complianceSource: 'engine', policies: entries },
+      spec: { targetClusterRef: { name: 'local' }, enforcementMode: 'enforce', policies: entries },
     };
     writeFileSync(join(dir, 'specs', `${specName}.yaml`), stringify(spec, { lineWidth: 0 }));
     specs.push(specName);

@@ -4,6 +4,7 @@ import type { FlagSpec } from './command.ts';
 import type { SourceOptions } from '../source/git-source.ts';
 import { registerSecret } from '../log.ts';
 import { oneOf, UsageError } from './command.ts';
+import { parseDuration } from '../engine/duration.ts';
 
 export const sourceFlags = {
   repo: { type: 'string' },
@@ -33,4 +34,13 @@ export function sourceOptions(flags: { repo?: string; branch?: string; path?: st
     ...(token ? { token } : {}),
     ...(env.KSPEC_GIT_USERNAME ? { username: env.KSPEC_GIT_USERNAME } : {}),
   };
+}
+
+/** How often an unchanged report or spec status is rewritten anyway, to move its timestamp. */
+export const reportRefreshFlag = { 'report-refresh': { type: 'string', default: '10m' } } satisfies Record<string, FlagSpec>;
+
+export function reportRefreshMs(value: string | undefined): number {
+  const seconds = value === undefined ? null : parseDuration(value);
+  if (seconds === null || seconds < 0) throw new UsageError(`--report-refresh takes a duration such as 10m or 1h, not ${JSON.stringify(value)}`);
+  return seconds * 1000;
 }

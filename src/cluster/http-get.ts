@@ -16,6 +16,23 @@ export interface KubeRequestOptions {
   timeoutMs?: number;
 }
 
+const agents = new WeakMap<KubeConfig, https.Agent>();
+
+/**
+ * One keep-alive agent per KubeConfig, with its TLS settings: client-node's agent opens (and
+ * handshakes) a new connection for every request, which cost more than the requests themselves
+ * when a pass sends hundreds of them. Idle sockets do not keep the process alive.
+ */
+function keepAliveAgent(kc: KubeConfig, opts: https.RequestOptions): https.Agent {
+  let agent = agents.get(kc);
+  if (!agent) {
+    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
+    agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca, cert, key, pfx, passphrase, servername, ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}) });
+    agents.set(kc, agent);
+  }
+  return agent;
+}
+
 /**
  * Sends a request to `path` (with its query string), within the API server's client-side limits,
  * and returns the parsed JSON body. Non-2xx responses throw a ClusterError with the status code.
@@ -34,6 +51,7 @@ async function send<T>(kc: KubeConfig, path: string, options: KubeRequestOptions
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   const opts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
   await kc.applyToHTTPSOptions(opts);
+  if (url.protocol === 'https:' && !cluster.proxyUrl) opts.agent = keepAliveAgent(kc, opts);
   opts.headers = { ...(opts.headers as Record<string, string>), accept: 'application/json' };
   if (payload !== undefined) Object.assign(opts.headers, { 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) });
   const transport = url.protocol === 'http:' ? http : https;

@@ -1,5 +1,4 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ClusterSpecification } from '../api/types.ts';
 import { KspecStore } from '../cluster/kspec-store.ts';
 import { fetchSnapshot } from '../source/git-source.ts';
 import type { Snapshot, SourceOptions } from '../source/git-source.ts';
@@ -13,6 +12,8 @@ import { reconcileSpec } from './reconcile-spec.ts';
 import { publishTargets } from './publish.ts';
 import { connectTargets } from './connect-targets.ts';
 import type { ConnectedTarget } from './connect-targets.ts';
+import { ManagementSnapshot } from './management-snapshot.ts';
+import { DEFAULT_REPORT_REFRESH_MS } from './write-if-changed.ts';
 import type { TargetBackoff } from './target-backoff.ts';
 import { ServerFormCache } from '../cluster/server-form.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
@@ -38,6 +39,8 @@ export interface PassOptions {
   assess?: boolean;
   /** How long to wait for a target's API server; default 10 s. */
   targetTimeoutMs?: number;
+  /** An unchanged report or status is rewritten once it is this old; default 10 minutes. */
+  reportRefreshMs?: number;
 }
 
 export interface PassResult {
@@ -65,18 +68,19 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const log = options.log.child({ commit: snapshot?.commit.slice(0, 12) });
   const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace }) : EMPTY_LOAD;
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
-  const mirrors = await lastGoodStates(store, log);
+  const kspecObjects = await ManagementSnapshot.observe(store, log);
   const mayWrite = !options.dryRun && !options.signal?.aborted;
   if (mayWrite) {
-    await publishTargets(store, load.targets.map((t) => t.target)).catch((err) => {
+    await publishTargets(store, load.targets.map((t) => t.target), kspecObjects).catch((err) => {
       options.metrics?.passErrors.inc({ stage: 'publish' });
       log.error('cannot mirror ClusterTargets', { error: (err as Error).message });
     });
   }
-  const plans = planSpecs(load, snapshot?.commit ?? '', sourceIdentity(displayRepo(options.source.repo), options.source.path), mirrors, fetchError);
+  const plans = planSpecs(load, snapshot?.commit ?? '', sourceIdentity(displayRepo(options.source.repo), options.source.path), kspecObjects.mirrors, fetchError);
 
   const targets = connectTargets(plans, {
     store,
+    kspecObjects,
     management: options.management,
     fromGit: targetsByKey(load.targets),
     ...(options.backoff ? { backoff: options.backoff } : {}),
@@ -91,6 +95,8 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
     plans.map((plan) =>
       reconcileSpec(plan, {
         store,
+        kspecObjects,
+        reportRefreshMs: options.reportRefreshMs ?? DEFAULT_REPORT_REFRESH_MS,
         targets,
         dryRun: options.dryRun,
         serverForms,
@@ -121,15 +127,5 @@ async function source(options: PassOptions): Promise<{ snapshot?: Snapshot; fetc
     return { fetchError: (err as Error).message };
   } finally {
     end?.();
-  }
-}
-
-/** The mirrors of specs in the management cluster hold each spec's last good desired state. */
-async function lastGoodStates(store: KspecStore, log: Logger): Promise<ClusterSpecification[]> {
-  try {
-    return await store.listManaged<ClusterSpecification>('ClusterSpecification');
-  } catch (err) {
-    log.warn('cannot read spec mirrors; no last good state to fall back on', { error: (err as Error).message });
-    return [];
   }
 }

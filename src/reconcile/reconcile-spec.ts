@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KspecStore } from '../cluster/kspec-store.ts';
+import type { ManagementSnapshot } from './management-snapshot.ts';
 import { PolicyClient } from '../cluster/policy-client.ts';
 import type { ServerFormCache } from '../cluster/server-form.ts';
 import { assessCompliance } from '../compliance/assess.ts';
@@ -19,6 +20,10 @@ import { observeDrift, withoutServerFormNote } from './observe-drift.ts';
 
 export interface SpecContext {
   store: KspecStore;
+  /** kspec's own objects as the pass found them, to write only what changed. */
+  kspecObjects: ManagementSnapshot;
+  /** An unchanged report or status is rewritten (for its timestamp) once it is this old. */
+  reportRefreshMs: number;
   /** Target clusters being connected for this pass, by namespace/name. */
   targets: Map<string, Promise<ConnectedTarget>>;
   dryRun: boolean;
@@ -70,7 +75,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   // A replica that lost the lease leaves publishing to the new leader, whose view is newer.
   if (!ctx.dryRun && !ctx.signal?.aborted) {
     try {
-      await publishOutcome(outcome, ctx, now.toISOString(), fail);
+      await publishOutcome(outcome, ctx, now, fail);
     } catch (err) {
       fail('publish', err);
     }

@@ -307,3 +307,35 @@ test('a pass whose replica lost the lease (aborted signal) observes but neither 
   assert.equal(await getPolicy(f, `a-${f.id}`), undefined);
   assert.equal(await f.store.get('ClusterSpecification', f.ns, `enf-${f.id}`), undefined, 'nothing published');
 });
+
+test('an idle pass writes nothing: mirror, status, reports and target keep their resourceVersion until the report refresh is due', async (t) => {
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`idle-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`idle-a-${id}`, { namespace: ns }) } }) }));
+  if (!f) return;
+  await f.pass(); // creates the policy: drift found and fixed
+  await f.pass(); // in sync: status and drift report say so
+  const versions = async () => {
+    const name = `idle-${f.id}`;
+    const objects = [
+      await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, name),
+      await f.store.get<DriftReport>('DriftReport', f.ns, `${name}-local`),
+      await f.store.get<ComplianceReport>('ComplianceReport', f.ns, `${name}-local`),
+      await f.store.get<ClusterTarget>('ClusterTarget', f.ns, 'local'),
+    ];
+    return objects.map((o) => o?.metadata.resourceVersion);
+  };
+  const before = await versions();
+  assert.ok(before.every(Boolean), `every object exists: ${before}`);
+  const idle = await f.pass();
+  assert.equal(idle.ok, true);
+  assert.deepEqual(await versions(), before, 'nothing changed, so nothing was written');
+
+  // Once the refresh is due, the unchanged reports and status are rewritten with a new timestamp.
+  const drift = await f.store.get<DriftReport>('DriftReport', f.ns, `idle-${f.id}-local`);
+  await f.pass({ reportRefreshMs: 0 });
+  const after = await versions();
+  assert.notEqual(after[0], before[0], 'the status was refreshed');
+  assert.notEqual(after[1], before[1], 'the drift report was refreshed');
+  assert.equal(after[3], before[3], 'the target did not change');
+  const refreshed = await f.store.get<DriftReport>('DriftReport', f.ns, `idle-${f.id}-local`);
+  assert.ok(Date.parse(refreshed!.spec.timestamp) >= Date.parse(drift!.spec.timestamp));
+});

@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { parseFlags, UsageError } from '../command.ts';
-import { outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { outputFlag, outputFormat, reportRefreshFlag, reportRefreshMs, sourceFlags, sourceOptions } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { createLogger, parseLogLevel } from '../../log.ts';
@@ -13,7 +13,7 @@ const reconcile: Command = {
   name: 'reconcile',
   usage: 'kspec reconcile --once --repo R [--branch B] [--path P] [--dry-run] [--write-back none|commit|pull-request] [-o table|yaml|json]',
   async run(argv, io) {
-    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...writeBackFlags, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
+    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...writeBackFlags, ...reportRefreshFlag, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
     if (!flags.once) throw new UsageError('reconcile runs a single pass: pass --once (use `kspec run` for the long-running poller)');
     const format = outputFormat(flags.output);
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
@@ -24,6 +24,7 @@ const reconcile: Command = {
       namespace: flags.namespace!,
       management: kubeConfig(flags),
       dryRun: flags['dry-run'],
+      reportRefreshMs: reportRefreshMs(flags['report-refresh']),
       log,
       metrics: createMetrics({ defaultMetrics: false }),
     });

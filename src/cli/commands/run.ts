@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 import type { Command } from '../command.ts';
 import { parseFlags, UsageError } from '../command.ts';
-import { sourceFlags, sourceOptions } from '../common-flags.ts';
+import { reportRefreshFlag, reportRefreshMs, sourceFlags, sourceOptions } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { PassScheduler } from '../../reconcile/scheduler.ts';
@@ -32,6 +32,7 @@ const run: Command = {
         ...clusterFlags,
         ...sourceFlags,
         ...writeBackFlags,
+        ...reportRefreshFlag,
         schedule: { type: 'string', default: '*/1 * * * *' },
         listen: { type: 'string', default: ':8080' },
         'leader-elect': { type: 'boolean' },
@@ -55,6 +56,7 @@ const run: Command = {
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
     const source = sourceOptions(flags, io.env);
     const management = kubeConfig(flags);
+    const reportRefresh = reportRefreshMs(flags['report-refresh']);
     const metrics = createMetrics();
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const backoff = new TargetBackoff();
@@ -75,7 +77,7 @@ const run: Command = {
       log.info('pass started', { reasons });
       const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
-        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal, backoff, serverForms, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
       firstPassDone = true;

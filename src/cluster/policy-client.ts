@@ -69,13 +69,14 @@ export class PolicyClient {
   }
 
   /**
-   * Creates a policy that is missing. A create, not an apply: if a policy of that name exists
+   * Creates a policy that is missing, and returns it as stored. A create, not an apply: if a policy of that name exists
    * without kspec's labels it is someone else's, and the API server's conflict stops kspec from
    * taking it over.
    */
-  async create(policy: KyvernoPolicy, dryRun = false): Promise<void> {
+  async create(policy: KyvernoPolicy, dryRun = false): Promise<KyvernoPolicy> {
     try {
-      await kubeJson(this.kc, collectionPath(policy.kind, policy.metadata.namespace) + query({ fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined }), { method: 'POST', body: policy });
+      const stored = await kubeJson<KyvernoPolicy>(this.kc, collectionPath(policy.kind, policy.metadata.namespace) + query({ fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined }), { method: 'POST', body: policy });
+      return { ...trimObject(stored), apiVersion: 'kyverno.io/v1', kind: policy.kind };
     } catch (err) {
       const code = (err as ClusterError).code;
       if (code === 409) throw new ClusterError(`${policyKey(policy)} exists but is not managed by this spec; kspec leaves it alone`, 409);
@@ -92,20 +93,21 @@ export class PolicyClient {
     const { name, ...metadata } = policy.metadata;
     const probe = { ...policy, metadata: { ...metadata, generateName: `${name.slice(0, 40)}-` } };
     try {
-      return (await this.api.create(probe as unknown as KubernetesObject, undefined, 'All', FIELD_MANAGER)) as unknown as KyvernoPolicy;
+      return await kubeJson<KyvernoPolicy>(this.kc, collectionPath(policy.kind, policy.metadata.namespace) + query({ fieldManager: FIELD_MANAGER, dryRun: 'All' }), { method: 'POST', body: probe });
     } catch (err) {
-      throw toClusterError(`dry-run create ${policyKey(policy)}`, err);
+      throw new ClusterError(`dry-run create ${policyKey(policy)}: ${reason(err)}`, (err as ClusterError).code);
     }
   }
 
-  /** Server-side apply of a policy kspec owns; force, because reverting out-of-band edits is the point. */
-  async apply(policy: KyvernoPolicy, dryRun = false): Promise<void> {
+  /** Server-side apply of a policy kspec owns, returning it as stored; force, because reverting out-of-band edits is the point. */
+  async apply(policy: KyvernoPolicy, dryRun = false): Promise<KyvernoPolicy> {
     try {
-      await kubeJson(this.kc, objectPath(policy) + query({ fieldManager: FIELD_MANAGER, force: 'true', dryRun: dryRun ? 'All' : undefined }), {
+      const stored = await kubeJson<KyvernoPolicy>(this.kc, objectPath(policy) + query({ fieldManager: FIELD_MANAGER, force: 'true', dryRun: dryRun ? 'All' : undefined }), {
         method: 'PATCH',
         body: policy,
         contentType: 'application/apply-patch+yaml',
       });
+      return { ...trimObject(stored), apiVersion: 'kyverno.io/v1', kind: policy.kind };
     } catch (err) {
       throw new ClusterError(`apply ${policyKey(policy)}: ${reason(err)}`, (err as ClusterError).code);
     }

@@ -103,6 +103,14 @@ export class ServerFormCache {
     return result;
   }
 
+  /**
+   * Remembers what a real create of exactly `desired` stored: that is its server form, so the
+   * pass that created a policy does not dry-run it again to confirm.
+   */
+  rememberCreated(cluster: string, desired: KyvernoPolicy, stored: KyvernoPolicy): void {
+    this.remember(`${cluster}\0${contentHash(desired)}`, (stored.spec ?? {}) as Spec);
+  }
+
   private recall(cacheKey: string): Spec | undefined {
     const spec = this.forms.get(cacheKey);
     if (spec) {

@@ -1,6 +1,7 @@
 import type { DriftAction } from '../api/types.ts';
 import type { Drift } from '../drift/detect.ts';
 import type { PolicyClient } from '../cluster/policy-client.ts';
+import type { KyvernoPolicy } from '../render/desired-policy.ts';
 
 export interface ActOptions {
   enforce: boolean;
@@ -13,6 +14,8 @@ export interface ActionOutcome {
   drift: Drift;
   action: DriftAction;
   error?: string;
+  /** The policy as the API server stored it after a create or apply (not after a dry run). */
+  stored?: KyvernoPolicy;
 }
 
 /**
@@ -27,11 +30,13 @@ export function act(drifts: Drift[], client: PolicyClient, options: ActOptions):
 async function actOn(drift: Drift, client: PolicyClient, options: ActOptions): Promise<ActionOutcome> {
   if (!options.enforce || (drift.type === 'extra' && !options.mayPrune)) return { drift, action: 'none' };
   try {
-    if (drift.type === 'missing') await client.create(drift.desired.object, options.dryRun);
-    else if (drift.type === 'modified') await client.apply(drift.desired.object, options.dryRun);
+    let stored: KyvernoPolicy | undefined;
+    if (drift.type === 'missing') stored = await client.create(drift.desired.object, options.dryRun);
+    else if (drift.type === 'modified') stored = await client.apply(drift.desired.object, options.dryRun);
     else await client.delete(drift.live, options.dryRun);
+    if (options.dryRun) return { drift, action: 'dry-run' };
     const done = drift.type === 'missing' ? 'created' : drift.type === 'modified' ? 'applied' : 'deleted';
-    return { drift, action: options.dryRun ? 'dry-run' : done };
+    return { drift, action: done, ...(stored ? { stored } : {}) };
   } catch (err) {
     return { drift, action: 'failed', error: (err as Error).message };
   }

@@ -4,6 +4,7 @@ import type { KspecStore } from '../cluster/kspec-store.ts';
 import { resolveTarget } from '../cluster/targets.ts';
 import type { ResolvedTarget } from '../cluster/targets.ts';
 import { probeTarget } from '../cluster/target-probe.ts';
+import { TargetObservation } from '../cluster/target-observation.ts';
 import type { Logger } from '../log.ts';
 import { setConditions } from './conditions.ts';
 import type { ConditionInput } from './conditions.ts';
@@ -18,6 +19,8 @@ export interface ConnectedTarget {
   name: string;
   namespace: string;
   resolved?: ResolvedTarget;
+  /** The cluster as this pass observes it, once for every spec aimed at it. */
+  observation?: TargetObservation;
   serverVersion?: string;
   versionMismatch?: string;
   error?: string;
@@ -61,7 +64,7 @@ async function connectOne(key: string, ref: { name: string; namespace: string },
   try {
     const resolved = await resolveTarget(ref, options.fromGit, options.store, options.management);
     const probe = await probeTarget(resolved.kc, resolved.target?.spec.version, options.timeoutMs);
-    Object.assign(target, { resolved, serverVersion: probe.serverVersion }, probe.versionMismatch ? { versionMismatch: probe.versionMismatch } : {});
+    Object.assign(target, { resolved, observation: new TargetObservation(resolved.kc), serverVersion: probe.serverVersion }, probe.versionMismatch ? { versionMismatch: probe.versionMismatch } : {});
     options.backoff?.succeeded(key);
   } catch (err) {
     target.error = `cluster ${ref.name}: ${(err as Error).message}`;

@@ -3,6 +3,8 @@ import { parseFlags } from '../command.ts';
 import { outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
+import { ServerFormCache } from '../../cluster/server-form.ts';
+import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
 import { createLogger, parseLogLevel } from '../../log.ts';
 import { planText, structured } from '../pass-output.ts';
 import { githubFlags, githubFromEnv } from '../github-flags.ts';
@@ -22,14 +24,19 @@ const plan: Command = {
     if (pullNumber !== undefined && !(Number.isInteger(pullNumber) && pullNumber > 0)) throw new UsageError('--comment-on-pr takes a pull request number');
     const github = pullNumber ? await githubFromEnv(flags, io.env) : undefined;
     const format = outputFormat(flags.output);
+    const source = sourceOptions(flags, io.env);
+    const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'warn' });
+    const serverForms = ServerFormCache.load(serverFormsFile(source.cacheDir));
     const result = await reconcilePass({
-      source: sourceOptions(flags, io.env),
+      source,
       namespace: flags.namespace!,
       management: kubeConfig(flags),
       dryRun: true,
       assess: false,
-      log: createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'warn' }),
+      serverForms,
+      log,
     });
+    saveServerForms(serverForms, source.cacheDir, log);
     io.stdout(format === 'table' ? planText(result) : structured(result, format));
     if (github && pullNumber) {
       const comment = await upsertPlanComment(github, { pullNumber, plan: planForComment(result) });

@@ -3,6 +3,8 @@ import { parseFlags, UsageError } from '../command.ts';
 import { outputFlag, outputFormat, reportRefreshFlag, reportRefreshMs, sourceFlags, sourceOptions } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
+import { ServerFormCache } from '../../cluster/server-form.ts';
+import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
 import { createLogger, parseLogLevel } from '../../log.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { planText, structured, summaryText } from '../pass-output.ts';
@@ -18,6 +20,7 @@ const reconcile: Command = {
     const format = outputFormat(flags.output);
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
     const source = sourceOptions(flags, io.env);
+    const serverForms = ServerFormCache.load(serverFormsFile(source.cacheDir));
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const result = await reconcilePass({
       source,
@@ -25,9 +28,11 @@ const reconcile: Command = {
       management: kubeConfig(flags),
       dryRun: flags['dry-run'],
       reportRefreshMs: reportRefreshMs(flags['report-refresh']),
+      serverForms,
       log,
       metrics: createMetrics({ defaultMetrics: false }),
     });
+    saveServerForms(serverForms, source.cacheDir, log);
     const written = flags['dry-run'] ? undefined : await writeBackToGit(result, gitConfig);
     if (format !== 'table') io.stdout(structured(result, format));
     else io.stdout(planText(result) + summaryText(result));

@@ -4,7 +4,8 @@ import type { PolicyClient } from '../cluster/policy-client.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 
 export interface ActOptions {
-  enforce: boolean;
+  /** remediation auto: make the target match; report: write nothing to it. */
+  remediate: boolean;
   /** Extra policies are deleted only when the desired state comes cleanly from Git. */
   mayPrune: boolean;
   dryRun: boolean;
@@ -19,16 +20,17 @@ export interface ActionOutcome {
 }
 
 /**
- * Enforce: create what is missing, server-side apply what was modified, delete what is extra, all
- * at once: the cluster's client-side limits (--kube-api-qps, --kube-api-burst) pace the requests.
- * Monitor: nothing. One failed action does not stop the others; outcomes keep the drifts' order.
+ * Remediate (both enforcement modes; the rendered policies carry the mode's failure action):
+ * create what is missing, server-side apply what was modified, delete what is extra, all at once:
+ * the cluster's client-side limits (--kube-api-qps, --kube-api-burst) pace the requests.
+ * Report-only: nothing. One failed action does not stop the others; outcomes keep the drifts' order.
  */
 export function act(drifts: Drift[], client: PolicyClient, options: ActOptions): Promise<ActionOutcome[]> {
   return Promise.all(drifts.map((drift) => actOn(drift, client, options)));
 }
 
 async function actOn(drift: Drift, client: PolicyClient, options: ActOptions): Promise<ActionOutcome> {
-  if (!options.enforce || (drift.type === 'extra' && !options.mayPrune)) return { drift, action: 'none' };
+  if (!options.remediate || (drift.type === 'extra' && !options.mayPrune)) return { drift, action: 'none' };
   try {
     let stored: KyvernoPolicy | undefined;
     if (drift.type === 'missing') stored = await client.create(drift.desired.object, options.dryRun);

@@ -43,7 +43,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   const now = ctx.now();
   const cluster = plan.spec.spec.targetClusterRef.name;
   const outcome: SpecOutcome = {
-    plan, cluster, mode: plan.spec.spec.enforcementMode, phase: plan.errors.length ? 'Failed' : 'Active',
+    plan, cluster, mode: plan.spec.spec.enforcementMode, remediation: plan.spec.spec.remediation ?? 'auto', phase: plan.errors.length ? 'Failed' : 'Active',
     actions: [], remaining: [], inSync: 0, policyResults: [], complianceSource: 'unavailable', fullViolations: new Map(),
     errors: plan.errors.map(formatSpecError), notes: [],
   };
@@ -84,7 +84,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
 }
 
 /**
- * The spec's share of the target's observation, diff, act (enforce only), and confirm from what
+ * The spec's share of the target's observation, diff, act (unless report-only), and confirm from what
  * the API server answered to the writes.
  */
 async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetObservation; clusterId: string }, outcome: SpecOutcome, ctx: SpecContext, now: string, fail: (stage: Stage, err: unknown) => void): Promise<void> {
@@ -109,12 +109,12 @@ async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetO
   outcome.remaining = found.drifts;
   outcome.inSync = found.inSync.length;
   // Shutting down, or no longer the leader: another replica acts now, so this one must not.
-  if (ctx.signal?.aborted && outcome.mode === 'enforce' && found.drifts.length > 0) {
+  if (ctx.signal?.aborted && outcome.remediation === 'auto' && found.drifts.length > 0) {
     outcome.actions = found.drifts.map((drift) => ({ drift, action: 'none' }));
     return fail('act', new Error('not acting: this replica is shutting down or lost the lease'));
   }
   outcome.actions = await act(found.drifts, policies, {
-    enforce: outcome.mode === 'enforce',
+    remediate: outcome.remediation === 'auto',
     mayPrune: isCleanFromGit(plan),
     dryRun: ctx.dryRun,
   });

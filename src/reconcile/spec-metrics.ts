@@ -4,6 +4,7 @@ import type { KspecMetrics } from '../server/metrics.ts';
 import { DRIFT_TYPES } from '../server/metrics.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import type { ActionOutcome } from './act.ts';
+import { MODES, REMEDIATIONS } from '../api/schemas.ts';
 
 /** Counts violations not already in the previous report, so a standing violation counts once. */
 export function countNewViolations(outcome: SpecOutcome, previous: ComplianceReport | undefined, metrics?: KspecMetrics): void {
@@ -19,7 +20,7 @@ export function countNewViolations(outcome: SpecOutcome, previous: ComplianceRep
 
 /**
  * Drift found in this pass that was not already standing after the previous pass. Standing drift
- * (a monitor-mode spec that stays drifted) is new once, so it is counted and announced once;
+ * (a report-only spec that stays drifted) is new once, so it is counted and announced once;
  * drift that kspec fixed and that comes back is new again.
  */
 export function newDrift(outcome: SpecOutcome, previous: DriftReport | undefined): ActionOutcome[] {
@@ -43,5 +44,7 @@ export function recordMetrics(outcome: SpecOutcome, metrics: KspecMetrics | unde
   if (outcome.compliance) metrics.complianceScore.set(labels, outcome.compliance.status!.complianceScore);
   const count = (type: string) => outcome.remaining.filter((d) => d.type === type).length;
   metrics.policies.set({ ...labels, state: 'in_sync' }, outcome.inSync);
+  for (const mode of MODES) for (const remediation of REMEDIATIONS) metrics.specInfo.remove({ ...labels, mode, remediation });
+  metrics.specInfo.set({ ...labels, mode: outcome.mode, remediation: outcome.remediation }, 1);
   for (const state of ['missing', 'modified', 'extra'] as const) metrics.policies.set({ ...labels, state }, count(state));
 }

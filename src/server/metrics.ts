@@ -21,6 +21,7 @@ export const KSPEC_METRICS = {
   kspec_policies: 'gauge',
   kspec_leader: 'gauge',
   kspec_webhook_requests_total: 'counter',
+  kspec_spec_info: 'gauge',
 } as const;
 export type KspecMetricName = keyof typeof KSPEC_METRICS;
 
@@ -46,6 +47,8 @@ export interface KspecMetrics {
   leader: Gauge<string>;
   /** Webhook requests by outcome (accepted, ignored, unauthorized, invalid, too_large, not_configured). */
   webhookRequests: Counter<'outcome'>;
+  /** 1 per spec and cluster, labelled with the spec's enforcementMode and remediation, for joins. */
+  specInfo: Gauge<'cluster' | 'spec' | 'mode' | 'remediation'>;
 }
 
 export interface CreateMetricsOptions {
@@ -123,6 +126,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): KspecMetrics 
       name: 'kspec_webhook_requests_total',
       help: 'Webhook requests by outcome',
       labelNames: ['outcome'],
+      registers,
+    }),
+    specInfo: new Gauge({
+      name: 'kspec_spec_info',
+      help: 'Always 1: how each spec is served (mode: monitor installs policies in Audit, enforce in Enforce; remediation: auto fixes drift, report only reports it)',
+      labelNames: ['cluster', 'spec', 'mode', 'remediation'],
       registers,
     }),
   };

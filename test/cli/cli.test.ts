@@ -96,6 +96,29 @@ test('plan exit codes follow kubectl diff: 1 with drift, 0 without, 2 on error; 
   assert.equal(broken.code, 2);
 });
 
+test('plan after a monitor spec was reconciled exits 0; a report-only spec\'s drift stays and plan says kspec only reports it', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const ns = await cluster.namespace('climon');
+  const id = ns.slice(-8);
+  const repo = specRepo(ns, id, 'monitor');
+  const env = { KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_LOG_LEVEL: 'error' };
+  const before = await cli(['plan', '--repo', repo], env);
+  assert.equal(before.code, 1, before.err);
+  assert.match(before.out, new RegExp(`\\(monitor\\)[^\\n]*\\n  \\+ ClusterPolicy/cli-${id}  missing \\(create\\)`));
+  const applied = await cli(['reconcile', '--once', '--repo', repo], env);
+  assert.equal(applied.code, 0, applied.out + applied.err);
+  const clean = await cli(['plan', '--repo', repo], env);
+  assert.equal(clean.code, 0, clean.out);
+  assert.match(clean.out, /no drift: 1 policies in sync/);
+
+  const reportOnly = specRepo(ns, `r${id}`, 'monitor\n  remediation: report');
+  assert.equal((await cli(['reconcile', '--once', '--repo', reportOnly], env)).code, 0);
+  const standing = await cli(['plan', '--repo', reportOnly], env);
+  assert.equal(standing.code, 1, 'the drift kspec leaves alone is still drift');
+  assert.match(standing.out, new RegExp(`\\(monitor, report only\\)[^\\n]*\\n  \\+ ClusterPolicy/cli-r${id}  missing \\(report only\\)`));
+});
+
 function writeManifest(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'kspec-manifest-')), 'manifest.yaml');
   writeFileSync(file, text);

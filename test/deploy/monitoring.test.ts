@@ -27,6 +27,7 @@ const ALLOWED = new Set([
   'kspec_last_successful_pass_timestamp_seconds',
   'kspec_pass_errors_total',
   'kspec_policies',
+  'kspec_spec_info',
 ]);
 const HISTOGRAMS = new Set(['kspec_reconciliation_duration_seconds', 'kspec_git_fetch_duration_seconds']);
 
@@ -52,11 +53,11 @@ function metricNames(expr: string): string[] {
   while ((m = re.exec(e))) {
     const word = m[0];
     const after = e.slice(re.lastIndex).trimStart();
+    if (PROMQL_KEYWORDS.has(word)) continue;
     if (after.startsWith('(')) {
       assert.ok(PROMQL_FUNCTIONS.has(word), `unknown PromQL function ${word} in ${expr}`);
       continue;
     }
-    if (PROMQL_KEYWORDS.has(word)) continue;
     if (/^\d/.test(word) || /^e\d*$/.test(word)) continue; // 1e3
     names.push(word);
   }
@@ -190,6 +191,7 @@ describe('Grafana dashboard', () => {
     assert.ok((latency.targets as Obj[]).every((t) => (t.expr as string).startsWith('histogram_quantile(')));
     assert.ok((latency.targets as Obj[]).length >= 3, 'several quantiles');
     find(/policies by state/i, 'kspec_policies');
+    find(/mode and remediation/i, 'kspec_spec_info');
   });
 
   test('every query references only kspec metric names', () => {

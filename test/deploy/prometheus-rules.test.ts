@@ -53,6 +53,7 @@ test('promtool unit tests: each alert fires on the values it is meant for, and n
           { series: 'kspec_compliance_score{cluster="prod",spec="healthy"}', values: '100x60' },
           { series: `kspec_policies{${labels},state="missing"}`, values: '2x60' },
           { series: `kspec_policies{${labels},state="in_sync"}`, values: '5x60' },
+          { series: `kspec_spec_info{${labels},mode="enforce",remediation="auto"}`, values: '1x60' },
           { series: 'kspec_last_successful_pass_timestamp_seconds', values: '0x60' },
           { series: 'kspec_git_fetch_failures_total', values: '0+1x60' },
         ],
@@ -69,6 +70,24 @@ test('promtool unit tests: each alert fires on the values it is meant for, and n
           { eval_time: '40m', alertname: 'KspecGitFetchFailing', exp_alerts: [{ exp_labels: { severity: 'warning' }, exp_annotations: expectAnnotations('KspecGitFetchFailing') }] },
         ],
       },
+      {
+        // Two new monitor specs with the default remediation: one's policies are all created in
+        // its first pass, the other never exported kspec_spec_info (an older kspec). A report-only
+        // spec's drift stands: reported after 6 hours, never as drift kspec failed to fix.
+        interval: '1m',
+        input_series: [
+          { series: 'kspec_policies{cluster="prod",spec="new-monitor",state="missing"}', values: '3 0x500' },
+          { series: 'kspec_spec_info{cluster="prod",spec="new-monitor",mode="monitor",remediation="auto"}', values: '1x500' },
+          { series: 'kspec_policies{cluster="prod",spec="report-only",state="missing"}', values: '3x500' },
+          { series: 'kspec_spec_info{cluster="prod",spec="report-only",mode="monitor",remediation="report"}', values: '1x500' },
+          { series: 'kspec_policies{cluster="prod",spec="old-kspec",state="modified"}', values: '1x500' },
+        ],
+        alert_rule_test: [
+          { eval_time: '40m', alertname: 'KspecDriftPresent', exp_alerts: [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'old-kspec' }, exp_annotations: expectAnnotations('KspecDriftPresent', '1', 'old-kspec') }] },
+          { eval_time: '5h', alertname: 'KspecDriftReported', exp_alerts: [] },
+          { eval_time: '7h', alertname: 'KspecDriftReported', exp_alerts: [{ exp_labels: { severity: 'info', cluster: 'prod', spec: 'report-only' }, exp_annotations: expectAnnotations('KspecDriftReported', '3', 'report-only') }] },
+        ],
+      },
     ],
   };
   // promtool compares the whole set of firing alerts: the healthy spec must not appear.
@@ -79,7 +98,7 @@ test('promtool unit tests: each alert fires on the values it is meant for, and n
 });
 
 /** The annotations as Prometheus renders the rule's templates for the series above. */
-function expectAnnotations(alert: string): Record<string, string> {
+function expectAnnotations(alert: string, value = '2', spec = 'baseline'): Record<string, string> {
   const expected: Record<string, Record<string, string>> = {
     KspecComplianceScoreLow: {
       summary: 'Compliance score of baseline on prod is 40.0%',
@@ -90,8 +109,12 @@ function expectAnnotations(alert: string): Record<string, string> {
       description: 'Half or more of the policies of baseline are violated on prod.',
     },
     KspecDriftPresent: {
-      summary: '2 policies of baseline drift on prod',
-      description: 'Policies of baseline have been missing, modified or extra on prod for 30 minutes. In monitor mode kspec only reports this; see the DriftReport: kubectl -n kspec-system get driftreports.',
+      summary: `${value} policies of ${spec} drift on prod`,
+      description: `Policies of ${spec} have been missing, modified or extra on prod for 30 minutes although kspec remediates this spec. See the failed actions in its DriftReport and its Ready condition: kubectl -n kspec-system get driftreports,clusterspecifications.`,
+    },
+    KspecDriftReported: {
+      summary: `${value} policies of report-only spec ${spec} drift on prod`,
+      description: `Policies of ${spec} have differed from the spec on prod for 6 hours. The spec has remediation: report, so kspec only reports this: fix the cluster, change the spec, or merge the drift pull request. See kubectl -n kspec-system get driftreports.`,
     },
     KspecNoSuccessfulPass: {
       summary: 'kspec has not completed a successful pass for 50m 0s',

@@ -47,12 +47,12 @@ const plan: Command = {
   },
 };
 
-/** What the pass would change on the live clusters: enforce-mode specs only, since monitor changes nothing. */
+/** What the pass would change on the live clusters: report-only specs change nothing, so they are left out. */
 function planForComment(result: PassResult): PlanResult {
   const action = { missing: 'add', modified: 'change', extra: 'remove' } as const;
   return {
     changes: result.specs
-      .filter((s) => s.mode === 'enforce')
+      .filter((s) => s.remediation === 'auto')
       .flatMap((s) =>
         s.actions
           .filter(({ drift }) => drift.type !== 'extra' || isCleanFromGit(s.plan))

@@ -93,7 +93,7 @@ Stop the control plane with: npm run cluster:down
 
 /** Every kspec-managed ClusterPolicy with its spec and Kyverno failure action. */
 async function showFailureActions(): Promise<void> {
-  const list = await api.list('kyverno.io/v1', 'ClusterPolicy', undefined, undefined, undefined, undefined, 'app.kubernetes.io/managed-by=kspec');
+  const list = await api.list('kyverno.io/v1', 'ClusterPolicy', undefined, undefined, undefined, undefined, undefined, 'app.kubernetes.io/managed-by=kspec');
   const rows = list.items
     .map((p) => [p.metadata?.name ?? '', p.metadata?.labels?.['kspec.io/spec'] ?? '', String((p as { spec?: { validationFailureAction?: string } }).spec?.validationFailureAction)])
     .sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]));

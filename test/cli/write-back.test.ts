@@ -39,7 +39,7 @@ spec:
             spec:
               rules:
                 - name: app-label
-                  match: {any: [{resources: {kinds: [Pod]}}]}
+                  match: {any: [{resources: {kinds: [Pod], namespaces: [${ns}]}}]}
                   validate: {message: app label, pattern: {metadata: {labels: {app: "?*"}}}}
 `,
 });
@@ -138,7 +138,7 @@ test('reconcile --write-back pull-request: a drift PR is opened, updated with an
   const api = KubernetesObjectApi.makeApiClient(cluster.kc);
   const labels = { 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': `wb-${id}`, 'kspec.io/spec-namespace': ns, 'kspec.io/policy': 'labels', 'kspec.io/check': 'app', 'kspec.io/severity': 'medium' };
   const annotations = { 'kspec.io/policy-title': 'Labels', 'policies.kyverno.io/severity': 'medium' };
-  const rules = (message: string) => [{ name: 'app-label', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { message, pattern: { metadata: { labels: { app: '?*' } } } } }];
+  const rules = (message: string) => [{ name: 'app-label', match: { any: [{ resources: { kinds: ['Pod'], namespaces: [ns] } }] }, validate: { message, pattern: { metadata: { labels: { app: '?*' } } } } }];
   await api.create({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `wb-${id}`, labels, annotations }, spec: { validationFailureAction: 'Audit', rules: rules('every Pod needs an app label') } } as never);
   const second = await cli(args, env);
   assert.match(second.out, /drift pull request updated/, second.err);

@@ -74,7 +74,7 @@ test('a report the API server refuses fails the spec: phase Failed, Ready=False 
 
 test('detectedAt is when the drift was first seen, kept while it stands, and new when it comes back', async (t) => {
   const f = await passFixture(t, (ns, id) => ({
-    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }),
+    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', remediation: 'report', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }),
     'specs/enf.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { b: policyYaml(`b-${id}`, { namespace: ns }) } }),
   }));
   if (!f) return;
@@ -97,7 +97,7 @@ test('detectedAt is when the drift was first seen, kept while it stands, and new
 test('conditions never contradict: what was found (Drifted), what stands now (Synced), whether the pass worked (Ready)', async (t) => {
   const f = await passFixture(t, (ns, id) => ({
     'specs/enf.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }), b: policyYaml(`b-${id}`, { namespace: ns }), c: policyYaml(`c-${id}`, { namespace: ns }) } }),
-    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { d: policyYaml(`d-${id}`, { namespace: ns }) } }),
+    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', remediation: 'report', checks: { d: policyYaml(`d-${id}`, { namespace: ns }) } }),
   }));
   if (!f) return;
   await f.pass();
@@ -111,8 +111,8 @@ test('conditions never contradict: what was found (Drifted), what stands now (Sy
 
   const monitored = await conditions(f, `mon-${f.id}`);
   assert.deepEqual(condition(monitored, 'Drifted').status, 'True');
-  assert.deepEqual([condition(monitored, 'Synced').status, condition(monitored, 'Synced').reason], ['False', 'MonitorOnly']);
-  assert.equal(condition(monitored, 'Synced').message, 'still differing from the spec: 1 missing, 0 modified, 0 extra (monitor mode changes nothing)');
+  assert.deepEqual([condition(monitored, 'Synced').status, condition(monitored, 'Synced').reason], ['False', 'ReportOnly']);
+  assert.equal(condition(monitored, 'Synced').message, 'still differing from the spec: 1 missing, 0 modified, 0 extra (remediation report changes nothing)');
 
   await f.pass();
   const idle = await conditions(f, `enf-${f.id}`);

@@ -3,11 +3,12 @@ import type { KspecStore } from '../cluster/kspec-store.ts';
 import { MANAGED_BY, MANAGER, SOURCE_ANNOTATION, SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
 import type { SpecPlan } from './spec-plan.ts';
 import type { ActionOutcome } from './act.ts';
+import { isGone } from './spec-outcome.ts';
 import type { SpecOutcome, Stage } from './spec-outcome.ts';
 import type { SpecContext } from './reconcile-spec.ts';
 import { setConditions } from './conditions.ts';
 import { conditionsOf } from './spec-conditions.ts';
-import { countNewDrift, countNewViolations, newDrift } from './spec-metrics.ts';
+import { countNewDrift, countViolations, newDrift } from './spec-metrics.ts';
 import { reportName } from '../report/build-reports.ts';
 import { isCleanFromGit } from './spec-plan.ts';
 import { withFirstSeen } from '../report/drift-history.ts';
@@ -91,7 +92,7 @@ export async function publishTargets(store: KspecStore, targets: ClusterTarget[]
  */
 export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: (stage: Stage, err: unknown) => void): Promise<void> {
   const { plan } = outcome;
-  if (plan.retired && outcome.phase === 'Active' && outcome.remaining.length === 0) return retire(outcome, ctx);
+  if (isGone(outcome)) return retire(outcome, ctx);
   const drift = outcome.drift!;
   const previousDrift = await ctx.kspecObjects.get<DriftReport>('DriftReport', plan.namespace, drift.metadata.name);
   const previousCompliance = outcome.compliance ? await ctx.kspecObjects.get<ComplianceReport>('ComplianceReport', plan.namespace, outcome.compliance.metadata.name) : undefined;
@@ -120,7 +121,7 @@ export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now
     await publishEvents(ctx.store, mirror, outcome.cluster, outcome.actions, new Set(fresh));
   }
   countNewDrift(outcome, fresh, ctx.metrics);
-  countNewViolations(outcome, previousCompliance, ctx.metrics);
+  countViolations(outcome, previousCompliance, ctx.metrics);
 }
 
 /** A spec removed from Git that owns nothing any more: its mirror and reports go too. */

@@ -38,3 +38,8 @@ export interface SpecOutcome {
 export function driftEventsOf(outcome: Pick<SpecOutcome, 'actions'>): DriftEvent[] {
   return outcome.actions.map(({ drift, action }) => ({ ...drift.event, action }));
 }
+
+/** A spec removed from Git whose policies are all gone: its mirror, reports and metrics go too. */
+export function isGone(outcome: Pick<SpecOutcome, 'plan' | 'phase' | 'remaining'>): boolean {
+  return Boolean(outcome.plan.retired) && outcome.phase === 'Active' && outcome.remaining.length === 0;
+}

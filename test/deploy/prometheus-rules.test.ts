@@ -54,7 +54,10 @@ test('promtool unit tests: each alert fires on the values it is meant for, and n
           { series: `kspec_policies{${labels},state="missing"}`, values: '2x60' },
           { series: `kspec_policies{${labels},state="in_sync"}`, values: '5x60' },
           { series: `kspec_spec_info{${labels},mode="enforce",remediation="auto"}`, values: '1x60' },
-          { series: 'kspec_last_successful_pass_timestamp_seconds', values: '0x60' },
+          // A leader that started at 0 and never completed a pass.
+          { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="a"}', values: '0x60' },
+          { series: 'kspec_leader{job="kspec",instance="a"}', values: '1x60' },
+          { series: 'process_start_time_seconds{job="kspec",instance="a"}', values: '0x60' },
           { series: 'kspec_git_fetch_failures_total', values: '0+1x60' },
         ],
         alert_rule_test: [
@@ -106,7 +109,7 @@ function expectAnnotations(alert: string, value = '2', spec = 'baseline'): Recor
     },
     KspecComplianceScoreCritical: {
       summary: 'Compliance score of baseline on prod is 40.0%',
-      description: 'Half or more of the policies of baseline are violated on prod.',
+      description: 'Half or more of the policies of baseline have been violated on prod for 15 minutes.',
     },
     KspecDriftPresent: {
       summary: `${value} policies of ${spec} drift on prod`,
@@ -120,10 +123,69 @@ function expectAnnotations(alert: string, value = '2', spec = 'baseline'): Recor
       summary: 'kspec has not completed a successful pass for 50m 0s',
       description: "No reconciliation pass succeeded in the last 30 minutes. Check the leader's logs (kubectl -n kspec-system logs deploy/kspec) and kspec_pass_errors_total by stage.",
     },
+    KspecDown: {
+      summary: 'kspec is down',
+      description: "No kspec replica has answered Prometheus's scrapes for 5 minutes (or none is scraped at all): nothing reconciles the clusters and no alert below can fire. Check kubectl -n kspec-system get pods,servicemonitors.",
+    },
     KspecGitFetchFailing: {
       summary: 'kspec cannot fetch the specs repository',
-      description: 'Git fetches have kept failing for 15 minutes. kspec keeps enforcing the last good commit. Check the repository URL, network policy egress and the kspec-git token.',
+      description: 'At least one Git fetch in every 10 minutes has failed, for 15 minutes. kspec keeps enforcing the last good commit. Check the repository URL, network policy egress and the kspec-git token.',
     },
   };
   return expected[alert];
 }
+
+test('promtool unit tests: the time-based alerts fire when their descriptions say, and kspec down is noticed', async (t) => {
+  const rules = rulesFile();
+  const at = (minutes: number, alertname: string, exp_alerts: unknown[] = []) => ({ eval_time: `${minutes}m`, alertname, exp_alerts });
+  const noPass = (summary: string) => ({ exp_labels: { severity: 'critical' }, exp_annotations: { summary, description: expectAnnotations('KspecNoSuccessfulPass').description } });
+  const down = { exp_labels: { severity: 'critical' }, exp_annotations: expectAnnotations('KspecDown') };
+  const tests = {
+    rule_files: [rules],
+    evaluation_interval: '1m',
+    tests: [
+      {
+        // The last successful pass at 1m: silent at 30m (29 minutes ago), firing at 32m. The
+        // replica stops answering scrapes at 6m: kspec is down from 11m on.
+        interval: '1m',
+        input_series: [
+          { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="a"}', values: '0 60x60' },
+          { series: 'kspec_leader{job="kspec",instance="a"}', values: '1x60' },
+          { series: 'process_start_time_seconds{job="kspec",instance="a"}', values: '0x60' },
+          { series: 'up{job="kspec",instance="a"}', values: '1x5 0x60' },
+          { series: 'kspec_compliance_score{cluster="prod",spec="baseline"}', values: '70x60' },
+        ],
+        alert_rule_test: [
+          at(30, 'KspecNoSuccessfulPass'),
+          at(32, 'KspecNoSuccessfulPass', [noPass('kspec has not completed a successful pass for 31m 0s')]),
+          at(10, 'KspecDown'),
+          at(11, 'KspecDown', [down]),
+          at(29, 'KspecComplianceScoreLow'),
+          at(30, 'KspecComplianceScoreLow', [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'baseline' }, exp_annotations: { summary: 'Compliance score of baseline on prod is 70.0%', description: expectAnnotations('KspecComplianceScoreLow').description } }]),
+          at(30, 'KspecComplianceScoreCritical'),
+        ],
+      },
+      {
+        // A leader restarted at 10m that has not finished a pass yet: counted from its start.
+        interval: '1m',
+        input_series: [
+          { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="b"}', values: '0x60' },
+          { series: 'kspec_leader{job="kspec",instance="b"}', values: '1x60' },
+          { series: 'process_start_time_seconds{job="kspec",instance="b"}', values: '600x60' },
+          { series: 'up{job="kspec",instance="b"}', values: '1x60' },
+        ],
+        alert_rule_test: [at(40, 'KspecNoSuccessfulPass'), at(41, 'KspecNoSuccessfulPass', [noPass('kspec has not completed a successful pass for 31m 0s')]), at(41, 'KspecDown')],
+      },
+      {
+        // Not scraped at all: absent counts as down.
+        interval: '1m',
+        input_series: [{ series: 'kspec_leader{job="kspec",instance="c"}', values: '1x10' }],
+        alert_rule_test: [at(4, 'KspecDown'), at(5, 'KspecDown', [down])],
+      },
+    ],
+  };
+  const file = path.join(path.dirname(rules), 'timing.yaml');
+  writeFileSync(file, stringify(tests));
+  const result = await promtool(t, 'test', 'rules', file);
+  if (result) assert.match(result.stdout, /SUCCESS/);
+});

@@ -67,7 +67,7 @@ test('a pass on an empty cluster applies everything and publishes status, report
   assert.match(text, new RegExp(`kspec_compliance_score\\{cluster="local",spec="enf-${f.id}"\\} 0`));
   assert.match(text, new RegExp(`kspec_drift_events_total\\{cluster="local",spec="enf-${f.id}",type="missing"\\} 2`));
   assert.match(text, new RegExp(`kspec_policies\\{cluster="local",spec="enf-${f.id}",state="in_sync"\\} 2`));
-  assert.match(text, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="mon-${f.id}"\\} 1`));
+  assert.match(text, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="mon-${f.id}",policy="labels",severity="high"\\} 1`));
 
   // A second pass finds nothing to do, updates the same report objects and counts no new drift.
   const again = await f.pass();
@@ -77,7 +77,7 @@ test('a pass on an empty cluster applies everything and publishes status, report
   assert.equal(reports.filter((r) => r.metadata.namespace === f.ns).length, 2);
   const after = await f.metrics.registry.metrics();
   assert.match(after, new RegExp(`kspec_drift_events_total\\{cluster="local",spec="enf-${f.id}",type="missing"\\} 2`));
-  assert.match(after, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="mon-${f.id}"\\} 1`), 'a standing violation counts once');
+  assert.match(after, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="mon-${f.id}",policy="labels",severity="high"\\} 1`), 'a standing violation counts once');
 });
 
 test('out-of-band edits: a changed failure action is reported with its field and reverted; a deleted policy is re-created', async (t) => {

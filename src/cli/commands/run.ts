@@ -67,6 +67,8 @@ const run: Command = {
     registerSecret(io.env.KSPEC_WEBHOOK_TOKEN);
 
     let leading = !flags['leader-elect'];
+    // Without leader election this process does the work, so it is the leader.
+    metrics.leader.set(leading ? 1 : 0);
     // Aborted when this replica stops leading: a pass in flight then acts no further.
     let leadership: AbortSignal | undefined;
     let firstPassDone = false;

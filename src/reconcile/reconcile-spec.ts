@@ -9,6 +9,7 @@ import { formatSpecError } from '../spec/errors.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
 import type { Logger } from '../log.ts';
 import { act } from './act.ts';
+import { logActions } from './action-log.ts';
 import { publishOutcome } from './publish.ts';
 import type { SpecPlan } from './spec-plan.ts';
 import type { ConnectedTarget } from './connect-targets.ts';
@@ -118,6 +119,7 @@ async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetO
     mayPrune: isCleanFromGit(plan),
     dryRun: ctx.dryRun,
   });
+  logActions(outcome.actions, plan.sourceCommit, ctx.log);
   for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error));
   if (!outcome.actions.some((a) => a.action === 'created' || a.action === 'applied' || a.action === 'deleted')) return;
   for (const { drift, action, stored } of outcome.actions) {

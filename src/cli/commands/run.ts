@@ -15,6 +15,7 @@ import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 import { TargetBackoff } from '../../reconcile/target-backoff.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
 import { TargetWatches } from '../../reconcile/target-watches.ts';
+import { passLogLevel } from '../../reconcile/pass-log-level.ts';
 import type { Snapshot } from '../../source/git-source.ts';
 
 /**
@@ -76,7 +77,7 @@ const run: Command = {
       if (!leading || shutdown.isShuttingDown()) return;
       // A pass woken only by the watch re-checks the cluster against the commit it already has.
       const onlyWatch = reasons.every((r) => r.startsWith('watch')) && lastSnapshot !== undefined;
-      log.info('pass started', { reasons });
+      log[passLogLevel(reasons)]('pass started', { reasons });
       const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
         reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
@@ -93,7 +94,7 @@ const run: Command = {
         });
         for (const error of written?.errors ?? []) log.error('write-back failed', { ...error });
       }
-      log.info('pass finished', { ok: result.ok, commit: result.commit, specs: result.specs.length });
+      log[passLogLevel(reasons, result)]('pass finished', { ok: result.ok, commit: result.commit, specs: result.specs.length });
     });
     const trigger = (reason: string) => void scheduler.trigger(reason).catch((err) => log.error('pass crashed', { error: (err as Error).message }));
     const watches = new TargetWatches(trigger, log);

@@ -61,6 +61,25 @@ test('validate: exit 0 on the examples, exit 1 with file:line:field on a bad spe
   assert.deepEqual({ file: error.file, line: error.line, field: error.field }, { file: 'specs/spec.yaml', line: 10, field: 'spec.policies[0].severity' });
 });
 
+test('validate: a targetClusterRef that names no ClusterTarget in the repository is an error at its line, a note with --targets-from-cluster', async () => {
+  const dir = specRepo('x', 'dangling');
+  writeFileSync(join(dir, 'specs/spec.yaml'), (await import('node:fs')).readFileSync(join(dir, 'specs/spec.yaml'), 'utf8').replace('targetClusterRef: {name: local}', 'targetClusterRef: {name: prod}'));
+  const dangling = await cli(['validate', dir]);
+  assert.equal(dangling.code, 1);
+  assert.match(dangling.err, /^specs\/spec\.yaml:5:\d+: spec\.targetClusterRef\.name: ClusterTarget "prod" is not defined in this repository \(namespace x\); pass --targets-from-cluster if it is applied to the cluster instead$/m);
+  const fromCluster = await cli(['validate', dir, '--targets-from-cluster']);
+  assert.equal(fromCluster.code, 0, fromCluster.err);
+  assert.match(fromCluster.err, /^note: specs\/spec\.yaml:5:\d+: spec\.targetClusterRef\.name: ClusterTarget "prod" is not defined in this repository \(namespace x\): expected from the cluster$/m);
+  assert.match(fromCluster.out, /1 specifications, 1 targets, \d+ checks, 0 errors/);
+  // The target in another namespace does not count: specs and targets pair up by namespace.
+  writeFileSync(join(dir, 'specs/target.yaml'), 'apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: prod, namespace: y}\nspec: {inCluster: true, version: "1.20.2"}\n');
+  assert.equal((await cli(['validate', dir])).code, 1);
+  writeFileSync(join(dir, 'specs/target.yaml'), 'apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: prod, namespace: x}\nspec: {inCluster: true, version: "1.20.2"}\n');
+  const fixed = await cli(['validate', dir, '-o', 'json']);
+  assert.equal(fixed.code, 0, fixed.out);
+  assert.deepEqual(JSON.parse(fixed.out).errors, []);
+});
+
 test('render prints the policies with ownership labels', async () => {
   const { code, out } = await cli(['render', join(ROOT, 'examples/repo')]);
   assert.equal(code, 0);

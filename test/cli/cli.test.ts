@@ -181,7 +181,7 @@ test('kspec run reconciles, serves /metrics, /healthz and /readyz, and stops on 
   assert.match(metrics, new RegExp(`kspec_compliance_score\\{cluster="local",spec="cli-${id}"\\} 0`));
   assert.match(metrics, new RegExp(`kspec_drift_events_total\\{cluster="local",spec="cli-${id}",type="missing"\\} 1`));
   assert.match(metrics, /kspec_reconciliation_duration_seconds_bucket/);
-  assert.match(metrics, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="cli-${id}",policy="labels",severity="high"\\} 1`));
+  assert.match(metrics, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="cli-${id}",policy="labels",severity="low"\\} 1`));
   child.kill('SIGTERM');
   assert.equal(await exited, 0, stderr);
 });

@@ -1,6 +1,6 @@
 // The README's first command: a local control plane, examples/repo reconciled in both modes
-// (production-security enforces, platform-hygiene monitors), an out-of-band edit caught and
-// reverted, and the kubectl commands to look at the results.
+// (production-security's policies installed in Enforce, platform-hygiene's in Audit), an
+// out-of-band edit caught and reverted, and the kubectl commands to look at the results.
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { up, REPO_ROOT } from './lib/control-plane.ts';
@@ -46,8 +46,13 @@ await kspec(['validate', path.join(REPO_ROOT, 'examples/repo')]);
 say('2. Plan: what kspec would do (exit 1 = drift, like kubectl diff)');
 await kspec(['plan', ...repo]);
 
-say('3. Reconcile once: enforce production-security, monitor platform-hygiene');
+say('3. Reconcile once: production-security installs its policies in Enforce, platform-hygiene (monitor) in Audit');
 await kspec(['reconcile', '--once', ...repo]);
+const { KubernetesObjectApi, KubeConfig, PatchStrategy } = await import('@kubernetes/client-node');
+const kc = new KubeConfig();
+kc.loadFromFile(cluster.kubeconfigPath);
+const api = KubernetesObjectApi.makeApiClient(kc);
+await showFailureActions();
 
 say('4. Someone weakens a policy out of band and deletes another');
 const kubectl = (args: string[]) => {
@@ -58,10 +63,6 @@ const kubectl = (args: string[]) => {
     process.stdout.write('(kubectl is not installed here; kspec does the same through the API)\n');
   }
 };
-const { KubernetesObjectApi, KubeConfig, PatchStrategy } = await import('@kubernetes/client-node');
-const kc = new KubeConfig();
-kc.loadFromFile(cluster.kubeconfigPath);
-const api = KubernetesObjectApi.makeApiClient(kc);
 await api.patch({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'require-run-as-non-root' }, spec: { validationFailureAction: 'Audit' } } as never, undefined, undefined, 'demo-user', undefined, PatchStrategy.MergePatch);
 await api.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'disallow-latest-tag' } });
 process.stdout.write('patched ClusterPolicy/require-run-as-non-root to Audit; deleted ClusterPolicy/disallow-latest-tag\n');
@@ -71,6 +72,9 @@ await kspec(['plan', ...repo]);
 
 say('6. Reconcile reverts it');
 await kspec(['reconcile', '--once', ...repo]);
+
+say('7. Plan again: the cluster matches both specs (exit 0)');
+process.stdout.write(`plan exited ${await kspec(['plan', ...repo])}\n`);
 
 say('Look at the results');
 kubectl(['get', 'clusterpolicies', '-l', 'app.kubernetes.io/managed-by=kspec']);
@@ -86,3 +90,14 @@ Try it yourself:
   npx kspec plan --repo . --path examples/repo
 Stop the control plane with: npm run cluster:down
 `);
+
+/** Every kspec-managed ClusterPolicy with its spec and Kyverno failure action. */
+async function showFailureActions(): Promise<void> {
+  const list = await api.list('kyverno.io/v1', 'ClusterPolicy', undefined, undefined, undefined, undefined, undefined, 'app.kubernetes.io/managed-by=kspec');
+  const rows = list.items
+    .map((p) => [p.metadata?.name ?? '', p.metadata?.labels?.['kspec.io/spec'] ?? '', String((p as { spec?: { validationFailureAction?: string } }).spec?.validationFailureAction)])
+    .sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]));
+  const width = Math.max(...rows.map((r) => r[0].length), 6) + 2;
+  process.stdout.write(`${'POLICY'.padEnd(width)}${'SPEC'.padEnd(22)}FAILURE ACTION\n`);
+  for (const [name, spec, action] of rows) process.stdout.write(`${name.padEnd(width)}${spec.padEnd(22)}${action}\n`);
+}

@@ -296,6 +296,8 @@ export interface StartOptions {
   log?: Log;
   /** Aborting stops a start in progress (its processes are stopped before the promise rejects). */
   signal?: AbortSignal;
+  /** More kube-apiserver flags (the scale benchmark turns on the audit log to count requests). */
+  apiserverArgs?: string[];
 }
 
 export interface RunningControlPlane {
@@ -426,6 +428,7 @@ async function startOnce(opts: StartOptions, assets: string): Promise<RunningCon
         '--profiling=false',
         '--event-ttl=30m',
         '--v=1',
+        ...(opts.apiserverArgs ?? []),
       ],
       l.apiLog,
       detached,

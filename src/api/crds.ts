@@ -10,7 +10,7 @@ interface KindDefinition {
   scope: 'Namespaced';
   spec: Schema;
   status: Schema;
-  columns: { name: string; type: string; jsonPath: string; description?: string }[];
+  columns: { name: string; type: string; jsonPath: string; description?: string; priority?: number }[];
 }
 
 const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
@@ -27,6 +27,7 @@ export const KINDS: KindDefinition[] = [
     columns: [
       { name: 'Target', type: 'string', jsonPath: '.spec.targetClusterRef.name' },
       { name: 'Mode', type: 'string', jsonPath: '.spec.enforcementMode' },
+      { name: 'Remediation', type: 'string', jsonPath: '.spec.remediation', description: 'auto when empty', priority: 1 },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
       { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'The last pass completed every stage' },
       { name: 'Synced', type: 'string', jsonPath: '.status.conditions[?(@.type=="Synced")].status', description: 'The cluster matches the spec now' },

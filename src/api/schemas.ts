@@ -23,6 +23,7 @@ const nameRef = (description: string) => obj(description, { name: str('Name of t
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export const MODES = ['monitor', 'enforce'] as const;
+export const REMEDIATIONS = ['auto', 'report'] as const;
 export const PHASES = ['Pending', 'Active', 'Failed'] as const;
 export const DRIFT_TYPES = ['missing', 'modified', 'extra'] as const;
 
@@ -65,8 +66,9 @@ export const clusterSpecificationSpec = obj(
   'Desired security and compliance posture for a cluster.',
   {
     targetClusterRef: nameRef('Reference to the ClusterTarget this specification applies to.'),
-    enforcementMode: str('monitor reports drift only; enforce applies and prunes.', { enum: [...MODES] }),
+    enforcementMode: str('The Kyverno failure action of every rendered policy: monitor installs them in Audit (violations are reported, never blocked), enforce in Enforce (violating requests are denied).', { enum: [...MODES] }),
     policies: arr('Policy definitions.', policy),
+    remediation: str('auto (the default): kspec creates, reverts and prunes the policies in the target so they match the spec; report: kspec writes nothing to the target and only reports drift.', { enum: [...REMEDIATIONS] }),
     writeBack: str('Overrides the installation write-back mode for this specification.', {
       enum: ['none', 'commit', 'pull-request'],
     }),

@@ -5,6 +5,8 @@ export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 export type EnforcementMode = 'monitor' | 'enforce';
+/** auto: kspec keeps the target as the spec says; report: kspec writes nothing to the target. */
+export type Remediation = 'auto' | 'report';
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
 export type Phase = 'Pending' | 'Active' | 'Failed';
 export type DriftType = 'missing' | 'modified' | 'extra';
@@ -39,6 +41,8 @@ export interface ClusterSpecificationSpec {
   targetClusterRef: { name: string };
   enforcementMode: EnforcementMode;
   policies: PolicyDefinition[];
+  /** Optional extension: whether kspec changes the target (auto, the default) or only reports (report). */
+  remediation?: Remediation;
   /** Optional extension: overrides the installation's --write-back for this spec. */
   writeBack?: WriteBackMode;
   /** Optional extension: where compliance results come from. */

@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util';
 /** One CLI command: a file under src/cli/commands exports one of these as default. */
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   /** Returns the process exit code. Writes its output through `io`. */
   run(argv: string[], io: CommandIO): Promise<number>;

@@ -2,16 +2,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { FlagSpec } from './command.ts';
 import type { SourceOptions } from '../source/git-source.ts';
-import { loadKubeConfig } from '../cluster/kubeconfig.ts';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { registerSecret } from '../log.ts';
 import { oneOf, UsageError } from './command.ts';
-
-export const clusterFlags = {
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
-  namespace: { type: 'string', short: 'n', default: 'kspec-system' },
-} satisfies Record<string, FlagSpec>;
+import { parseDuration } from '../engine/duration.ts';
 
 export const sourceFlags = {
   repo: { type: 'string' },
@@ -43,6 +36,11 @@ export function sourceOptions(flags: { repo?: string; branch?: string; path?: st
   };
 }
 
-export function kubeConfig(flags: { kubeconfig?: string; context?: string }): KubeConfig {
-  return loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) });
+/** How often an unchanged report or spec status is rewritten anyway, to move its timestamp. */
+export const reportRefreshFlag = { 'report-refresh': { type: 'string', default: '10m' } } satisfies Record<string, FlagSpec>;
+
+export function reportRefreshMs(value: string | undefined): number {
+  const seconds = value === undefined ? null : parseDuration(value);
+  if (seconds === null || seconds < 0) throw new UsageError(`--report-refresh takes a duration such as 10m or 1h, not ${JSON.stringify(value)}`);
+  return seconds * 1000;
 }

@@ -4,10 +4,10 @@ import { table, serialize } from './format.ts';
 import type { OutputFormat } from './common-flags.ts';
 import { isCleanFromGit } from '../reconcile/spec-plan.ts';
 
-const VERB: Record<string, { enforce: string; monitor: string }> = {
-  missing: { enforce: 'create', monitor: 'report only' },
-  modified: { enforce: 'revert', monitor: 'report only' },
-  extra: { enforce: 'delete', monitor: 'report only' },
+const VERB: Record<string, { auto: string; report: string }> = {
+  missing: { auto: 'create', report: 'report only' },
+  modified: { auto: 'revert', report: 'report only' },
+  extra: { auto: 'delete', report: 'report only' },
 };
 const SIGN: Record<string, string> = { missing: '+', modified: '~', extra: '-' };
 
@@ -16,14 +16,14 @@ export function planText(result: PassResult): string {
   let out = '';
   for (const spec of result.specs) {
     const retired = spec.plan.retired ? ', removed from Git' : '';
-    out += `${spec.plan.name} → cluster ${spec.cluster || '?'} (${spec.mode}${retired})${spec.plan.sourceCommit ? ` @ ${spec.plan.sourceCommit.slice(0, 12)}` : ''}\n`;
+    out += `${spec.plan.name} → cluster ${spec.cluster || '?'} (${spec.mode}${spec.remediation === 'report' ? ', report only' : ''}${retired})${spec.plan.sourceCommit ? ` @ ${spec.plan.sourceCommit.slice(0, 12)}` : ''}\n`;
     for (const error of spec.errors) out += `  ! ${error}\n`;
     for (const note of spec.notes) out += `  note: ${note}\n`;
     if (spec.actions.length === 0 && spec.errors.length === 0) out += `  no drift: ${spec.inSync} policies in sync\n`;
     for (const { drift, action, error } of spec.actions) {
       const e = drift.event;
       const extraHeld = drift.type === 'extra' && !isCleanFromGit(spec.plan);
-      const planned = extraHeld ? 'kept: spec is failing' : VERB[drift.type][spec.mode];
+      const planned = extraHeld ? 'kept: spec is failing' : VERB[drift.type][spec.remediation];
       const verb = action === 'none' || action === 'dry-run' ? planned : action === 'failed' ? `failed: ${error}` : action;
       out += `  ${SIGN[drift.type]} ${e.resourceKind}/${e.resourceNamespace ? `${e.resourceNamespace}/` : ''}${e.resourceName}  ${drift.type} (${verb})\n`;
       for (const field of e.fields ?? []) out += `      ${field.path}: ${field.live ?? '<absent>'} → ${field.desired ?? '<absent>'}\n`;
@@ -65,6 +65,7 @@ export function structured(result: PassResult, format: Exclude<OutputFormat, 'ta
         namespace: s.plan.namespace,
         cluster: s.cluster,
         mode: s.mode,
+        remediation: s.remediation,
         phase: s.phase,
         errors: s.errors,
         drift: s.drift?.status,

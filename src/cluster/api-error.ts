@@ -1,19 +1,23 @@
 /** A failed call to a Kubernetes API server, with the status code when there was a response. */
 export class ClusterError extends Error {
   readonly code: number | undefined;
-  constructor(message: string, code?: number) {
+  /** Response headers that matter to a caller (Retry-After of a 429). */
+  readonly headers: Record<string, string> | undefined;
+  constructor(message: string, code?: number, headers?: Record<string, string>) {
     super(message);
     this.code = code;
+    this.headers = headers;
   }
 }
 
 /** Turns the client's exceptions into a one-line message with the API server's own reason. */
 export function toClusterError(action: string, err: unknown): ClusterError {
-  const e = err as { code?: number; body?: unknown; message?: string };
+  const e = err as { code?: number; body?: unknown; message?: string; headers?: Record<string, string> };
   let reason = e.message ?? String(err);
   const body = typeof e.body === 'string' ? safeJson(e.body) : e.body;
   if (body && typeof body === 'object' && 'message' in body) reason = String((body as { message: unknown }).message);
-  return new ClusterError(`${action}: ${e.code ? `HTTP ${e.code}: ` : ''}${reason.split('\n')[0]}`, e.code);
+  const retryAfter = e.headers?.['retry-after'];
+  return new ClusterError(`${action}: ${e.code ? `HTTP ${e.code}: ` : ''}${reason.split('\n')[0]}`, e.code, retryAfter ? { 'retry-after': retryAfter } : undefined);
 }
 
 function safeJson(text: string): unknown {

@@ -4,6 +4,8 @@ import { GROUP, VERSION } from '../api/types.ts';
 import type { ClusterSpecification, ClusterTarget, ComplianceReport, DriftReport } from '../api/types.ts';
 import { FIELD_MANAGER } from './policy-client.ts';
 import { toClusterError, isNotFound } from './api-error.ts';
+import { limiterFor } from './request-limiter.ts';
+import type { RequestLimiter } from './request-limiter.ts';
 import { MANAGED_BY, MANAGER } from '../render/ownership.ts';
 import { redactString } from '../redact.ts';
 
@@ -32,15 +34,17 @@ export interface EventInput {
 export class KspecStore {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
+  private readonly limiter: RequestLimiter;
 
   constructor(kc: KubeConfig) {
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.core = kc.makeApiClient(CoreV1Api);
+    this.limiter = limiterFor(kc);
   }
 
   async get<T extends KspecObject>(kind: T['kind'], namespace: string, name: string): Promise<T | undefined> {
     try {
-      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], namespace, name })) as T;
+      return (await this.limiter.run(() => this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], namespace, name }))) as T;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw toClusterError(`get ${kind} ${namespace}/${name}`, err);
@@ -50,7 +54,7 @@ export class KspecStore {
   /** Objects of a kind that kspec manages, across namespaces. */
   async listManaged<T extends KspecObject>(kind: T['kind']): Promise<T[]> {
     try {
-      const list = await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], labelSelector: `${MANAGED_BY}=${MANAGER}` });
+      const list = await this.limiter.run(() => this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], labelSelector: `${MANAGED_BY}=${MANAGER}` }));
       return (list.items ?? []) as T[];
     } catch (err) {
       throw toClusterError(`list ${kind}`, err);
@@ -62,10 +66,10 @@ export class KspecStore {
     const { status: _status, ...body } = withoutEmptyStrings(object) as T & { status?: unknown };
     const { name, namespace } = object.metadata;
     try {
-      return (await this.custom.patchNamespacedCustomObject(
+      return (await this.limiter.run(() => this.custom.patchNamespacedCustomObject(
         { group: GROUP, version: VERSION, plural: PLURALS[object.kind], namespace: namespace!, name, body, fieldManager: FIELD_MANAGER, force: true },
         applyOptions,
-      )) as T;
+      ))) as T;
     } catch (err) {
       throw toClusterError(`apply ${object.kind} ${namespace}/${name}`, err);
     }
@@ -76,10 +80,10 @@ export class KspecStore {
     const { name, namespace } = object.metadata;
     const body = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace }, status: withoutEmptyStrings(object.status) };
     try {
-      return (await this.custom.patchNamespacedCustomObjectStatus(
+      return (await this.limiter.run(() => this.custom.patchNamespacedCustomObjectStatus(
         { group: GROUP, version: VERSION, plural: PLURALS[object.kind], namespace: namespace!, name, body, fieldManager: FIELD_MANAGER, force: true },
         applyOptions,
-      )) as T;
+      ))) as T;
     } catch (err) {
       throw toClusterError(`apply status of ${object.kind} ${namespace}/${name}`, err);
     }
@@ -87,7 +91,7 @@ export class KspecStore {
 
   async delete(kind: KspecKind, namespace: string, name: string): Promise<void> {
     try {
-      await this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], namespace, name });
+      await this.limiter.run(() => this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], namespace, name }));
     } catch (err) {
       if (!isNotFound(err)) throw toClusterError(`delete ${kind} ${namespace}/${name}`, err);
     }
@@ -97,7 +101,7 @@ export class KspecStore {
     const now = new Date().toISOString();
     const { involved } = event;
     try {
-      await this.core.createNamespacedEvent({
+      await this.limiter.run(() => this.core.createNamespacedEvent({
         namespace: involved.namespace,
         body: {
           metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
@@ -112,7 +116,7 @@ export class KspecStore {
           lastTimestamp: now as unknown as Date,
           count: 1,
         },
-      });
+      }));
     } catch (err) {
       throw toClusterError(`record event ${event.reason}`, err);
     }
@@ -120,11 +124,11 @@ export class KspecStore {
 
   async ensureNamespace(name: string): Promise<void> {
     try {
-      await this.core.readNamespace({ name });
+      await this.limiter.run(() => this.core.readNamespace({ name }));
     } catch (err) {
       if (!isNotFound(err)) throw toClusterError(`read namespace ${name}`, err);
       try {
-        await this.core.createNamespace({ body: { metadata: { name } } });
+        await this.limiter.run(() => this.core.createNamespace({ body: { metadata: { name } } }));
       } catch (createErr) {
         if ((createErr as { code?: number }).code !== 409) throw toClusterError(`create namespace ${name}`, createErr);
       }
@@ -133,7 +137,7 @@ export class KspecStore {
 
   async readSecretKey(namespace: string, name: string, key: string): Promise<string> {
     try {
-      const secret = await this.core.readNamespacedSecret({ namespace, name });
+      const secret = await this.limiter.run(() => this.core.readNamespacedSecret({ namespace, name }));
       const value = secret.data?.[key];
       if (value === undefined) throw new Error(`Secret ${namespace}/${name} has no key "${key}"`);
       return Buffer.from(value, 'base64').toString('utf8');

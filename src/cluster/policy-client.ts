@@ -1,51 +1,86 @@
-import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { KyvernoPolicy, PolicyKind } from '../render/desired-policy.ts';
 import { policyKey } from '../render/desired-policy.ts';
-import { toClusterError, isNotFound } from './api-error.ts';
+import { kubeJson } from './http-get.ts';
+import { ClusterError, isNotFound } from './api-error.ts';
+import { trimObject } from './trim.ts';
 
 export const FIELD_MANAGER = 'kspec';
 const KINDS: PolicyKind[] = ['ClusterPolicy', 'Policy'];
 const PAGE = 500;
+const PLURAL: Record<PolicyKind, string> = { ClusterPolicy: 'clusterpolicies', Policy: 'policies' };
 
-/** The only code that reads and writes Kyverno policies in a target cluster. */
+interface PolicyList {
+  items?: KyvernoPolicy[];
+  metadata?: { continue?: string };
+}
+
+/** Where a policy lives: the collection (for create and list) and the object itself. */
+function collectionPath(kind: PolicyKind, namespace?: string): string {
+  return kind === 'Policy' && namespace ? `/apis/kyverno.io/v1/namespaces/${encodeURIComponent(namespace)}/policies` : `/apis/kyverno.io/v1/${PLURAL[kind]}`;
+}
+
+function objectPath(policy: KyvernoPolicy): string {
+  return `${collectionPath(policy.kind, policy.metadata.namespace)}/${encodeURIComponent(policy.metadata.name)}`;
+}
+
+/** The API server's reason, without the method and path kubeJson puts first. */
+function reason(err: unknown): string {
+  return (err as Error).message.replace(/^[A-Z]+ \S+: /, '');
+}
+
+function query(params: Record<string, string | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) q.set(key, value);
+  return q.size ? `?${q}` : '';
+}
+
+/**
+ * The only code that reads and writes Kyverno policies in a target cluster. Every request goes
+ * through the cluster's client-side limits (request-limiter.ts), so callers may send many at once.
+ */
 export class PolicyClient {
-  private readonly api: KubernetesObjectApi;
+  private readonly kc: KubeConfig;
 
   constructor(kc: KubeConfig) {
-    this.api = KubernetesObjectApi.makeApiClient(kc);
+    this.kc = kc;
   }
 
-  /** Every ClusterPolicy and Policy (all namespaces) matching the label selector: one paginated LIST per kind. */
+  /**
+   * Every ClusterPolicy and Policy (all namespaces) matching the label selector: one paginated
+   * LIST per kind. Objects come back trimmed (no managedFields): nothing kspec compares is there.
+   */
   async list(labelSelector: string): Promise<KyvernoPolicy[]> {
     const all: KyvernoPolicy[] = [];
     for (const kind of KINDS) {
       let continueToken: string | undefined;
       do {
+        let page: PolicyList;
         try {
-          const page = await this.api.list<KubernetesObject>('kyverno.io/v1', kind, undefined, undefined, undefined, undefined, undefined, labelSelector, PAGE, continueToken);
-          for (const item of page.items) all.push({ ...(item as unknown as KyvernoPolicy), apiVersion: 'kyverno.io/v1', kind });
-          continueToken = page.metadata?._continue || undefined;
+          page = await kubeJson<PolicyList>(this.kc, collectionPath(kind) + query({ labelSelector, limit: String(PAGE), continue: continueToken }));
         } catch (err) {
-          throw toClusterError(`list ${kind} (is Kyverno installed?)`, err);
+          throw new ClusterError(`list ${kind} (is Kyverno installed?): ${reason(err)}`, (err as ClusterError).code);
         }
+        for (const item of page.items ?? []) all.push({ ...trimObject(item), apiVersion: 'kyverno.io/v1', kind });
+        continueToken = page.metadata?.continue || undefined;
       } while (continueToken);
     }
     return all.sort((a, b) => policyKey(a).localeCompare(policyKey(b)));
   }
 
   /**
-   * Creates a policy that is missing. A create, not an apply: if a policy of that name exists
+   * Creates a policy that is missing, and returns it as stored. A create, not an apply: if a policy of that name exists
    * without kspec's labels it is someone else's, and the API server's conflict stops kspec from
    * taking it over.
    */
-  async create(policy: KyvernoPolicy, dryRun = false): Promise<void> {
+  async create(policy: KyvernoPolicy, dryRun = false): Promise<KyvernoPolicy> {
     try {
-      await this.api.create(policy as unknown as KubernetesObject, undefined, dryRun ? 'All' : undefined, FIELD_MANAGER);
+      const stored = await kubeJson<KyvernoPolicy>(this.kc, collectionPath(policy.kind, policy.metadata.namespace) + query({ fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined }), { method: 'POST', body: policy });
+      return { ...trimObject(stored), apiVersion: 'kyverno.io/v1', kind: policy.kind };
     } catch (err) {
-      const error = toClusterError(`create ${policyKey(policy)}`, err);
-      if (error.code === 409) error.message = `${policyKey(policy)} exists but is not managed by this spec; kspec leaves it alone`;
-      throw error;
+      const code = (err as ClusterError).code;
+      if (code === 409) throw new ClusterError(`${policyKey(policy)} exists but is not managed by this spec; kspec leaves it alone`, 409);
+      throw new ClusterError(`create ${policyKey(policy)}: ${reason(err)}`, code);
     }
   }
 
@@ -58,32 +93,37 @@ export class PolicyClient {
     const { name, ...metadata } = policy.metadata;
     const probe = { ...policy, metadata: { ...metadata, generateName: `${name.slice(0, 40)}-` } };
     try {
-      return (await this.api.create(probe as unknown as KubernetesObject, undefined, 'All', FIELD_MANAGER)) as unknown as KyvernoPolicy;
+      return await kubeJson<KyvernoPolicy>(this.kc, collectionPath(policy.kind, policy.metadata.namespace) + query({ fieldManager: FIELD_MANAGER, dryRun: 'All' }), { method: 'POST', body: probe });
     } catch (err) {
-      throw toClusterError(`dry-run create ${policyKey(policy)}`, err);
+      throw new ClusterError(`dry-run create ${policyKey(policy)}: ${reason(err)}`, (err as ClusterError).code);
     }
   }
 
-  /** Server-side apply of a policy kspec owns; force, because reverting out-of-band edits is the point. */
-  async apply(policy: KyvernoPolicy, dryRun = false): Promise<void> {
+  /** Server-side apply of a policy kspec owns, returning it as stored; force, because reverting out-of-band edits is the point. */
+  async apply(policy: KyvernoPolicy, dryRun = false): Promise<KyvernoPolicy> {
     try {
-      await this.api.patch(policy as unknown as KubernetesObject, undefined, dryRun ? 'All' : undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      const stored = await kubeJson<KyvernoPolicy>(this.kc, objectPath(policy) + query({ fieldManager: FIELD_MANAGER, force: 'true', dryRun: dryRun ? 'All' : undefined }), {
+        method: 'PATCH',
+        body: policy,
+        contentType: 'application/apply-patch+yaml',
+      });
+      return { ...trimObject(stored), apiVersion: 'kyverno.io/v1', kind: policy.kind };
     } catch (err) {
-      throw toClusterError(`apply ${policyKey(policy)}`, err);
+      throw new ClusterError(`apply ${policyKey(policy)}: ${reason(err)}`, (err as ClusterError).code);
     }
   }
 
   /** Deletes exactly the object observed (uid precondition), so a re-created namesake survives. */
   async delete(policy: KyvernoPolicy, dryRun = false): Promise<void> {
     const uid = (policy.metadata as { uid?: string }).uid;
+    // With a body, the API server takes the options from it and ignores the query string: the
+    // dry-run flag must be in the body too, or a dry run deletes for real.
+    const options = { apiVersion: 'v1', kind: 'DeleteOptions', ...(uid ? { preconditions: { uid } } : {}), ...(dryRun ? { dryRun: ['All'] } : {}) };
     try {
-      // With a body, the API server takes the options from it and ignores the query string: the
-      // dry-run flag must be in the body too, or a dry run deletes for real.
-      const options = { ...(uid ? { preconditions: { uid } } : {}), ...(dryRun ? { dryRun: ['All'] } : {}) };
-      await this.api.delete(policy as unknown as KubernetesObject, undefined, dryRun ? 'All' : undefined, undefined, undefined, undefined, options);
+      await kubeJson(this.kc, objectPath(policy) + query({ dryRun: dryRun ? 'All' : undefined }), { method: 'DELETE', body: options });
     } catch (err) {
       if (isNotFound(err)) return;
-      throw toClusterError(`delete ${policyKey(policy)}`, err);
+      throw new ClusterError(`delete ${policyKey(policy)}: ${reason(err)}`, (err as ClusterError).code);
     }
   }
 }

@@ -69,7 +69,7 @@ export async function listAll(kc: KubeConfig, type: ResourceType, options: ListO
   return { items, pages };
 }
 
-const NAMESPACES: ResourceType = { group: '', version: 'v1', apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, verbs: ['list'] };
+export const NAMESPACES: ResourceType = { group: '', version: 'v1', apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, verbs: ['list'] };
 
 /** Labels of every namespace, by name. */
 export async function namespaceLabels(kc: KubeConfig, options: Omit<ListOptions, 'namespace'> = {}): Promise<Map<string, Record<string, string>>> {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DesiredPolicy, KyvernoPolicy } from '../render/desired-policy.ts';
 import { policyKey } from '../render/desired-policy.ts';
 
@@ -40,8 +42,18 @@ export interface ServerFormOptions {
  * form unknown, and the reason is returned so the pass can say so. The refusal is remembered
  * for a while, so idle passes do not repeat it.
  */
+/** How long a form learned by an earlier process is trusted by a later one. */
+export const SAVED_FORM_TTL_MS = 24 * 60 * 60_000;
+
+interface SavedForms {
+  version: 1;
+  /** cache key, stored spec, when it was learned (ms since the epoch) */
+  forms: [string, Spec, number][];
+}
+
 export class ServerFormCache {
   private readonly forms = new Map<string, Spec>();
+  private readonly learnedAt = new Map<string, number>();
   private readonly refusals = new Map<string, { reason: string; until: number }>();
   private readonly maxEntries: number;
   private readonly retryAfterMs: number;
@@ -53,6 +65,35 @@ export class ServerFormCache {
     this.retryAfterMs = options.retryAfterMs ?? 5 * 60_000;
     this.concurrency = options.concurrency ?? 4;
     this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * A cache that starts with the forms an earlier process saved to `file`, each for a day after
+   * it was learned: `reconcile --once` and `plan` run one pass per process, and without this
+   * every run would dry-run every policy again. A missing or unreadable file starts empty.
+   */
+  static load(file: string, options: ServerFormOptions = {}): ServerFormCache {
+    const cache = new ServerFormCache(options);
+    let saved: SavedForms | undefined;
+    try {
+      saved = JSON.parse(readFileSync(file, 'utf8')) as SavedForms;
+    } catch {
+      return cache;
+    }
+    if (saved?.version !== 1 || !Array.isArray(saved.forms)) return cache;
+    for (const [key, spec, at] of saved.forms) {
+      if (typeof key === 'string' && spec && typeof at === 'number' && cache.now() - at < SAVED_FORM_TTL_MS) cache.remember(key, spec, at);
+    }
+    return cache;
+  }
+
+  /** Saves the known forms to `file` for the next process (written aside, then renamed over it). */
+  save(file: string): void {
+    const saved: SavedForms = { version: 1, forms: [...this.forms].map(([key, spec]) => [key, spec, this.learnedAt.get(key) ?? this.now()]) };
+    mkdirSync(dirname(file), { recursive: true });
+    const aside = `${file}.${process.pid}.tmp`;
+    writeFileSync(aside, JSON.stringify(saved), { mode: 0o600 });
+    renameSync(aside, file);
   }
 
   /**
@@ -103,6 +144,14 @@ export class ServerFormCache {
     return result;
   }
 
+  /**
+   * Remembers what a real create of exactly `desired` stored: that is its server form, so the
+   * pass that created a policy does not dry-run it again to confirm.
+   */
+  rememberCreated(cluster: string, desired: KyvernoPolicy, stored: KyvernoPolicy): void {
+    this.remember(`${cluster}\0${contentHash(desired)}`, (stored.spec ?? {}) as Spec);
+  }
+
   private recall(cacheKey: string): Spec | undefined {
     const spec = this.forms.get(cacheKey);
     if (spec) {
@@ -113,11 +162,16 @@ export class ServerFormCache {
     return spec;
   }
 
-  private remember(cacheKey: string, spec: Spec): void {
+  private remember(cacheKey: string, spec: Spec, learnedAt = this.now()): void {
     this.forms.delete(cacheKey);
     this.forms.set(cacheKey, spec);
+    this.learnedAt.set(cacheKey, learnedAt);
     this.refusals.delete(cacheKey);
-    while (this.forms.size > this.maxEntries) this.forms.delete(this.forms.keys().next().value!);
+    while (this.forms.size > this.maxEntries) {
+      const oldest = this.forms.keys().next().value!;
+      this.forms.delete(oldest);
+      this.learnedAt.delete(oldest);
+    }
   }
 
   private activeRefusal(key: string): string | undefined {

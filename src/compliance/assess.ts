@@ -7,7 +7,7 @@ import type { ComplianceSource, PolicyDefinition, PolicyResult, Violation } from
 import type { DesiredPolicy } from '../render/desired-policy.ts';
 import { policyKey } from '../render/desired-policy.ts';
 import { evaluateLive } from './engine-source.ts';
-import type { EngineSourceStats, ResourceFilters } from './engine-source.ts';
+import type { EngineSourceStats, ResourceFilters, SharedReads } from './engine-source.ts';
 import { readPolicyReports } from './policy-reports.ts';
 import type { PolicyFreshness } from './policy-reports.ts';
 
@@ -36,6 +36,8 @@ export interface AssessInput {
   desired: DesiredPolicy[];
   specPolicies: PolicyDefinition[];
   kc: KubeConfig;
+  /** LISTs shared with the other specs on this target in this pass. */
+  reads?: SharedReads;
   now: Date;
   signal?: AbortSignal;
   /** LIST page size for resources and reports; default 500. */
@@ -77,7 +79,7 @@ export async function assessCompliance(input: AssessInput): Promise<Assessment> 
   if (input.source === 'policyReports' || input.source === 'auto') {
     let reports: Awaited<ReturnType<typeof readPolicyReports>> | undefined;
     try {
-      reports = await readPolicyReports({ kc: input.kc, desired: input.desired, now: input.now, maxAgeMinutes: input.maxReportAgeMinutes, pageSize: input.pageSize, signal: input.signal });
+      reports = await readPolicyReports({ kc: input.kc, ...(input.reads ? { reads: input.reads } : {}), desired: input.desired, now: input.now, maxAgeMinutes: input.maxReportAgeMinutes, pageSize: input.pageSize, signal: input.signal });
     } catch (err) {
       if (input.signal?.aborted) throw err;
       const message = `policy reports could not be read: ${(err as Error).message}`;
@@ -111,7 +113,7 @@ export async function assessCompliance(input: AssessInput): Promise<Assessment> 
     }
   }
 
-  const live = await evaluateLive({ kc: input.kc, desired: input.desired, pageSize: input.pageSize, resourceFilters: input.resourceFilters, signal: input.signal });
+  const live = await evaluateLive({ kc: input.kc, ...(input.reads ? { reads: input.reads } : {}), desired: input.desired, pageSize: input.pageSize, resourceFilters: input.resourceFilters, signal: input.signal });
   errors.push(...live.errors);
   notes.push(...live.notes);
   return { source: 'engine', ...toPolicyResults(input, live.findings, live.unevaluable), errors, notes, stats: live.stats, ...(freshness ? { freshness } : {}) };

@@ -28,8 +28,16 @@ export const KYVERNO_DEFAULT_FILTERS: ResourceFilters = {
   namespaces: ['kyverno', 'kube-system', 'kube-public', 'kube-node-lease'],
 };
 
+/** LISTs shared by every spec of a pass on one target (TargetObservation). */
+export interface SharedReads {
+  pages(type: ResourceType, options?: { labelSelector?: string; namespace?: string; pageSize?: number; signal?: AbortSignal; trim?: boolean }): AsyncGenerator<KubeItem[]>;
+  namespaceLabels(options?: { pageSize?: number; signal?: AbortSignal }): Promise<Map<string, Record<string, string>>>;
+}
+
 export interface EngineSourceOptions {
   kc: KubeConfig;
+  /** Read through these instead of listing for this spec alone. */
+  reads?: SharedReads;
   desired: DesiredPolicy[];
   /** LIST page size; default 500. */
   pageSize?: number;
@@ -127,7 +135,7 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
   result.notes = [...new Set(result.notes)];
 
   const needsNamespaces = entries.some((e) => JSON.stringify(e.desired.object.spec).includes('"namespaceSelector"'));
-  const labels = needsNamespaces ? await namespaceLabels(kc, { signal }) : new Map<string, Record<string, string>>();
+  const labels = !needsNamespaces ? new Map<string, Record<string, string>>() : options.reads ? await options.reads.namespaceLabels({ signal }) : await namespaceLabels(kc, { signal });
   const resolvers = clusterResolvers(kc, signal, () => result.stats.apiCalls++);
   const ctx: EvaluationContext = { namespaceLabels: (ns) => labels.get(ns), resolvers };
   const syncCtx: EvaluationContext = { namespaceLabels: ctx.namespaceLabels };
@@ -155,7 +163,8 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
     // Policies are namespaced objects only apply in their own namespace: list only there when all are.
     const namespaces = new Set(list.map((e) => e.compiled.namespace));
     const onlyNamespace = type.namespaced && namespaces.size === 1 && !namespaces.has(undefined) ? [...namespaces][0] : undefined;
-    const pages = listPages(kc, type, { pageSize: options.pageSize, signal, namespace: onlyNamespace });
+    const listOptions = { pageSize: options.pageSize, signal, namespace: onlyNamespace };
+    const pages = options.reads ? options.reads.pages(type, { ...listOptions, trim: true }) : listPages(kc, type, listOptions);
     try {
       let t0 = performance.now();
       let next = pages.next();

@@ -34,6 +34,7 @@ import type { ResourceType } from '../cluster/discovery.ts';
 import { listPages } from '../cluster/resource-lister.ts';
 import type { KubeItem } from '../cluster/resource-lister.ts';
 import type { Finding } from './assess.ts';
+import type { SharedReads } from './engine-source.ts';
 
 export const DEFAULT_MAX_REPORT_AGE_MINUTES = 90;
 
@@ -44,6 +45,8 @@ export const REPORT_APIS: { groupVersion: string; kinds: string[] }[] = [
 
 export interface PolicyReportOptions {
   kc: KubeConfig;
+  /** LISTs shared with the other specs on this target in this pass. */
+  reads?: SharedReads;
   desired: DesiredPolicy[];
   now: Date;
   maxAgeMinutes?: number;
@@ -129,7 +132,7 @@ export async function readPolicyReports(options: PolicyReportOptions): Promise<P
   for (const type of types) {
     const rank = REPORT_APIS.findIndex((api) => api.groupVersion === type.apiVersion);
     try {
-      for await (const page of listPages(kc, type, { pageSize: options.pageSize, signal })) {
+      for await (const page of options.reads ? options.reads.pages(type, { pageSize: options.pageSize, signal }) : listPages(kc, type, { pageSize: options.pageSize, signal })) {
         for (const report of page) {
           const reportTime = writeTime(report);
           const scope = report.scope && typeof report.scope === 'object' ? (report.scope as ReportResource) : undefined;
@@ -172,7 +175,7 @@ export async function readPolicyReports(options: PolicyReportOptions): Promise<P
     });
   }
 
-  const live = await livePolicies(kc, discovery, options.pageSize, signal, out.errors);
+  const live = await livePolicies(kc, options.reads, discovery, options.pageSize, signal, out.errors);
   for (const d of options.desired) {
     const key = policyKey(d.object);
     const installed = live.get(key);
@@ -224,13 +227,13 @@ export function writeTime(obj: KubeItem, ignoreStatus = false): number {
 }
 
 /** Live Kyverno policies by policyKey → time of their last change. */
-async function livePolicies(kc: KubeConfig, discovery: Discovery, pageSize: number | undefined, signal: AbortSignal | undefined, errors: string[]): Promise<Map<string, number>> {
+async function livePolicies(kc: KubeConfig, reads: SharedReads | undefined, discovery: Discovery, pageSize: number | undefined, signal: AbortSignal | undefined, errors: string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const kind of ['ClusterPolicy', 'Policy']) {
     const type = await discovery.find('kyverno.io/v1', kind);
     if (!type) continue;
     try {
-      for await (const page of listPages(kc, type, { pageSize, signal })) {
+      for await (const page of reads ? reads.pages(type, { pageSize, signal }) : listPages(kc, type, { pageSize, signal })) {
         for (const p of page) {
           const meta = p.metadata ?? {};
           out.set(policyKey({ kind, metadata: { name: String(meta.name), namespace: meta.namespace as string | undefined } }), writeTime(p, true));

@@ -1,9 +1,11 @@
 import type { DriftAction } from '../api/types.ts';
 import type { Drift } from '../drift/detect.ts';
 import type { PolicyClient } from '../cluster/policy-client.ts';
+import type { KyvernoPolicy } from '../render/desired-policy.ts';
 
 export interface ActOptions {
-  enforce: boolean;
+  /** remediation auto: make the target match; report: write nothing to it. */
+  remediate: boolean;
   /** Extra policies are deleted only when the desired state comes cleanly from Git. */
   mayPrune: boolean;
   dryRun: boolean;
@@ -13,28 +15,31 @@ export interface ActionOutcome {
   drift: Drift;
   action: DriftAction;
   error?: string;
+  /** The policy as the API server stored it after a create or apply (not after a dry run). */
+  stored?: KyvernoPolicy;
 }
 
 /**
- * Enforce: create what is missing, server-side apply what was modified, delete what is extra.
- * Monitor: nothing. One failed action does not stop the others.
+ * Remediate (both enforcement modes; the rendered policies carry the mode's failure action):
+ * create what is missing, server-side apply what was modified, delete what is extra, all at once:
+ * the cluster's client-side limits (--kube-api-qps, --kube-api-burst) pace the requests.
+ * Report-only: nothing. One failed action does not stop the others; outcomes keep the drifts' order.
  */
-export async function act(drifts: Drift[], client: PolicyClient, options: ActOptions): Promise<ActionOutcome[]> {
-  const outcomes: ActionOutcome[] = [];
-  for (const drift of drifts) {
-    if (!options.enforce || (drift.type === 'extra' && !options.mayPrune)) {
-      outcomes.push({ drift, action: 'none' });
-      continue;
-    }
-    try {
-      if (drift.type === 'missing') await client.create(drift.desired.object, options.dryRun);
-      else if (drift.type === 'modified') await client.apply(drift.desired.object, options.dryRun);
-      else await client.delete(drift.live, options.dryRun);
-      const done = drift.type === 'missing' ? 'created' : drift.type === 'modified' ? 'applied' : 'deleted';
-      outcomes.push({ drift, action: options.dryRun ? 'dry-run' : done });
-    } catch (err) {
-      outcomes.push({ drift, action: 'failed', error: (err as Error).message });
-    }
+export function act(drifts: Drift[], client: PolicyClient, options: ActOptions): Promise<ActionOutcome[]> {
+  return Promise.all(drifts.map((drift) => actOn(drift, client, options)));
+}
+
+async function actOn(drift: Drift, client: PolicyClient, options: ActOptions): Promise<ActionOutcome> {
+  if (!options.remediate || (drift.type === 'extra' && !options.mayPrune)) return { drift, action: 'none' };
+  try {
+    let stored: KyvernoPolicy | undefined;
+    if (drift.type === 'missing') stored = await client.create(drift.desired.object, options.dryRun);
+    else if (drift.type === 'modified') stored = await client.apply(drift.desired.object, options.dryRun);
+    else await client.delete(drift.live, options.dryRun);
+    if (options.dryRun) return { drift, action: 'dry-run' };
+    const done = drift.type === 'missing' ? 'created' : drift.type === 'modified' ? 'applied' : 'deleted';
+    return { drift, action: done, ...(stored ? { stored } : {}) };
+  } catch (err) {
+    return { drift, action: 'failed', error: (err as Error).message };
   }
-  return outcomes;
 }

@@ -4,12 +4,15 @@ import type { KspecStore } from '../cluster/kspec-store.ts';
 import { resolveTarget } from '../cluster/targets.ts';
 import type { ResolvedTarget } from '../cluster/targets.ts';
 import { probeTarget } from '../cluster/target-probe.ts';
+import { TargetObservation } from '../cluster/target-observation.ts';
 import type { Logger } from '../log.ts';
 import { setConditions } from './conditions.ts';
 import type { ConditionInput } from './conditions.ts';
 import type { TargetBackoff } from './target-backoff.ts';
 import type { SpecPlan } from './spec-plan.ts';
 import type { Fence } from './pass.ts';
+import type { ManagementSnapshot } from './management-snapshot.ts';
+import { sameJson } from './write-if-changed.ts';
 
 /** A target cluster as this pass found it: connected, or why not. */
 export interface ConnectedTarget {
@@ -17,6 +20,8 @@ export interface ConnectedTarget {
   name: string;
   namespace: string;
   resolved?: ResolvedTarget;
+  /** The cluster as this pass observes it, once for every spec aimed at it. */
+  observation?: TargetObservation;
   serverVersion?: string;
   versionMismatch?: string;
   error?: string;
@@ -24,6 +29,8 @@ export interface ConnectedTarget {
 
 export interface ConnectOptions {
   store: KspecStore;
+  /** kspec's own objects as the pass found them. */
+  kspecObjects: ManagementSnapshot;
   management: KubeConfig;
   fromGit: Map<string, ClusterTarget>;
   backoff?: TargetBackoff;
@@ -60,7 +67,7 @@ async function connectOne(key: string, ref: { name: string; namespace: string },
   try {
     const resolved = await resolveTarget(ref, options.fromGit, options.store, options.management);
     const probe = await probeTarget(resolved.kc, resolved.target?.spec.version, options.timeoutMs);
-    Object.assign(target, { resolved, serverVersion: probe.serverVersion }, probe.versionMismatch ? { versionMismatch: probe.versionMismatch } : {});
+    Object.assign(target, { resolved, observation: new TargetObservation(resolved.kc), serverVersion: probe.serverVersion }, probe.versionMismatch ? { versionMismatch: probe.versionMismatch } : {});
     options.backoff?.succeeded(key);
   } catch (err) {
     target.error = `cluster ${ref.name}: ${(err as Error).message}`;
@@ -72,7 +79,7 @@ async function connectOne(key: string, ref: { name: string; namespace: string },
 }
 
 async function publishTargetStatus(target: ConnectedTarget, options: ConnectOptions): Promise<void> {
-  const current = await options.store.get<ClusterTarget>('ClusterTarget', target.namespace, target.name);
+  const current = await options.kspecObjects.get<ClusterTarget>('ClusterTarget', target.namespace, target.name);
   if (!current) return;
   const ready: ConditionInput = target.error
     ? { type: 'Ready', status: 'False', reason: 'Unreachable', message: target.error }
@@ -81,5 +88,9 @@ async function publishTargetStatus(target: ConnectedTarget, options: ConnectOpti
     ? { type: 'VersionMatched', status: 'False', reason: 'VersionMismatch', message: target.versionMismatch }
     : { type: 'VersionMatched', status: target.error ? 'Unknown' : 'True', reason: target.error ? 'Unreachable' : 'VersionMatches', message: target.error ? 'the cluster could not be reached' : `the cluster runs ${target.serverVersion}` };
   const conditions: Condition[] = setConditions(current.status?.conditions, [ready, version], options.now().toISOString());
-  await options.store.applyStatus<ClusterTarget>({ ...current, status: { conditions, ...(target.serverVersion ? { serverVersion: target.serverVersion } : current.status?.serverVersion ? { serverVersion: current.status.serverVersion } : {}) } });
+  const serverVersion = target.serverVersion ?? current.status?.serverVersion;
+  const status = { conditions, ...(serverVersion ? { serverVersion } : {}) };
+  // Written only when it changed: a target that stays reachable costs no write per pass.
+  if (sameJson(current.status, status)) return;
+  await options.store.applyStatus<ClusterTarget>({ ...current, status });
 }

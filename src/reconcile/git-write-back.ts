@@ -69,6 +69,7 @@ function specReports(outcome: SpecOutcome): SpecReports {
     drift: withFullDrift(outcome.drift!, outcome),
     ...(spec.writeBack ? { writeBack: spec.writeBack } : {}),
     enforcementMode: spec.enforcementMode,
+    remediation: outcome.remediation,
     ...(outcome.plan.sourceFile ? { specFile: { path: outcome.plan.sourceFile } } : {}),
     liveAdoptions: outcome.actions.map((a) => adoption(a.drift)).filter((a): a is Adoption => a !== undefined),
   };

@@ -1,9 +1,9 @@
-import type { PolicyClient } from '../cluster/policy-client.ts';
-import type { ServerFormCache, ServerForms } from '../cluster/server-form.ts';
+import type { ServerFormCache, ServerForms, StoredFormSource } from '../cluster/server-form.ts';
 import { detectDrift } from '../drift/detect.ts';
 import type { DriftResult } from '../drift/detect.ts';
 import { policyKey } from '../render/desired-policy.ts';
-import { ownedBySpecSelector } from '../render/ownership.ts';
+import type { KyvernoPolicy } from '../render/desired-policy.ts';
+import type { ActionOutcome } from './act.ts';
 import type { SpecPlan } from './spec-plan.ts';
 
 export interface Observed {
@@ -13,12 +13,11 @@ export interface Observed {
 }
 
 /**
- * observe → server form → diff: lists the spec's live policies and compares them with the
- * desired ones as the API server stores them. Throws only when the live policies cannot be
- * listed; an unknown server form falls back on the normalizer table, never on fewer policies.
+ * server form → diff: compares the spec's live policies (observed once per target, see
+ * TargetObservation) with the desired ones as the API server stores them. An unknown server form
+ * falls back on the normalizer table, never on fewer policies.
  */
-export async function observeDrift(plan: SpecPlan, policies: PolicyClient, forms: ServerFormCache, cluster: string, now: string): Promise<Observed> {
-  const live = await policies.list(ownedBySpecSelector(plan));
+export async function observeDrift(plan: SpecPlan, live: KyvernoPolicy[], policies: StoredFormSource, forms: ServerFormCache, cluster: string, now: string): Promise<Observed> {
   const liveKeys = new Set(live.map(policyKey));
   // Only a policy that exists is compared; a missing one is created from the desired policy.
   const existing = plan.desired.filter((d) => liveKeys.has(policyKey(d.object)));
@@ -42,4 +41,22 @@ export function withoutServerFormNote(unavailable: Observed['unavailable']): str
   if (unavailable.length === 0) return undefined;
   const reasons = [...new Set(unavailable.map((u) => u.reason))];
   return `${unavailable.length} policies compared without their server form (dry run refused: ${reasons.join('; ')}); kspec's table of Kyverno defaults decided what is drift for them`;
+}
+
+/**
+ * The spec's live policies after acting, from what the API server answered to each write: a
+ * created or applied policy as stored, a deleted one gone, the rest as observed. Confirming this
+ * way costs no second LIST.
+ */
+export function liveAfterActions(live: KyvernoPolicy[], actions: ActionOutcome[]): KyvernoPolicy[] {
+  const gone = new Set<string>();
+  const written: KyvernoPolicy[] = [];
+  for (const { drift, action, stored } of actions) {
+    if (action === 'deleted' && drift.type === 'extra') gone.add(policyKey(drift.live));
+    if ((action === 'created' || action === 'applied') && stored) {
+      gone.add(policyKey(stored));
+      written.push(stored);
+    }
+  }
+  return [...live.filter((p) => !gone.has(policyKey(p))), ...written].sort((a, b) => policyKey(a).localeCompare(policyKey(b)));
 }

@@ -15,6 +15,8 @@ import { reconcileSpec } from './reconcile-spec.ts';
 import { publishTargets } from './publish.ts';
 import { connectTargets } from './connect-targets.ts';
 import type { ConnectedTarget } from './connect-targets.ts';
+import { ManagementSnapshot } from './management-snapshot.ts';
+import { DEFAULT_REPORT_REFRESH_MS } from './write-if-changed.ts';
 import type { TargetBackoff } from './target-backoff.ts';
 import { ServerFormCache } from '../cluster/server-form.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
@@ -45,6 +47,8 @@ export interface PassOptions {
    * on a target goes through the ownership fence.
    */
   ownership?: TargetOwnership;
+  /** An unchanged report or status is rewritten once it is this old; default 10 minutes. */
+  reportRefreshMs?: number;
 }
 
 export interface PassResult {
@@ -72,11 +76,12 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const log = options.log.child({ commit: snapshot?.commit.slice(0, 12) });
   const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace }) : EMPTY_LOAD;
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
-  const mirrors = await lastGoodStates(store, log);
+  const kspecObjects = await ManagementSnapshot.observe(store, log);
   const mayWrite = !options.dryRun && !options.signal?.aborted;
   const sourceId = sourceIdentity(displayRepo(options.source.repo), options.source.path);
   // Sharded, a replica renders and reconciles only the specs of the targets it owns; the fleet is
   // what this repository and path name (another installation's mirrors are not ours to split).
+  const mirrors = kspecObjects.mirrors;
   const ourMirrors = mirrors.filter((m) => m.metadata.annotations?.[SOURCE_ANNOTATION] === sourceId);
   const owned = options.ownership ? await options.ownership.claim(fleetTargets(load, ourMirrors)) : undefined;
   const mine = owned ? ownedOnly(load, ourMirrors, owned) : { load, mirrors };
@@ -85,7 +90,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const write: Fence = options.ownership ? (key, stage, fn) => options.ownership!.write(key, stage, fn) : (_key, _stage, fn) => fn();
   if (mayWrite) {
     const targetsFromGit = mine.load.targets.map((t) => t.target);
-    await Promise.all(targetsFromGit.map((t) => write(`${t.metadata.namespace}/${t.metadata.name}`, 'publish target', () => publishTargets(store, [t])))).catch((err) => {
+    await Promise.all(targetsFromGit.map((t) => write(`${t.metadata.namespace}/${t.metadata.name}`, 'publish target', () => publishTargets(store, [t], kspecObjects)))).catch((err) => {
       options.metrics?.passErrors.inc({ stage: 'publish' });
       log.error('cannot mirror ClusterTargets', { error: (err as Error).message });
     });
@@ -93,6 +98,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
 
   const targets = connectTargets(plans, {
     store,
+    kspecObjects,
     management: options.management,
     fromGit: targetsByKey(load.targets),
     ...(options.backoff ? { backoff: options.backoff } : {}),
@@ -108,6 +114,8 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
     plans.map((plan) =>
       reconcileSpec(plan, {
         store,
+        kspecObjects,
+        reportRefreshMs: options.reportRefreshMs ?? DEFAULT_REPORT_REFRESH_MS,
         targets,
         dryRun: options.dryRun,
         serverForms,
@@ -160,15 +168,5 @@ async function source(options: PassOptions): Promise<{ snapshot?: Snapshot; fetc
     return { fetchError: (err as Error).message };
   } finally {
     end?.();
-  }
-}
-
-/** The mirrors of specs in the management cluster hold each spec's last good desired state. */
-async function lastGoodStates(store: KspecStore, log: Logger): Promise<ClusterSpecification[]> {
-  try {
-    return await store.listManaged<ClusterSpecification>('ClusterSpecification');
-  } catch (err) {
-    log.warn('cannot read spec mirrors; no last good state to fall back on', { error: (err as Error).message });
-    return [];
   }
 }

@@ -1,28 +1,30 @@
-import type { ClusterSpecification, ClusterTarget, ComplianceReport, Condition, DriftReport } from '../api/types.ts';
+import type { ClusterSpecification, ClusterSpecificationStatus, ClusterTarget, ComplianceReport, DriftReport } from '../api/types.ts';
 import type { KspecStore } from '../cluster/kspec-store.ts';
 import { MANAGED_BY, MANAGER, SOURCE_ANNOTATION, SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
 import type { SpecPlan } from './spec-plan.ts';
 import type { ActionOutcome } from './act.ts';
+import { isGone } from './spec-outcome.ts';
 import type { SpecOutcome, Stage } from './spec-outcome.ts';
 import type { SpecContext } from './reconcile-spec.ts';
 import { setConditions } from './conditions.ts';
 import { conditionsOf } from './spec-conditions.ts';
-import { countNewDrift, countNewViolations, newDrift } from './spec-metrics.ts';
+import { countNewDrift, countViolations, newDrift } from './spec-metrics.ts';
 import { reportName } from '../report/build-reports.ts';
 import { isCleanFromGit } from './spec-plan.ts';
 import { withFirstSeen } from '../report/drift-history.ts';
+import { specEvents } from './spec-events.ts';
+import type { ManagementSnapshot } from './management-snapshot.ts';
+import { mirrorUnchanged, reportNeedsWrite, statusNeedsWrite } from './write-if-changed.ts';
 
 /**
- * Mirrors a spec into the cluster. Only a spec that loaded cleanly updates its mirror, which is
- * what keeps the mirror the last good desired state.
+ * Mirrors a spec into the cluster, when the mirror differs. Only a spec that loaded cleanly
+ * updates its mirror, which is what keeps the mirror the last good desired state.
  */
-export async function publishMirror(store: KspecStore, plan: SpecPlan): Promise<ClusterSpecification | undefined> {
-  await store.ensureNamespace(plan.namespace);
-  if (!isCleanFromGit(plan)) {
-    return store.get<ClusterSpecification>('ClusterSpecification', plan.namespace, plan.name);
-  }
+export async function publishMirror(store: KspecStore, plan: SpecPlan, kspecObjects: ManagementSnapshot): Promise<ClusterSpecification | undefined> {
+  const live = await kspecObjects.get<ClusterSpecification>('ClusterSpecification', plan.namespace, plan.name);
+  if (!isCleanFromGit(plan)) return live;
   const { metadata, spec } = plan.spec;
-  return store.apply<ClusterSpecification>({
+  const desired: ClusterSpecification = {
     apiVersion: 'kspec.io/v1alpha1',
     kind: 'ClusterSpecification',
     metadata: {
@@ -32,29 +34,26 @@ export async function publishMirror(store: KspecStore, plan: SpecPlan): Promise<
       annotations: { ...(metadata.annotations ?? {}), [SOURCE_ANNOTATION]: plan.source, [SOURCE_COMMIT_ANNOTATION]: plan.sourceCommit, [SOURCE_FILE_ANNOTATION]: plan.sourceFile },
     },
     spec,
-  });
+  };
+  if (mirrorUnchanged(live, desired)) return live;
+  if (!live && !kspecObjects.hasNamespace(plan.namespace)) await store.ensureNamespace(plan.namespace);
+  return store.apply<ClusterSpecification>(desired);
 }
 
-export async function publishStatus(store: KspecStore, mirror: ClusterSpecification, phase: 'Active' | 'Failed' | 'Pending', conditions: Condition[], sourceCommit: string, now: string): Promise<void> {
-  await store.applyStatus<ClusterSpecification>({
-    ...mirror,
-    status: {
-      phase,
-      observedGeneration: mirror.metadata.generation,
-      conditions,
-      ...(sourceCommit ? { sourceCommit } : {}),
-      lastReconcileTime: now,
-    },
-  });
+/** Writes the spec's status when it changed (or its lastReconcileTime is older than the refresh). */
+export async function publishStatus(store: KspecStore, mirror: ClusterSpecification, status: ClusterSpecificationStatus, now: Date, refreshMs: number): Promise<void> {
+  if (!statusNeedsWrite(mirror.status, status, now, refreshMs)) return;
+  await store.applyStatus<ClusterSpecification>({ ...mirror, status });
 }
 
 /**
- * Applies a report and its status: the same object every pass, updated in place. An existing
- * report gets its status first, so a refused status never leaves old events under a new
- * timestamp.
+ * Applies a report and its status, when they changed or the report is older than the refresh:
+ * the same object every pass, updated in place. An existing report gets its status first, so a
+ * refused status never leaves old events under a new timestamp.
  */
-export async function publishReport<T extends ComplianceReport | DriftReport>(store: KspecStore, report: T, exists: boolean): Promise<void> {
-  if (exists) {
+export async function publishReport<T extends ComplianceReport | DriftReport>(store: KspecStore, report: T, live: T | undefined, now: Date, refreshMs: number): Promise<void> {
+  if (!reportNeedsWrite(live, report, now, refreshMs)) return;
+  if (live) {
     await store.applyStatus(report);
     await store.apply(report);
     return;
@@ -63,36 +62,26 @@ export async function publishReport<T extends ComplianceReport | DriftReport>(st
   await store.applyStatus(report);
 }
 
-/**
- * Events: DriftDetected for drift that is new since the previous report (standing drift is not
- * announced every pass), and one event for every action kspec took or failed to take.
- */
+/** The spec's Events of this pass: at most one per reason (see spec-events.ts). */
 export async function publishEvents(store: KspecStore, mirror: ClusterSpecification, cluster: string, outcomes: ActionOutcome[], fresh: Set<ActionOutcome>): Promise<void> {
   const involved = { kind: 'ClusterSpecification', name: mirror.metadata.name, namespace: mirror.metadata.namespace!, uid: mirror.metadata.uid };
-  for (const outcome of outcomes) {
-    const { drift, action, error } = outcome;
-    const what = `${drift.event.resourceKind}/${drift.event.resourceName} on cluster ${cluster}`;
-    if (fresh.has(outcome)) {
-      await store.recordEvent({ involved, type: 'Warning', reason: 'DriftDetected', message: `${drift.type}: ${drift.event.message}` });
-    }
-    if (action === 'failed') await store.recordEvent({ involved, type: 'Warning', reason: 'ActionFailed', message: `${what}: ${error}` });
-    else if (action !== 'none' && action !== 'dry-run') {
-      const reason = action === 'created' ? 'PolicyCreated' : action === 'applied' ? 'PolicyReverted' : 'PolicyDeleted';
-      await store.recordEvent({ involved, type: 'Normal', reason, message: `${action} ${what}` });
-    }
-  }
+  await Promise.all(specEvents(outcomes, fresh, cluster).map((event) => store.recordEvent({ involved, ...event })));
 }
 
-/** Mirrors the ClusterTargets from Git, so a pass whose fetch fails can still reach its clusters. */
-export async function publishTargets(store: KspecStore, targets: ClusterTarget[]): Promise<void> {
+/** Mirrors the ClusterTargets from Git (those that changed), so a pass whose fetch fails can still reach its clusters. */
+export async function publishTargets(store: KspecStore, targets: ClusterTarget[], kspecObjects: ManagementSnapshot): Promise<void> {
   for (const target of targets) {
-    await store.ensureNamespace(target.metadata.namespace!);
-    await store.apply<ClusterTarget>({
+    const namespace = target.metadata.namespace!;
+    const desired: ClusterTarget = {
       apiVersion: 'kspec.io/v1alpha1',
       kind: 'ClusterTarget',
-      metadata: { name: target.metadata.name, namespace: target.metadata.namespace, labels: { ...(target.metadata.labels ?? {}), [MANAGED_BY]: MANAGER } },
+      metadata: { name: target.metadata.name, namespace, labels: { ...(target.metadata.labels ?? {}), [MANAGED_BY]: MANAGER } },
       spec: target.spec,
-    });
+    };
+    const live = await kspecObjects.get<ClusterTarget>('ClusterTarget', namespace, target.metadata.name);
+    if (mirrorUnchanged(live, desired)) continue;
+    if (!live && !kspecObjects.hasNamespace(namespace)) await store.ensureNamespace(namespace);
+    kspecObjects.remember(await store.apply<ClusterTarget>(desired));
   }
 }
 
@@ -101,31 +90,38 @@ export async function publishTargets(store: KspecStore, targets: ClusterTarget[]
  * say whether the reports were published), Events, and the counters of what is new since the
  * previous reports. A retired spec with nothing left is removed instead.
  */
-export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now: string, fail: (stage: Stage, err: unknown) => void): Promise<void> {
+export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: (stage: Stage, err: unknown) => void): Promise<void> {
   const { plan } = outcome;
-  if (plan.retired && outcome.phase === 'Active' && outcome.remaining.length === 0) return retire(outcome, ctx);
+  if (isGone(outcome)) return retire(outcome, ctx);
   const drift = outcome.drift!;
-  const previousDrift = await ctx.store.get<DriftReport>('DriftReport', plan.namespace, drift.metadata.name);
-  const previousCompliance = outcome.compliance ? await ctx.store.get<ComplianceReport>('ComplianceReport', plan.namespace, outcome.compliance.metadata.name) : undefined;
+  const previousDrift = await ctx.kspecObjects.get<DriftReport>('DriftReport', plan.namespace, drift.metadata.name);
+  const previousCompliance = outcome.compliance ? await ctx.kspecObjects.get<ComplianceReport>('ComplianceReport', plan.namespace, outcome.compliance.metadata.name) : undefined;
   drift.status!.driftEvents = withFirstSeen(drift.status!.driftEvents, previousDrift);
   const fresh = newDrift(outcome, previousDrift);
   if (outcome.cluster) {
     try {
-      await publishReport(ctx.store, drift, previousDrift !== undefined);
+      await publishReport(ctx.store, drift, previousDrift, now, ctx.reportRefreshMs);
       // Without an assessment the previous ComplianceReport stays: stale beats wrong.
-      if (outcome.compliance) await publishReport(ctx.store, outcome.compliance, previousCompliance !== undefined);
+      if (outcome.compliance) await publishReport(ctx.store, outcome.compliance, previousCompliance, now, ctx.reportRefreshMs);
     } catch (err) {
       fail('publish', err);
     }
   }
-  const mirror = await publishMirror(ctx.store, plan);
+  const mirror = await publishMirror(ctx.store, plan, ctx.kspecObjects);
   if (mirror) {
-    const conditions = setConditions(mirror.status?.conditions, conditionsOf(outcome), now, mirror.metadata.generation);
-    await publishStatus(ctx.store, mirror, outcome.phase, conditions, plan.sourceCommit, now);
+    const conditions = setConditions(mirror.status?.conditions, conditionsOf(outcome), now.toISOString(), mirror.metadata.generation);
+    const status: ClusterSpecificationStatus = {
+      phase: outcome.phase,
+      observedGeneration: mirror.metadata.generation,
+      conditions,
+      ...(plan.sourceCommit ? { sourceCommit: plan.sourceCommit } : {}),
+      lastReconcileTime: now.toISOString(),
+    };
+    await publishStatus(ctx.store, mirror, status, now, ctx.reportRefreshMs);
     await publishEvents(ctx.store, mirror, outcome.cluster, outcome.actions, new Set(fresh));
   }
   countNewDrift(outcome, fresh, ctx.metrics);
-  countNewViolations(outcome, previousCompliance, ctx.metrics);
+  countViolations(outcome, previousCompliance, ctx.metrics);
 }
 
 /** A spec removed from Git that owns nothing any more: its mirror and reports go too. */

@@ -1,6 +1,7 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { KspecStore } from '../cluster/kspec-store.ts';
-import { PolicyClient } from '../cluster/policy-client.ts';
+import type { ManagementSnapshot } from './management-snapshot.ts';
+import type { TargetObservation } from '../cluster/target-observation.ts';
+import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import type { ServerFormCache } from '../cluster/server-form.ts';
 import { assessCompliance } from '../compliance/assess.ts';
 import { buildComplianceReport, buildDriftReport } from '../report/build-reports.ts';
@@ -8,6 +9,7 @@ import { formatSpecError } from '../spec/errors.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
 import type { Logger } from '../log.ts';
 import { act } from './act.ts';
+import { logActions } from './action-log.ts';
 import { publishOutcome } from './publish.ts';
 import type { SpecPlan } from './spec-plan.ts';
 import type { ConnectedTarget } from './connect-targets.ts';
@@ -15,11 +17,15 @@ import type { SpecOutcome, Stage } from './spec-outcome.ts';
 import { driftEventsOf } from './spec-outcome.ts';
 import { recordMetrics } from './spec-metrics.ts';
 import { isCleanFromGit } from './spec-plan.ts';
-import { observeDrift, withoutServerFormNote } from './observe-drift.ts';
+import { liveAfterActions, observeDrift, withoutServerFormNote } from './observe-drift.ts';
 import type { Fence } from './pass.ts';
 
 export interface SpecContext {
   store: KspecStore;
+  /** kspec's own objects as the pass found them, to write only what changed. */
+  kspecObjects: ManagementSnapshot;
+  /** An unchanged report or status is rewritten (for its timestamp) once it is this old. */
+  reportRefreshMs: number;
   /** Target clusters being connected for this pass, by namespace/name. */
   targets: Map<string, Promise<ConnectedTarget>>;
   dryRun: boolean;
@@ -41,7 +47,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   const now = ctx.now();
   const cluster = plan.spec.spec.targetClusterRef.name;
   const outcome: SpecOutcome = {
-    plan, cluster, mode: plan.spec.spec.enforcementMode, phase: plan.errors.length ? 'Failed' : 'Active',
+    plan, cluster, mode: plan.spec.spec.enforcementMode, remediation: plan.spec.spec.remediation ?? 'auto', phase: plan.errors.length ? 'Failed' : 'Active',
     actions: [], remaining: [], inSync: 0, policyResults: [], complianceSource: 'unavailable', fullViolations: new Map(),
     errors: plan.errors.map(formatSpecError), notes: [],
   };
@@ -56,11 +62,10 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   const target = await ctx.targets.get(`${plan.namespace}/${cluster}`);
   outcome.target = target;
   if (target?.error) fail('target', new Error(target.error));
-  if (target?.resolved && plan.desiredFrom !== 'none') {
-    const policies = new PolicyClient(target.resolved.kc);
+  if (target?.resolved && target.observation && plan.desiredFrom !== 'none') {
     const clusterId = target.resolved.kc.getCurrentCluster()?.server ?? target.key;
-    await observeActConfirm(plan, { policies, clusterId }, outcome, ctx, now.toISOString(), fail);
-    if (ctx.assess) await assess(plan, target.resolved.kc, outcome, ctx, now, fail);
+    await observeActConfirm(plan, { observation: target.observation, clusterId }, outcome, ctx, now.toISOString(), fail);
+    if (ctx.assess) await assess(plan, target.observation, outcome, ctx, now, fail);
   }
 
   const reportCtx = { specName: plan.name, namespace: plan.namespace, cluster: cluster || 'unknown', sourceCommit: plan.sourceCommit, timestamp: now.toISOString() };
@@ -73,7 +78,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   // A replica that lost the lease leaves publishing to the new leader, whose view is newer.
   if (!ctx.dryRun && !ctx.signal?.aborted) {
     try {
-      await ctx.write(`${plan.namespace}/${cluster}`, 'publish', () => publishOutcome(outcome, ctx, now.toISOString(), fail));
+      await ctx.write(`${plan.namespace}/${cluster}`, 'publish', () => publishOutcome(outcome, ctx, now, fail));
     } catch (err) {
       fail('publish', err);
     }
@@ -82,11 +87,14 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   return outcome;
 }
 
-/** Observe the spec's policies, diff, act (enforce only), and observe again to confirm. */
-async function observeActConfirm(plan: SpecPlan, cluster: { policies: PolicyClient; clusterId: string }, outcome: SpecOutcome, ctx: SpecContext, now: string, fail: (stage: Stage, err: unknown) => void): Promise<void> {
-  const { policies } = cluster;
-  const observe = async () => {
-    const observed = await observeDrift(plan, policies, ctx.serverForms, cluster.clusterId, now);
+/**
+ * The spec's share of the target's observation, diff, act (unless report-only), and confirm from what
+ * the API server answered to the writes.
+ */
+async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetObservation; clusterId: string }, outcome: SpecOutcome, ctx: SpecContext, now: string, fail: (stage: Stage, err: unknown) => void): Promise<void> {
+  const { policies } = cluster.observation;
+  const compare = async (live: KyvernoPolicy[]) => {
+    const observed = await observeDrift(plan, live, policies, ctx.serverForms, cluster.clusterId, now);
     const note = withoutServerFormNote(observed.unavailable);
     if (note && !outcome.notes.includes(note)) {
       outcome.notes.push(note);
@@ -94,30 +102,36 @@ async function observeActConfirm(plan: SpecPlan, cluster: { policies: PolicyClie
     }
     return observed.found;
   };
+  let live: KyvernoPolicy[];
   let found;
   try {
-    found = await observe();
+    live = await cluster.observation.policiesOf(plan);
+    found = await compare(live);
   } catch (err) {
     return fail('observe', err);
   }
   outcome.remaining = found.drifts;
   outcome.inSync = found.inSync.length;
   // Shutting down, or no longer the leader: another replica acts now, so this one must not.
-  if (ctx.signal?.aborted && outcome.mode === 'enforce' && found.drifts.length > 0) {
+  if (ctx.signal?.aborted && outcome.remediation === 'auto' && found.drifts.length > 0) {
     outcome.actions = found.drifts.map((drift) => ({ drift, action: 'none' }));
     return fail('act', new Error('not acting: this replica is shutting down or lost the lease'));
   }
-  const acting = () => act(found.drifts, policies, { enforce: outcome.mode === 'enforce', mayPrune: isCleanFromGit(plan), dryRun: ctx.dryRun });
+  const acting = () => act(found.drifts, policies, { remediate: outcome.remediation === 'auto', mayPrune: isCleanFromGit(plan), dryRun: ctx.dryRun });
   try {
-    outcome.actions = outcome.mode === 'enforce' && found.drifts.length > 0 && !ctx.dryRun ? await ctx.write(`${plan.namespace}/${outcome.cluster}`, 'act', acting) : await acting();
+    outcome.actions = outcome.remediation === 'auto' && found.drifts.length > 0 && !ctx.dryRun ? await ctx.write(`${plan.namespace}/${outcome.cluster}`, 'act', acting) : await acting();
   } catch (err) {
     outcome.actions = found.drifts.map((drift) => ({ drift, action: 'none' }));
     return fail('act', err);
   }
+  logActions(outcome.actions, plan.sourceCommit, ctx.log);
   for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error));
   if (!outcome.actions.some((a) => a.action === 'created' || a.action === 'applied' || a.action === 'deleted')) return;
+  for (const { drift, action, stored } of outcome.actions) {
+    if (action === 'created' && stored && drift.type === 'missing') ctx.serverForms.rememberCreated(cluster.clusterId, drift.desired.object, stored);
+  }
   try {
-    const after = await observe();
+    const after = await compare(liveAfterActions(live, outcome.actions));
     outcome.remaining = after.drifts;
     outcome.inSync = after.inSync.length;
   } catch (err) {
@@ -126,13 +140,14 @@ async function observeActConfirm(plan: SpecPlan, cluster: { policies: PolicyClie
 }
 
 /** Resource-level compliance from Kyverno's policy reports or kspec's engine, as the spec asks. */
-async function assess(plan: SpecPlan, kc: KubeConfig, outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: (stage: Stage, err: unknown) => void): Promise<void> {
+async function assess(plan: SpecPlan, observation: TargetObservation, outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: (stage: Stage, err: unknown) => void): Promise<void> {
   try {
     const assessment = await assessCompliance({
       source: plan.spec.spec.complianceSource ?? 'auto',
       desired: plan.desired,
       specPolicies: plan.spec.spec.policies,
-      kc,
+      kc: observation.kc,
+      reads: observation,
       now,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });

@@ -19,7 +19,7 @@ export function conditionsOf(outcome: SpecOutcome): ConditionInput[] {
 
 function ready(outcome: SpecOutcome): ConditionInput {
   if (outcome.plan.retired) {
-    return { type: 'Ready', status: 'False', reason: 'RemovedFromGit', message: `removed from Git at ${outcome.plan.sourceCommit.slice(0, 12)}; ${outcome.remaining.length} policies still carry its labels${outcome.mode === 'monitor' ? ' (monitor mode deletes nothing)' : ''}` };
+    return { type: 'Ready', status: 'False', reason: 'RemovedFromGit', message: `removed from Git at ${outcome.plan.sourceCommit.slice(0, 12)}; ${outcome.remaining.length} policies still carry its labels${outcome.remediation === 'report' ? ' (remediation report deletes nothing)' : ''}` };
   }
   if (outcome.phase === 'Active') return { type: 'Ready', status: 'True', reason: 'Reconciled', message: `${outcome.inSync} policies in sync on ${outcome.cluster}` };
   const reason = outcome.plan.errors.length ? (outcome.plan.desiredFrom === 'last-good' ? 'InvalidSpecLastGoodKept' : 'InvalidSpec') : `${capitalize(outcome.failedStage ?? 'reconcile')}Failed`;
@@ -43,7 +43,7 @@ function synced(outcome: SpecOutcome): ConditionInput {
   }
   const still = `still differing from the spec: ${byType(outcome.remaining)}`;
   if (outcome.actions.some((a) => a.action === 'failed')) return { type: 'Synced', status: 'False', reason: 'ActionFailed', message: `${still} (some changes failed; see Ready)` };
-  if (outcome.mode === 'monitor') return { type: 'Synced', status: 'False', reason: 'MonitorOnly', message: `${still} (monitor mode changes nothing)` };
+  if (outcome.remediation === 'report') return { type: 'Synced', status: 'False', reason: 'ReportOnly', message: `${still} (remediation report changes nothing)` };
   if (!isCleanFromGit(outcome.plan)) return { type: 'Synced', status: 'False', reason: 'SpecFailing', message: `${still} (extra policies are kept while the spec is failing)` };
   return { type: 'Synced', status: 'False', reason: 'DriftRemaining', message: still };
 }

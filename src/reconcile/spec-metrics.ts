@@ -1,21 +1,75 @@
-import type { ComplianceReport, DriftReport, PolicyResult } from '../api/types.ts';
+import type { ComplianceReport, DriftReport, PolicyResult, Violation } from '../api/types.ts';
 import { driftKey, standingDrift } from '../report/drift-history.ts';
-import type { KspecMetrics } from '../server/metrics.ts';
+import { DRIFT_TYPES, POLICY_STATES } from '../server/metrics.ts';
+import type { KspecMetrics, ViolationLabel } from '../server/metrics.ts';
+import { isGone } from './spec-outcome.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import type { ActionOutcome } from './act.ts';
+import { MODES, REMEDIATIONS } from '../api/schemas.ts';
 
-/** Counts violations not already in the previous report, so a standing violation counts once. */
-export function countNewViolations(outcome: SpecOutcome, previous: ComplianceReport | undefined, metrics?: KspecMetrics): void {
+const violationKey = (v: Violation) => `${v.namespace ?? ''}/${v.resource}/${v.message}`;
+const seriesKey = (labels: Record<ViolationLabel, string>) => [labels.cluster, labels.spec, labels.policy, labels.severity].join('\u0000');
+const labelsOf = (key: string): Record<ViolationLabel, string> => {
+  const [cluster, spec, policy, severity] = key.split('\u0000');
+  return { cluster, spec, policy, severity };
+};
+
+/**
+ * kspec_policy_violations (what stands now) and kspec_policy_violations_total (what appeared),
+ * per policy, from the true set of violations rather than the examples a report keeps. A
+ * violation counts when it is first seen; the set standing at the last pass is remembered for
+ * as long as the process runs. On the first pass of a process the previous ComplianceReport is
+ * the memory: its listed violations where the list was complete, its true total otherwise.
+ */
+export function countViolations(outcome: SpecOutcome, previous: ComplianceReport | undefined, metrics?: KspecMetrics): void {
   if (!metrics || !outcome.compliance) return;
-  const keys = (results: PolicyResult[]) => results.flatMap((r) => r.violations.map((v) => `${r.policyID}/${v.namespace ?? ''}/${v.resource}/${v.message}`));
-  const before = new Set(keys(previous?.status?.policyResults ?? []));
-  const fresh = keys(outcome.policyResults).filter((k) => !before.has(k)).length;
-  metrics.policyViolations.inc({ cluster: outcome.cluster, spec: outcome.plan.name }, fresh);
+  const severityOf = new Map(outcome.plan.spec.spec.policies.map((p) => [p.id, p.severity]));
+  const current = new Set<string>();
+  for (const result of outcome.policyResults) {
+    const labels = { cluster: outcome.cluster, spec: outcome.plan.name, policy: result.policyID, severity: result.severity ?? severityOf.get(result.policyID) ?? 'unknown' };
+    const key = seriesKey(labels);
+    current.add(key);
+    const standing = new Set((outcome.fullViolations.get(result.policyID) ?? result.violations).map(violationKey));
+    const total = Math.max(standing.size, result.violationTotal ?? 0);
+    const counted = metrics.countedViolations.get(key);
+    const appeared = counted ? [...standing].filter((k) => !counted.has(k)).length : appearedSinceReport(standing, total, previous?.status?.policyResults.find((r) => r.policyID === result.policyID));
+    metrics.countedViolations.set(key, standing);
+    metrics.policyViolationsNow.set(labels, total);
+    metrics.policyViolations.inc(labels, appeared);
+  }
+  forgetPolicies(metrics, outcome.cluster, outcome.plan.name, current);
+}
+
+function appearedSinceReport(standing: Set<string>, total: number, before: PolicyResult | undefined): number {
+  if (!before) return total;
+  const beforeTotal = before.violationTotal ?? before.violations.length;
+  if (before.violations.length < beforeTotal) return Math.max(0, total - beforeTotal);
+  const listed = new Set(before.violations.map(violationKey));
+  return [...standing].filter((k) => !listed.has(k)).length;
+}
+
+/** Drops the violation series of policies a spec no longer has (all of them without `keep`). */
+export function forgetPolicies(metrics: KspecMetrics, cluster: string, spec: string, keep = new Set<string>()): void {
+  const prefix = `${cluster}\u0000${spec}\u0000`;
+  for (const key of [...metrics.countedViolations.keys()]) {
+    if (!key.startsWith(prefix) || keep.has(key)) continue;
+    metrics.countedViolations.delete(key);
+    metrics.policyViolationsNow.remove(labelsOf(key));
+  }
+}
+
+/** A spec that is gone: its gauges go too, so averages and sums count only what exists. */
+export function forgetSpec(metrics: KspecMetrics | undefined, cluster: string, spec: string): void {
+  if (!metrics) return;
+  forgetPolicies(metrics, cluster, spec);
+  metrics.complianceScore.remove({ cluster, spec });
+  for (const state of POLICY_STATES) metrics.policies.remove({ cluster, spec, state });
+  for (const mode of MODES) for (const remediation of REMEDIATIONS) metrics.specInfo.remove({ cluster, spec, mode, remediation });
 }
 
 /**
  * Drift found in this pass that was not already standing after the previous pass. Standing drift
- * (a monitor-mode spec that stays drifted) is new once, so it is counted and announced once;
+ * (a report-only spec that stays drifted) is new once, so it is counted and announced once;
  * drift that kspec fixed and that comes back is new again.
  */
 export function newDrift(outcome: SpecOutcome, previous: DriftReport | undefined): ActionOutcome[] {
@@ -24,7 +78,9 @@ export function newDrift(outcome: SpecOutcome, previous: DriftReport | undefined
 }
 
 export function countNewDrift(outcome: SpecOutcome, fresh: ActionOutcome[], metrics?: KspecMetrics): void {
-  for (const { drift } of fresh) metrics?.driftEvents.inc({ cluster: outcome.cluster, spec: outcome.plan.name, type: drift.type });
+  if (!metrics || !outcome.cluster) return;
+  // Every type's series exists from the first pass, so rate() sees the first drift as a change.
+  for (const type of DRIFT_TYPES) metrics.driftEvents.inc({ cluster: outcome.cluster, spec: outcome.plan.name, type }, fresh.filter(({ drift }) => drift.type === type).length);
 }
 
 /** Gauges and the duration histogram of one spec's pass. */
@@ -32,8 +88,11 @@ export function recordMetrics(outcome: SpecOutcome, metrics: KspecMetrics | unde
   if (!metrics || !outcome.cluster) return;
   const labels = { cluster: outcome.cluster, spec: outcome.plan.name };
   metrics.reconciliationDuration.observe(labels, seconds);
+  if (isGone(outcome)) return forgetSpec(metrics, outcome.cluster, outcome.plan.name);
   if (outcome.compliance) metrics.complianceScore.set(labels, outcome.compliance.status!.complianceScore);
   const count = (type: string) => outcome.remaining.filter((d) => d.type === type).length;
   metrics.policies.set({ ...labels, state: 'in_sync' }, outcome.inSync);
+  for (const mode of MODES) for (const remediation of REMEDIATIONS) metrics.specInfo.remove({ ...labels, mode, remediation });
+  metrics.specInfo.set({ ...labels, mode: outcome.mode, remediation: outcome.remediation }, 1);
   for (const state of ['missing', 'modified', 'extra'] as const) metrics.policies.set({ ...labels, state }, count(state));
 }

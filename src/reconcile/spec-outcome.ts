@@ -1,4 +1,4 @@
-import type { ComplianceReport, DriftEvent, DriftReport, PolicyResult, Violation } from '../api/types.ts';
+import type { ComplianceReport, DriftEvent, EnforcementMode, Remediation, DriftReport, PolicyResult, Violation } from '../api/types.ts';
 import type { Drift } from '../drift/detect.ts';
 import type { ActionOutcome } from './act.ts';
 import type { ConnectedTarget } from './connect-targets.ts';
@@ -10,11 +10,13 @@ export type Stage = 'target' | 'observe' | 'act' | 'confirm' | 'assess' | 'publi
 export interface SpecOutcome {
   plan: SpecPlan;
   cluster: string;
-  mode: 'monitor' | 'enforce';
+  mode: EnforcementMode;
+  /** auto: this pass made the target match; report: it only looked. */
+  remediation: Remediation;
   phase: 'Active' | 'Failed';
   /** Drift found before acting, with what was done about each. */
   actions: ActionOutcome[];
-  /** Drift still there after acting (equal to the found drift in monitor mode). */
+  /** Drift still there after acting (equal to the found drift with remediation report). */
   remaining: Drift[];
   inSync: number;
   policyResults: PolicyResult[];
@@ -35,4 +37,9 @@ export interface SpecOutcome {
 /** The drift found in a pass as report events, each with what kspec did about it. */
 export function driftEventsOf(outcome: Pick<SpecOutcome, 'actions'>): DriftEvent[] {
   return outcome.actions.map(({ drift, action }) => ({ ...drift.event, action }));
+}
+
+/** A spec removed from Git whose policies are all gone: its mirror, reports and metrics go too. */
+export function isGone(outcome: Pick<SpecOutcome, 'plan' | 'phase' | 'remaining'>): boolean {
+  return Boolean(outcome.plan.retired) && outcome.phase === 'Active' && outcome.remaining.length === 0;
 }

@@ -11,6 +11,7 @@ export const DRIFT_TYPES = ['missing', 'modified', 'extra'] as const;
 /** Every kspec metric name, with its type. */
 export const KSPEC_METRICS = {
   kspec_compliance_score: 'gauge',
+  kspec_policy_violations: 'gauge',
   kspec_policy_violations_total: 'counter',
   kspec_drift_events_total: 'counter',
   kspec_reconciliation_duration_seconds: 'histogram',
@@ -25,16 +26,23 @@ export const KSPEC_METRICS = {
   kspec_shard_known_targets: 'gauge',
   kspec_shard_rebalances_total: 'counter',
   kspec_oldest_target_pass_age_seconds: 'gauge',
+  kspec_spec_info: 'gauge',
 } as const;
 export type KspecMetricName = keyof typeof KSPEC_METRICS;
 
+export type ViolationLabel = 'cluster' | 'spec' | 'policy' | 'severity';
+
 export interface KspecMetrics {
   registry: Registry;
-  /** Compliance percentage 0..100 of the last pass. Labels: cluster, spec. */
+  /** Compliance percentage 0..100 of the last assessed pass. Labels: cluster, spec. */
   complianceScore: Gauge<'cluster' | 'spec'>;
-  /** Violations found, summed over passes. Labels: cluster, spec. */
-  policyViolations: Counter<'cluster' | 'spec'>;
-  /** Drift events detected. Labels: cluster, spec, type (missing|modified|extra). */
+  /** Resources violating each policy now (the true count). Labels: cluster, spec, policy, severity. */
+  policyViolationsNow: Gauge<ViolationLabel>;
+  /** Violations that appeared, each counted once. Labels: cluster, spec, policy, severity. */
+  policyViolations: Counter<ViolationLabel>;
+  /** What policyViolations has counted so far, by cluster/spec/policy: the violations standing at the last pass. */
+  countedViolations: Map<string, Set<string>>;
+  /** Drift that appeared, each counted once. Labels: cluster, spec, type (missing|modified|extra). */
   driftEvents: Counter<'cluster' | 'spec' | 'type'>;
   /** Duration of one spec's reconciliation. Labels: cluster, spec. */
   reconciliationDuration: Histogram<'cluster' | 'spec'>;
@@ -58,6 +66,8 @@ export interface KspecMetrics {
   shardRebalances: Counter<'change'>;
   /** Seconds since the least recently reconciled of this replica's targets was last reconciled. */
   oldestTargetPassAge: Gauge<string>;
+  /** 1 per spec and cluster, labelled with the spec's enforcementMode and remediation, for joins. */
+  specInfo: Gauge<'cluster' | 'spec' | 'mode' | 'remediation'>;
 }
 
 export interface CreateMetricsOptions {
@@ -77,25 +87,32 @@ export function createMetrics(options: CreateMetricsOptions = {}): KspecMetrics 
     registry,
     complianceScore: new Gauge({
       name: 'kspec_compliance_score',
-      help: 'Compliance percentage (0-100) of the last pass, per cluster and spec',
+      help: 'Compliance percentage (0-100) per cluster and spec: compliant policies / policies x 100, as of the last pass that could assess the cluster (the ComplianceReport\'s complianceScore)',
       labelNames: ['cluster', 'spec'],
+      registers,
+    }),
+    policyViolationsNow: new Gauge({
+      name: 'kspec_policy_violations',
+      help: 'Resources that violate the policy now, as of the last pass that could assess the cluster: the true count, not the examples the ComplianceReport keeps',
+      labelNames: ['cluster', 'spec', 'policy', 'severity'],
       registers,
     }),
     policyViolations: new Counter({
       name: 'kspec_policy_violations_total',
-      help: 'Policy violations found, summed over passes',
-      labelNames: ['cluster', 'spec'],
+      help: 'Violations that appeared: each resource found newly violating a policy counts once; a violation that stands is not counted again, one that was fixed and comes back counts again. increase() over a window gives the violations that appeared in it',
+      labelNames: ['cluster', 'spec', 'policy', 'severity'],
       registers,
     }),
+    countedViolations: new Map(),
     driftEvents: new Counter({
       name: 'kspec_drift_events_total',
-      help: 'Drift events detected (type: missing, modified, extra)',
+      help: 'Drift that appeared (type: missing, modified, extra): each drifted policy counts once when a pass finds it; drift that stands (monitor mode) is not counted again, drift that kspec fixed and that comes back counts again. rate() gives drift per second',
       labelNames: ['cluster', 'spec', 'type'],
       registers,
     }),
     reconciliationDuration: new Histogram({
       name: 'kspec_reconciliation_duration_seconds',
-      help: 'Time to reconcile one spec against one cluster',
+      help: 'Time one pass took to reconcile one spec against one cluster (observe, act, assess, publish)',
       labelNames: ['cluster', 'spec'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
@@ -118,19 +135,19 @@ export function createMetrics(options: CreateMetricsOptions = {}): KspecMetrics 
     }),
     passErrors: new Counter({
       name: 'kspec_pass_errors_total',
-      help: 'Pass failures by stage',
+      help: 'Failures by stage (source, target, observe, act, confirm, assess, publish, write-back): one per failing spec and stage in a pass',
       labelNames: ['stage'],
       registers,
     }),
     policies: new Gauge({
       name: 'kspec_policies',
-      help: 'Policies by drift state after the last pass (state: in_sync, missing, modified, extra)',
+      help: 'Policies by drift state after the last pass acted (state: in_sync, missing, modified, extra): what still differs now',
       labelNames: ['cluster', 'spec', 'state'],
       registers,
     }),
     leader: new Gauge({
       name: 'kspec_leader',
-      help: '1 while this replica holds the leader lease, else 0',
+      help: '1 while this process does the work: it holds the leader Lease, or runs without --leader-elect; 0 on a standby replica',
       registers,
     }),
     webhookRequests: new Counter({
@@ -166,6 +183,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): KspecMetrics 
         if (age === undefined) this.reset();
         else this.set(age);
       },
+    }),
+    specInfo: new Gauge({
+      name: 'kspec_spec_info',
+      help: 'Always 1: how each spec is served (mode: monitor installs policies in Audit, enforce in Enforce; remediation: auto fixes drift, report only reports it)',
+      labelNames: ['cluster', 'spec', 'mode', 'remediation'],
+      registers,
     }),
   };
 }

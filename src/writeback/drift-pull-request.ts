@@ -5,11 +5,11 @@
  * restart never opens a duplicate.
  *
  * The branch holds one kspec commit on top of the base branch: the report files for the
- * pair, and — with adopt on, in monitor mode — the spec file with the live versions of the
+ * pair, and — with adopt on, for a report-only spec — the spec file with the live versions of the
  * modified/extra policies proposed back (only those checks' lines change).
  */
 import { redactSecrets, redactString } from '../redact.ts';
-import type { DriftEvent, EnforcementMode } from '../api/types.ts';
+import type { DriftEvent, EnforcementMode, Remediation } from '../api/types.ts';
 import { adoptIntoSpecFile } from './adopt.ts';
 import { plannedChanges } from './commit-reports.ts';
 import type { Adoption, AdoptResult } from './adopt.ts';
@@ -27,6 +27,8 @@ export interface SpecFile {
 
 export interface DriftPullRequestInput extends ReportPair {
   enforcementMode?: EnforcementMode;
+  /** The spec's remediation; absent means auto. Adopt only with report. */
+  remediation?: Remediation;
   specFile?: SpecFile;
   /** Live versions of modified/extra policies, for adopt PRs. */
   liveAdoptions?: Adoption[];
@@ -37,7 +39,7 @@ export interface DriftPullRequestOptions {
   baseBranch: string;
   /** Default kspec/drift. Must start with kspec/. */
   branchPrefix?: string;
-  /** Propose live versions back into the spec file (monitor mode only). */
+  /** Propose live versions back into the spec file (report-only specs only). */
   adopt?: boolean;
   labels?: string[];
 }
@@ -73,16 +75,17 @@ export function prTitle(input: ReportPair): string {
   return `kspec: drift in ${input.spec} on ${input.cluster} (${n} ${n === 1 ? 'policy' : 'policies'})`;
 }
 
-function modeText(mode: EnforcementMode | undefined, events: DriftEvent[]): string {
-  if (mode === 'enforce') {
+function modeText(input: DriftPullRequestInput, events: DriftEvent[]): string {
+  const mode = input.enforcementMode ? `Mode: ${input.enforcementMode}, ` : '';
+  if (input.remediation !== 'report') {
     const what = [
       events.some((e) => e.type === 'missing') ? 'create the missing policies' : '',
       events.some((e) => e.type === 'modified') ? 'restore the modified policies to the spec' : '',
       events.some((e) => e.type === 'extra') ? 'delete the extra policies it owns' : '',
     ].filter(Boolean).join(', ');
-    return `**Mode: enforce.** kspec will ${what || 're-apply the spec'} on its next pass; this pull request closes itself once the cluster matches the spec.`;
+    return `**${mode}remediation: auto.** kspec will ${what || 're-apply the spec'} on its next pass; this pull request closes itself once the cluster matches the spec.`;
   }
-  return '**Mode: monitor.** kspec only reports; it does not change the cluster. Fix the cluster, change the spec, or merge this pull request (see below). It closes itself once the cluster matches the spec.';
+  return `**${mode}remediation: report.** kspec only reports; it does not change the cluster. Fix the cluster, change the spec, or merge this pull request (see below). It closes itself once the cluster matches the spec.`;
 }
 
 /** The PR body: what drifted, where, the unified diffs, the mode, what kspec does. */
@@ -93,7 +96,7 @@ export function renderPrBody(input: DriftPullRequestInput, adopt?: AdoptResult):
   const lines: string[] = [prMarker(input.cluster, input.spec), ''];
   lines.push(`## Drift: \`${mdCell(input.spec)}\` on cluster \`${mdCell(input.cluster)}\``, '');
   lines.push(`kspec found ${events.length} ${events.length === 1 ? 'policy' : 'policies'} in cluster \`${mdCell(input.cluster)}\` that differ from ClusterSpecification \`${mdCell(input.spec)}\` at source commit \`${shortSha(source)}\`: ${counts.map(([t, n]) => `${n} ${t}`).join(', ')}.`, '');
-  lines.push(modeText(input.enforcementMode, events), '');
+  lines.push(modeText(input, events), '');
   const st = input.compliance?.status;
   if (st) lines.push(`Compliance score: **${Math.round(st.complianceScore * 10) / 10}%** (${st.compliantPolicies} of ${st.totalPolicies} policies compliant).`, '');
   lines.push('| Drift | Policy | Check | Resource |', '| --- | --- | --- | --- |');
@@ -148,7 +151,7 @@ export async function syncDriftPullRequest(gh: GitHub, repo: GitRepo, input: Dri
     return { ...base, action: 'closed', number: open.number, url: open.html_url };
   }
 
-  // Branch content: report files, plus adopt edits in monitor mode.
+  // Branch content: report files, plus adopt edits for a report-only spec.
   const changes: FileChanges = new Map();
   for (const f of reportFiles(input)) changes.set(f.path, f.content);
   // Same results as the branch already shows (timestamps aside): keep its files, so an
@@ -161,7 +164,7 @@ export async function syncDriftPullRequest(gh: GitHub, repo: GitRepo, input: Dri
     }
   }
   let adopt: AdoptResult | undefined;
-  if (opts.adopt && input.enforcementMode !== 'enforce' && input.specFile && input.liveAdoptions?.length) {
+  if (opts.adopt && input.remediation === 'report' && input.specFile && input.liveAdoptions?.length) {
     const baseHead = await repo.fetchBranch(opts.baseBranch);
     const text = (await repo.readFile(baseHead, input.specFile.path)) ?? input.specFile.content;
     if (text !== undefined) {

@@ -10,7 +10,7 @@
  * Failures are per target: one failing spec does not stop the others; errors come back
  * redacted in `result.errors` (never thrown, except for misconfiguration).
  */
-import type { EnforcementMode, WriteBackMode, ComplianceReport, DriftReport } from '../api/types.ts';
+import type { EnforcementMode, Remediation, WriteBackMode, ComplianceReport, DriftReport } from '../api/types.ts';
 import type { Adoption } from './adopt.ts';
 import { commitReports, DEFAULT_REPORTS_BRANCH } from './commit-reports.ts';
 import type { CommitReportsResult } from './commit-reports.ts';
@@ -46,8 +46,10 @@ export interface SpecReports {
   drift?: DriftReport;
   /** The spec's spec.writeBack; overrides the installation mode. */
   writeBack?: WriteBackMode;
-  /** The spec's enforcementMode (PR wording; adopt only in monitor mode). */
+  /** The spec's enforcementMode (PR wording). */
   enforcementMode?: EnforcementMode;
+  /** The spec's remediation; absent means auto. Adopt PRs only for report. */
+  remediation?: Remediation;
   /** The file that defines the spec (repository path), for adopt PRs. */
   specFile?: SpecFile;
   /** Live versions of modified/extra policies, for adopt PRs. */
@@ -61,7 +63,7 @@ export interface WriteBackOptions {
   reportsBranch?: string;
   /** Commit message template, see CommitReportsOptions.messageTemplate. */
   commitMessage?: string;
-  /** Propose live versions back into spec files in drift PRs (monitor mode). Default false. */
+  /** Propose live versions back into spec files in drift PRs (report-only specs). Default false. */
   adopt?: boolean;
   /** Default kspec/drift. */
   prBranchPrefix?: string;

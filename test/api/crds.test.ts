@@ -34,6 +34,7 @@ test('enums of the seed API are in the schema', () => {
   assert.deepEqual(spec.properties.spec.properties.policies.items.properties.severity.enum, ['critical', 'high', 'medium', 'low']);
   assert.deepEqual(spec.properties.status.properties.phase.enum, ['Pending', 'Active', 'Failed']);
   assert.deepEqual(spec.properties.spec.required, ['targetClusterRef', 'enforcementMode', 'policies']);
+  assert.deepEqual(spec.properties.spec.properties.remediation.enum, ['auto', 'report'], 'optional, so every seed document stays valid');
   const drift = parse(crdFiles().get('kspec.io_driftreports.yaml')!).spec.versions[0].schema.openAPIV3Schema;
   assert.deepEqual(drift.properties.status.properties.driftEvents.items.properties.type.enum, ['missing', 'modified', 'extra']);
 });

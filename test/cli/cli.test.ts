@@ -61,6 +61,25 @@ test('validate: exit 0 on the examples, exit 1 with file:line:field on a bad spe
   assert.deepEqual({ file: error.file, line: error.line, field: error.field }, { file: 'specs/spec.yaml', line: 10, field: 'spec.policies[0].severity' });
 });
 
+test('validate: a targetClusterRef that names no ClusterTarget in the repository is an error at its line, a note with --targets-from-cluster', async () => {
+  const dir = specRepo('x', 'dangling');
+  writeFileSync(join(dir, 'specs/spec.yaml'), (await import('node:fs')).readFileSync(join(dir, 'specs/spec.yaml'), 'utf8').replace('targetClusterRef: {name: local}', 'targetClusterRef: {name: prod}'));
+  const dangling = await cli(['validate', dir]);
+  assert.equal(dangling.code, 1);
+  assert.match(dangling.err, /^specs\/spec\.yaml:5:\d+: spec\.targetClusterRef\.name: ClusterTarget "prod" is not defined in this repository \(namespace x\); pass --targets-from-cluster if it is applied to the cluster instead$/m);
+  const fromCluster = await cli(['validate', dir, '--targets-from-cluster']);
+  assert.equal(fromCluster.code, 0, fromCluster.err);
+  assert.match(fromCluster.err, /^note: specs\/spec\.yaml:5:\d+: spec\.targetClusterRef\.name: ClusterTarget "prod" is not defined in this repository \(namespace x\): expected from the cluster$/m);
+  assert.match(fromCluster.out, /1 specifications, 1 targets, \d+ checks, 0 errors/);
+  // The target in another namespace does not count: specs and targets pair up by namespace.
+  writeFileSync(join(dir, 'specs/target.yaml'), 'apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: prod, namespace: y}\nspec: {inCluster: true, version: "1.20.2"}\n');
+  assert.equal((await cli(['validate', dir])).code, 1);
+  writeFileSync(join(dir, 'specs/target.yaml'), 'apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: prod, namespace: x}\nspec: {inCluster: true, version: "1.20.2"}\n');
+  const fixed = await cli(['validate', dir, '-o', 'json']);
+  assert.equal(fixed.code, 0, fixed.out);
+  assert.deepEqual(JSON.parse(fixed.out).errors, []);
+});
+
 test('render prints the policies with ownership labels', async () => {
   const { code, out } = await cli(['render', join(ROOT, 'examples/repo')]);
   assert.equal(code, 0);
@@ -94,6 +113,29 @@ test('plan exit codes follow kubectl diff: 1 with drift, 0 without, 2 on error; 
   assert.match(clean.out, /no drift: 1 policies in sync/);
   const broken = await cli(['plan', '--repo', join(repo, 'does-not-exist')], env);
   assert.equal(broken.code, 2);
+});
+
+test('plan after a monitor spec was reconciled exits 0; a report-only spec\'s drift stays and plan says kspec only reports it', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const ns = await cluster.namespace('climon');
+  const id = ns.slice(-8);
+  const repo = specRepo(ns, id, 'monitor');
+  const env = { KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_LOG_LEVEL: 'error' };
+  const before = await cli(['plan', '--repo', repo], env);
+  assert.equal(before.code, 1, before.err);
+  assert.match(before.out, new RegExp(`\\(monitor\\)[^\\n]*\\n  \\+ ClusterPolicy/cli-${id}  missing \\(create\\)`));
+  const applied = await cli(['reconcile', '--once', '--repo', repo], env);
+  assert.equal(applied.code, 0, applied.out + applied.err);
+  const clean = await cli(['plan', '--repo', repo], env);
+  assert.equal(clean.code, 0, clean.out);
+  assert.match(clean.out, /no drift: 1 policies in sync/);
+
+  const reportOnly = specRepo(ns, `r${id}`, 'monitor\n  remediation: report');
+  assert.equal((await cli(['reconcile', '--once', '--repo', reportOnly], env)).code, 0);
+  const standing = await cli(['plan', '--repo', reportOnly], env);
+  assert.equal(standing.code, 1, 'the drift kspec leaves alone is still drift');
+  assert.match(standing.out, new RegExp(`\\(monitor, report only\\)[^\\n]*\\n  \\+ ClusterPolicy/cli-r${id}  missing \\(report only\\)`));
 });
 
 function writeManifest(text: string): string {
@@ -139,7 +181,7 @@ test('kspec run reconciles, serves /metrics, /healthz and /readyz, and stops on 
   assert.match(metrics, new RegExp(`kspec_compliance_score\\{cluster="local",spec="cli-${id}"\\} 0`));
   assert.match(metrics, new RegExp(`kspec_drift_events_total\\{cluster="local",spec="cli-${id}",type="missing"\\} 1`));
   assert.match(metrics, /kspec_reconciliation_duration_seconds_bucket/);
-  assert.match(metrics, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="cli-${id}"\\} 1`));
+  assert.match(metrics, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="cli-${id}",policy="labels",severity="low"\\} 1`));
   child.kill('SIGTERM');
   assert.equal(await exited, 0, stderr);
 });

@@ -39,7 +39,7 @@ spec:
             spec:
               rules:
                 - name: app-label
-                  match: {any: [{resources: {kinds: [Pod]}}]}
+                  match: {any: [{resources: {kinds: [Pod], namespaces: [${ns}]}}]}
                   validate: {message: app label, pattern: {metadata: {labels: {app: "?*"}}}}
 `,
 });
@@ -115,7 +115,7 @@ test('reconcile --write-back pull-request: a drift PR is opened, updated with an
   const token = `ghp_kspecDriftPr${id}000000000000000`;
   const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-drpr-')), username: 'x-access-token', token });
   t.after(() => git.stop());
-  const spec = files(ns, id)['specs/spec.yaml'].replace('enforcementMode: enforce', 'enforcementMode: monitor   # reviewed weekly');
+  const spec = files(ns, id)['specs/spec.yaml'].replace('enforcementMode: enforce', 'enforcementMode: monitor   # reviewed weekly\n  remediation: report');
   await git.createRepo('specs', { ...files(ns, id), 'specs/spec.yaml': spec });
   const fake = await startGitHubFake({ owner: 'acme', repo: 'specs', token, branchExists: async (b) => b in (await git.branches('specs')) });
   t.after(() => fake.stop());
@@ -126,7 +126,7 @@ test('reconcile --write-back pull-request: a drift PR is opened, updated with an
   const args = ['reconcile', '--once', '--repo', git.repoUrl('specs'), '--branch', 'main', '--write-back', 'pull-request', '--adopt'];
   const branch = `kspec/drift/local/wb-${id}`;
 
-  // 1. Monitor mode installs nothing: the policy is missing, and a PR says so.
+  // 1. Remediation report installs nothing: the policy is missing, and a PR says so.
   const first = await cli(args, env);
   assert.match(first.out, new RegExp(`drift pull request opened`), first.err);
   assert.equal(fake.pulls.length, 1);
@@ -138,7 +138,7 @@ test('reconcile --write-back pull-request: a drift PR is opened, updated with an
   const api = KubernetesObjectApi.makeApiClient(cluster.kc);
   const labels = { 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': `wb-${id}`, 'kspec.io/spec-namespace': ns, 'kspec.io/policy': 'labels', 'kspec.io/check': 'app', 'kspec.io/severity': 'medium' };
   const annotations = { 'kspec.io/policy-title': 'Labels', 'policies.kyverno.io/severity': 'medium' };
-  const rules = (message: string) => [{ name: 'app-label', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { message, pattern: { metadata: { labels: { app: '?*' } } } } }];
+  const rules = (message: string) => [{ name: 'app-label', match: { any: [{ resources: { kinds: ['Pod'], namespaces: [ns] } }] }, validate: { message, pattern: { metadata: { labels: { app: '?*' } } } } }];
   await api.create({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `wb-${id}`, labels, annotations }, spec: { validationFailureAction: 'Audit', rules: rules('every Pod needs an app label') } } as never);
   const second = await cli(args, env);
   assert.match(second.out, /drift pull request updated/, second.err);

@@ -53,7 +53,11 @@ test('promtool unit tests: each alert fires on the values it is meant for, and n
           { series: 'kspec_compliance_score{cluster="prod",spec="healthy"}', values: '100x60' },
           { series: `kspec_policies{${labels},state="missing"}`, values: '2x60' },
           { series: `kspec_policies{${labels},state="in_sync"}`, values: '5x60' },
-          { series: 'kspec_last_successful_pass_timestamp_seconds', values: '0x60' },
+          { series: `kspec_spec_info{${labels},mode="enforce",remediation="auto"}`, values: '1x60' },
+          // A leader that started at 0 and never completed a pass.
+          { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="a"}', values: '0x60' },
+          { series: 'kspec_leader{job="kspec",instance="a"}', values: '1x60' },
+          { series: 'process_start_time_seconds{job="kspec",instance="a"}', values: '0x60' },
           { series: 'kspec_git_fetch_failures_total', values: '0+1x60' },
         ],
         alert_rule_test: [
@@ -69,6 +73,24 @@ test('promtool unit tests: each alert fires on the values it is meant for, and n
           { eval_time: '40m', alertname: 'KspecGitFetchFailing', exp_alerts: [{ exp_labels: { severity: 'warning' }, exp_annotations: expectAnnotations('KspecGitFetchFailing') }] },
         ],
       },
+      {
+        // Two new monitor specs with the default remediation: one's policies are all created in
+        // its first pass, the other never exported kspec_spec_info (an older kspec). A report-only
+        // spec's drift stands: reported after 6 hours, never as drift kspec failed to fix.
+        interval: '1m',
+        input_series: [
+          { series: 'kspec_policies{cluster="prod",spec="new-monitor",state="missing"}', values: '3 0x500' },
+          { series: 'kspec_spec_info{cluster="prod",spec="new-monitor",mode="monitor",remediation="auto"}', values: '1x500' },
+          { series: 'kspec_policies{cluster="prod",spec="report-only",state="missing"}', values: '3x500' },
+          { series: 'kspec_spec_info{cluster="prod",spec="report-only",mode="monitor",remediation="report"}', values: '1x500' },
+          { series: 'kspec_policies{cluster="prod",spec="old-kspec",state="modified"}', values: '1x500' },
+        ],
+        alert_rule_test: [
+          { eval_time: '40m', alertname: 'KspecDriftPresent', exp_alerts: [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'old-kspec' }, exp_annotations: expectAnnotations('KspecDriftPresent', '1', 'old-kspec') }] },
+          { eval_time: '5h', alertname: 'KspecDriftReported', exp_alerts: [] },
+          { eval_time: '7h', alertname: 'KspecDriftReported', exp_alerts: [{ exp_labels: { severity: 'info', cluster: 'prod', spec: 'report-only' }, exp_annotations: expectAnnotations('KspecDriftReported', '3', 'report-only') }] },
+        ],
+      },
     ],
   };
   // promtool compares the whole set of firing alerts: the healthy spec must not appear.
@@ -79,7 +101,7 @@ test('promtool unit tests: each alert fires on the values it is meant for, and n
 });
 
 /** The annotations as Prometheus renders the rule's templates for the series above. */
-function expectAnnotations(alert: string): Record<string, string> {
+function expectAnnotations(alert: string, value = '2', spec = 'baseline'): Record<string, string> {
   const expected: Record<string, Record<string, string>> = {
     KspecComplianceScoreLow: {
       summary: 'Compliance score of baseline on prod is 40.0%',
@@ -87,19 +109,27 @@ function expectAnnotations(alert: string): Record<string, string> {
     },
     KspecComplianceScoreCritical: {
       summary: 'Compliance score of baseline on prod is 40.0%',
-      description: 'Half or more of the policies of baseline are violated on prod.',
+      description: 'Half or more of the policies of baseline have been violated on prod for 15 minutes.',
     },
     KspecDriftPresent: {
-      summary: '2 policies of baseline drift on prod',
-      description: 'Policies of baseline have been missing, modified or extra on prod for 30 minutes. In monitor mode kspec only reports this; see the DriftReport: kubectl -n kspec-system get driftreports.',
+      summary: `${value} policies of ${spec} drift on prod`,
+      description: `Policies of ${spec} have been missing, modified or extra on prod for 30 minutes although kspec remediates this spec. See the failed actions in its DriftReport and its Ready condition: kubectl -n kspec-system get driftreports,clusterspecifications.`,
+    },
+    KspecDriftReported: {
+      summary: `${value} policies of report-only spec ${spec} drift on prod`,
+      description: `Policies of ${spec} have differed from the spec on prod for 6 hours. The spec has remediation: report, so kspec only reports this: fix the cluster, change the spec, or merge the drift pull request. See kubectl -n kspec-system get driftreports.`,
     },
     KspecNoSuccessfulPass: {
       summary: 'kspec has not completed a successful pass for 50m 0s',
       description: "No reconciliation pass succeeded in the last 30 minutes. Check the leader's logs (kubectl -n kspec-system logs deploy/kspec) and kspec_pass_errors_total by stage.",
     },
+    KspecDown: {
+      summary: 'kspec is down',
+      description: "No kspec replica has answered Prometheus's scrapes for 5 minutes (or none is scraped at all): nothing reconciles the clusters and no alert below can fire. Check kubectl -n kspec-system get pods,servicemonitors.",
+    },
     KspecGitFetchFailing: {
       summary: 'kspec cannot fetch the specs repository',
-      description: 'Git fetches have kept failing for 15 minutes. kspec keeps enforcing the last good commit. Check the repository URL, network policy egress and the kspec-git token.',
+      description: 'At least one Git fetch in every 10 minutes has failed, for 15 minutes. kspec keeps enforcing the last good commit. Check the repository URL, network policy egress and the kspec-git token.',
     },
     KspecShardTargetsUnowned: {
       summary: '3 ClusterTargets are owned by no kspec replica',
@@ -116,6 +146,61 @@ function expectAnnotations(alert: string): Record<string, string> {
   };
   return expected[alert];
 }
+
+test('promtool unit tests: the time-based alerts fire when their descriptions say, and kspec down is noticed', async (t) => {
+  const rules = rulesFile();
+  const at = (minutes: number, alertname: string, exp_alerts: unknown[] = []) => ({ eval_time: `${minutes}m`, alertname, exp_alerts });
+  const noPass = (summary: string) => ({ exp_labels: { severity: 'critical' }, exp_annotations: { summary, description: expectAnnotations('KspecNoSuccessfulPass').description } });
+  const down = { exp_labels: { severity: 'critical' }, exp_annotations: expectAnnotations('KspecDown') };
+  const tests = {
+    rule_files: [rules],
+    evaluation_interval: '1m',
+    tests: [
+      {
+        // The last successful pass at 1m: silent at 30m (29 minutes ago), firing at 32m. The
+        // replica stops answering scrapes at 6m: kspec is down from 11m on.
+        interval: '1m',
+        input_series: [
+          { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="a"}', values: '0 60x60' },
+          { series: 'kspec_leader{job="kspec",instance="a"}', values: '1x60' },
+          { series: 'process_start_time_seconds{job="kspec",instance="a"}', values: '0x60' },
+          { series: 'up{job="kspec",instance="a"}', values: '1x5 0x60' },
+          { series: 'kspec_compliance_score{cluster="prod",spec="baseline"}', values: '70x60' },
+        ],
+        alert_rule_test: [
+          at(30, 'KspecNoSuccessfulPass'),
+          at(32, 'KspecNoSuccessfulPass', [noPass('kspec has not completed a successful pass for 31m 0s')]),
+          at(10, 'KspecDown'),
+          at(11, 'KspecDown', [down]),
+          at(29, 'KspecComplianceScoreLow'),
+          at(30, 'KspecComplianceScoreLow', [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'baseline' }, exp_annotations: { summary: 'Compliance score of baseline on prod is 70.0%', description: expectAnnotations('KspecComplianceScoreLow').description } }]),
+          at(30, 'KspecComplianceScoreCritical'),
+        ],
+      },
+      {
+        // A leader restarted at 10m that has not finished a pass yet: counted from its start.
+        interval: '1m',
+        input_series: [
+          { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="b"}', values: '0x60' },
+          { series: 'kspec_leader{job="kspec",instance="b"}', values: '1x60' },
+          { series: 'process_start_time_seconds{job="kspec",instance="b"}', values: '600x60' },
+          { series: 'up{job="kspec",instance="b"}', values: '1x60' },
+        ],
+        alert_rule_test: [at(40, 'KspecNoSuccessfulPass'), at(41, 'KspecNoSuccessfulPass', [noPass('kspec has not completed a successful pass for 31m 0s')]), at(41, 'KspecDown')],
+      },
+      {
+        // Not scraped at all: absent counts as down.
+        interval: '1m',
+        input_series: [{ series: 'kspec_leader{job="kspec",instance="c"}', values: '1x10' }],
+        alert_rule_test: [at(4, 'KspecDown'), at(5, 'KspecDown', [down])],
+      },
+    ],
+  };
+  const file = path.join(path.dirname(rules), 'timing.yaml');
+  writeFileSync(file, stringify(tests));
+  const result = await promtool(t, 'test', 'rules', file);
+  if (result) assert.match(result.stdout, /SUCCESS/);
+});
 
 test('promtool unit tests: sharding alerts fire on a target nobody owns, a replica owning far more than its share and a stale target, and not on a balanced fleet', async (t) => {
   const rules = rulesFile();

@@ -45,16 +45,14 @@ test('a pass on an empty cluster applies everything and publishes status, report
   assert.equal(live?.spec.validationFailureAction, 'Enforce');
   assert.equal(live?.metadata?.labels?.['app.kubernetes.io/managed-by'], 'kspec');
   assert.equal(live?.metadata?.annotations?.['kspec.io/source-commit'], result.commit);
-  assert.equal(await getPolicy(f, `c-${f.id}`), undefined, 'monitor mode installs nothing');
+  assert.equal((await getPolicy(f, `c-${f.id}`))?.spec.validationFailureAction, 'Audit', 'monitor mode installs the policy in Audit');
 
   const mirror = await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, `enf-${f.id}`);
   assert.equal(mirror?.status?.phase, 'Active');
   assert.equal(mirror?.status?.sourceCommit, result.commit);
   assert.equal(mirror?.status?.observedGeneration, mirror?.metadata.generation);
   assert.deepEqual(mirror?.status?.conditions?.map((c) => [c.type, c.status]), [['Ready', 'True'], ['Synced', 'True'], ['Drifted', 'True']]);
-  const drift = await f.store.get<DriftReport>('DriftReport', f.ns, `mon-${f.id}-local`);
-  assert.equal(drift?.status?.driftDetected, true);
-  assert.deepEqual(drift?.status?.driftEvents.map((e) => [e.type, e.resourceName, e.action]), [['missing', `c-${f.id}`, 'none']]);
+  assert.deepEqual(spec(result, `mon-${f.id}`).actions.map((a) => [a.drift.type, a.drift.event.resourceName, a.action]), [['missing', `c-${f.id}`, 'created']]);
   // Compliance comes from the engine (no Kyverno runs here, so there are no policy reports):
   // the unlabeled Pod violates the label policy, in enforce and in monitor mode alike.
   for (const name of [`enf-${f.id}`, `mon-${f.id}`]) {
@@ -69,16 +67,17 @@ test('a pass on an empty cluster applies everything and publishes status, report
   assert.match(text, new RegExp(`kspec_compliance_score\\{cluster="local",spec="enf-${f.id}"\\} 0`));
   assert.match(text, new RegExp(`kspec_drift_events_total\\{cluster="local",spec="enf-${f.id}",type="missing"\\} 2`));
   assert.match(text, new RegExp(`kspec_policies\\{cluster="local",spec="enf-${f.id}",state="in_sync"\\} 2`));
-  assert.match(text, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="mon-${f.id}"\\} 1`));
+  assert.match(text, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="mon-${f.id}",policy="labels",severity="high"\\} 1`));
 
   // A second pass finds nothing to do, updates the same report objects and counts no new drift.
   const again = await f.pass();
   assert.deepEqual(spec(again, `enf-${f.id}`).actions, []);
+  assert.deepEqual(spec(again, `mon-${f.id}`).actions, []);
   const reports = await f.store.listManaged<DriftReport>('DriftReport');
   assert.equal(reports.filter((r) => r.metadata.namespace === f.ns).length, 2);
   const after = await f.metrics.registry.metrics();
   assert.match(after, new RegExp(`kspec_drift_events_total\\{cluster="local",spec="enf-${f.id}",type="missing"\\} 2`));
-  assert.match(after, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="mon-${f.id}"\\} 1`), 'a standing violation counts once');
+  assert.match(after, new RegExp(`kspec_policy_violations_total\\{cluster="local",spec="mon-${f.id}",policy="labels",severity="high"\\} 1`), 'a standing violation counts once');
 });
 
 test('out-of-band edits: a changed failure action is reported with its field and reverted; a deleted policy is re-created', async (t) => {
@@ -104,10 +103,10 @@ test('out-of-band edits: a changed failure action is reported with its field and
   assert.match(modified?.diff ?? '', /^-  validationFailureAction: Audit$/m);
 });
 
-test('a stray policy with the spec\'s labels is extra: deleted in enforce, left alone in monitor; unowned policies are never touched', async (t) => {
+test('a stray policy with the spec\'s labels is extra: deleted with remediation auto, left alone with report; unowned policies are never touched', async (t) => {
   const f = await setup(t, (ns, id) => ({
     'specs/enf.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }),
-    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { b: policyYaml(`b-${id}`, { namespace: ns }) } }),
+    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', remediation: 'report', checks: { b: policyYaml(`b-${id}`, { namespace: ns }) } }),
   }));
   if (!f) return;
   const owned = (spec: string) => ({ 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': spec, 'kspec.io/spec-namespace': f.ns, 'kspec.io/policy': 'labels' });
@@ -128,7 +127,7 @@ test('a stray policy with the spec\'s labels is extra: deleted in enforce, left 
   assert.equal(await getPolicy(f, `stray-enf-${f.id}`), undefined);
   const monitored = spec(result, `mon-${f.id}`);
   assert.deepEqual(monitored.actions.map((a) => [a.drift.type, a.drift.event.resourceName, a.action]), [['missing', `b-${f.id}`, 'none'], ['extra', `stray-mon-${f.id}`, 'none']]);
-  assert.ok(await getPolicy(f, `stray-mon-${f.id}`), 'monitor mode deletes nothing');
+  assert.ok(await getPolicy(f, `stray-mon-${f.id}`), 'remediation report deletes nothing');
   assert.ok(await getPolicy(f, `someone-elses-${f.id}`), 'unowned policies are never touched');
   const namesake = await getPolicy(f, `a-${f.id}`);
   assert.equal(namesake?.metadata?.labels?.team, 'security');
@@ -253,8 +252,8 @@ test('Kubernetes Events record drift found and actions taken', async (t) => {
   await f.pass();
   const recurring = await f.cluster.kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: f.ns });
   assert.equal(recurring.items.filter((e) => e.involvedObject.name === `enf-${f.id}` && e.reason === 'DriftDetected').length, 2);
-  // Standing drift (monitor mode) is announced once, not on every pass.
-  await f.git.commit(f.repo, { 'specs/m.yaml': specYaml(`mon-${f.id}`, f.ns, { mode: 'monitor', checks: { b: policyYaml(`b-${f.id}`, { namespace: f.ns }) } }) }, 'Add a monitored spec');
+  // Standing drift (remediation report) is announced once, not on every pass.
+  await f.git.commit(f.repo, { 'specs/m.yaml': specYaml(`mon-${f.id}`, f.ns, { mode: 'monitor', remediation: 'report', checks: { b: policyYaml(`b-${f.id}`, { namespace: f.ns }) } }) }, 'Add a monitored spec');
   await f.pass();
   await f.pass();
   const again = await f.cluster.kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: f.ns });
@@ -262,10 +261,10 @@ test('Kubernetes Events record drift found and actions taken', async (t) => {
   assert.deepEqual(monitored, ['DriftDetected']);
 });
 
-test('a spec removed from Git by a clean commit prunes its policies (enforce) and then its mirror and reports; a commit with errors retires nothing', async (t) => {
+test('a spec removed from Git by a clean commit prunes its policies (remediation auto) and then its mirror and reports; a commit with errors retires nothing', async (t) => {
   const f = await setup(t, (ns, id) => ({
-    'specs/gone.yaml': specYaml(`gone-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }),
-    'specs/watched.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { b: policyYaml(`b-${id}`, { namespace: ns }) } }),
+    'specs/gone.yaml': specYaml(`gone-${id}`, ns, { mode: 'monitor', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }),
+    'specs/watched.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', remediation: 'report', checks: { b: policyYaml(`b-${id}`, { namespace: ns }) } }),
     'specs/stays.yaml': specYaml(`stay-${id}`, ns, { mode: 'enforce', checks: { c: policyYaml(`c-${id}`, { namespace: ns }) } }),
   }));
   if (!f) return;
@@ -277,7 +276,8 @@ test('a spec removed from Git by a clean commit prunes its policies (enforce) an
   assert.ok(await getPolicy(f, `a-${f.id}`));
 
   await f.git.commit(f.repo, { 'specs/watched.yaml': null, 'specs/stays.yaml': specYaml(`stay-${f.id}`, f.ns, { mode: 'enforce', checks: { c: policyYaml(`c-${f.id}`, { namespace: f.ns }) } }) }, 'Retire two specs cleanly');
-  // Monitor mode never deletes: pretend the monitored spec's policy had been installed.
+  // Remediation report never deletes, retired or not: someone installed the report-only spec's policy by hand.
+  await f.objects.create({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `b-${f.id}`, labels: { 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': `mon-${f.id}`, 'kspec.io/spec-namespace': f.ns, 'kspec.io/policy': 'labels' } }, spec: { rules: [{ name: 'r', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { pattern: { metadata: { name: '?*' } } } }] } } as KubernetesObject);
   const monitored = await f.pass({ dryRun: true });
   assert.deepEqual(monitored.specs.filter((s) => s.plan.retired).map((s) => s.plan.name).sort(), [`gone-${f.id}`, `mon-${f.id}`]);
   assert.deepEqual(spec(monitored, `gone-${f.id}`).actions.map((a) => a.action), ['dry-run']);
@@ -287,11 +287,15 @@ test('a spec removed from Git by a clean commit prunes its policies (enforce) an
   assert.deepEqual(gone.actions.map((a) => [a.drift.type, a.drift.event.resourceName, a.action]), [['extra', `a-${f.id}`, 'deleted']]);
   assert.equal(await getPolicy(f, `a-${f.id}`), undefined);
   assert.ok(await getPolicy(f, `c-${f.id}`), 'the remaining spec keeps its policy');
+  assert.deepEqual(spec(result, `mon-${f.id}`).actions.map((a) => [a.drift.type, a.action]), [['extra', 'none']]);
+  assert.ok(await getPolicy(f, `b-${f.id}`), 'a retired report-only spec leaves its policies');
+  const watched = await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, `mon-${f.id}`);
+  assert.match(watched?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /remediation report deletes nothing/);
   // The next pass finds nothing left of it and removes its mirror and reports.
   await f.pass();
   assert.equal(await f.store.get('ClusterSpecification', f.ns, `gone-${f.id}`), undefined);
   assert.equal(await f.store.get('DriftReport', f.ns, `gone-${f.id}-local`), undefined);
-  assert.equal(await f.store.get('ComplianceReport', f.ns, `mon-${f.id}-local`), undefined);
+  assert.ok(await f.store.get('ClusterSpecification', f.ns, `mon-${f.id}`), 'a retired report-only spec stays while a policy carries its labels');
   assert.ok(await f.store.get('ClusterSpecification', f.ns, `stay-${f.id}`));
 });
 
@@ -306,4 +310,90 @@ test('a pass whose replica lost the lease (aborted signal) observes but neither 
   assert.match(outcome.errors.join('\n'), /lost the lease/);
   assert.equal(await getPolicy(f, `a-${f.id}`), undefined);
   assert.equal(await f.store.get('ClusterSpecification', f.ns, `enf-${f.id}`), undefined, 'nothing published');
+});
+
+test('an idle pass writes nothing: mirror, status, reports and target keep their resourceVersion until the report refresh is due', async (t) => {
+  const f = await setup(t, (ns, id) => ({ 'specs/s.yaml': specYaml(`idle-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`idle-a-${id}`, { namespace: ns }) } }) }));
+  if (!f) return;
+  await f.pass(); // creates the policy: drift found and fixed
+  await f.pass(); // in sync: status and drift report say so
+  const versions = async () => {
+    const name = `idle-${f.id}`;
+    const objects = [
+      await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, name),
+      await f.store.get<DriftReport>('DriftReport', f.ns, `${name}-local`),
+      await f.store.get<ComplianceReport>('ComplianceReport', f.ns, `${name}-local`),
+      await f.store.get<ClusterTarget>('ClusterTarget', f.ns, 'local'),
+    ];
+    return objects.map((o) => o?.metadata.resourceVersion);
+  };
+  const before = await versions();
+  assert.ok(before.every(Boolean), `every object exists: ${before}`);
+  const idle = await f.pass();
+  assert.equal(idle.ok, true);
+  assert.deepEqual(await versions(), before, 'nothing changed, so nothing was written');
+
+  // Once the refresh is due, the unchanged reports and status are rewritten with a new timestamp.
+  const drift = await f.store.get<DriftReport>('DriftReport', f.ns, `idle-${f.id}-local`);
+  await f.pass({ reportRefreshMs: 0 });
+  const after = await versions();
+  assert.notEqual(after[0], before[0], 'the status was refreshed');
+  assert.notEqual(after[1], before[1], 'the drift report was refreshed');
+  assert.equal(after[3], before[3], 'the target did not change');
+  const refreshed = await f.store.get<DriftReport>('DriftReport', f.ns, `idle-${f.id}-local`);
+  assert.ok(Date.parse(refreshed!.spec.timestamp) >= Date.parse(drift!.spec.timestamp));
+});
+
+test('monitor installs and keeps every policy in Audit; switching to enforce flips them to Enforce; remediation report writes nothing', async (t) => {
+  // The check's author set Enforce on the rule and for one namespace: monitor must not keep either.
+  const blocking = policyYaml('x', {}).replace('name: x', 'NAME').replace('      validate:\n', '      validate:\n        failureAction: Enforce\n        failureActionOverrides:\n          - {action: Enforce, namespaces: [payments]}\n');
+  const check = (name: string) => blocking.replace('NAME', `name: ${name}`);
+  const f = await setup(t, (ns, id) => ({
+    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { a: check(`a-${id}`), b: policyYaml(`b-${id}`, { namespace: ns }) } }),
+    'specs/report.yaml': specYaml(`rep-${id}`, ns, { mode: 'enforce', remediation: 'report', checks: { c: policyYaml(`c-${id}`, { namespace: ns }) } }),
+  }));
+  if (!f) return;
+  const first = await f.pass();
+  assert.equal(first.ok, true, JSON.stringify(first.specs.map((s) => s.errors)));
+  assert.deepEqual(spec(first, `mon-${f.id}`).actions.map((a) => [a.drift.type, a.action]), [['missing', 'created'], ['missing', 'created']]);
+  for (const name of [`a-${f.id}`, `b-${f.id}`]) {
+    const live = await getPolicy(f, name);
+    assert.equal(live?.spec.validationFailureAction, 'Audit', name);
+    assert.ok(!JSON.stringify(live?.spec).includes('Enforce'), `${name}: nothing in a monitor policy blocks`);
+  }
+  assert.equal(await getPolicy(f, `c-${f.id}`), undefined, 'remediation report creates nothing');
+  assert.deepEqual(spec(first, `rep-${f.id}`).actions.map((a) => [a.drift.type, a.action]), [['missing', 'none']]);
+
+  // The next pass: the monitor spec is clean (what plan shows, what the DriftReport and conditions say).
+  const second = await f.pass();
+  assert.deepEqual(spec(second, `mon-${f.id}`).actions, []);
+  const report = await f.store.get<DriftReport>('DriftReport', f.ns, `mon-${f.id}-local`);
+  assert.equal(report?.status?.driftDetected, false);
+  assert.deepEqual(report?.status?.driftEvents, []);
+  const mirror = await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, `mon-${f.id}`);
+  assert.deepEqual(mirror?.status?.conditions?.map((c) => [c.type, c.status]), [['Ready', 'True'], ['Synced', 'True'], ['Drifted', 'False']]);
+  const reportOnly = await f.store.get<ClusterSpecification>('ClusterSpecification', f.ns, `rep-${f.id}`);
+  assert.equal(reportOnly?.status?.conditions?.find((c) => c.type === 'Synced')?.reason, 'ReportOnly');
+
+  // Monitor keeps Audit: someone switching a policy to Enforce by hand is reverted.
+  await f.objects.patch({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `b-${f.id}` }, spec: { validationFailureAction: 'Enforce' } } as KubernetesObject, undefined, undefined, 'kubectl-edit', undefined, PatchStrategy.MergePatch);
+  assert.deepEqual(spec(await f.pass(), `mon-${f.id}`).actions.map((a) => [a.drift.type, a.action]), [['modified', 'applied']]);
+  assert.equal((await getPolicy(f, `b-${f.id}`))?.spec.validationFailureAction, 'Audit');
+
+  // Switching the spec to enforce flips its policies, the rule-level failure action included.
+  await f.git.commit(f.repo, { 'specs/mon.yaml': specYaml(`mon-${f.id}`, f.ns, { mode: 'enforce', checks: { a: check(`a-${f.id}`), b: policyYaml(`b-${f.id}`, { namespace: f.ns }) } }) }, 'Enforce');
+  const flipped = await f.pass();
+  assert.deepEqual(spec(flipped, `mon-${f.id}`).actions.map((a) => [a.drift.type, a.action]), [['modified', 'applied'], ['modified', 'applied']]);
+  const a = await getPolicy(f, `a-${f.id}`);
+  assert.equal(a?.spec.validationFailureAction, 'Enforce');
+  const rule = (a?.spec.rules as { validate: { failureAction: string; failureActionOverrides: unknown[] } }[])[0];
+  assert.equal(rule.validate.failureAction, 'Enforce');
+  assert.deepEqual(rule.validate.failureActionOverrides, [{ action: 'Enforce', namespaces: ['payments'] }]);
+  assert.equal((await getPolicy(f, `b-${f.id}`))?.spec.validationFailureAction, 'Enforce');
+  // And back: monitor drops the Enforce override again (a field kspec owned and no longer wants).
+  await f.git.commit(f.repo, { 'specs/mon.yaml': specYaml(`mon-${f.id}`, f.ns, { mode: 'monitor', checks: { a: check(`a-${f.id}`), b: policyYaml(`b-${f.id}`, { namespace: f.ns }) } }) }, 'Back to monitor');
+  await f.pass();
+  const back = await getPolicy(f, `a-${f.id}`);
+  assert.ok(!JSON.stringify(back?.spec).includes('Enforce'), JSON.stringify(back?.spec));
+  assert.equal(await getPolicy(f, `c-${f.id}`), undefined, 'remediation report still wrote nothing');
 });

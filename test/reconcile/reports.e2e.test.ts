@@ -3,6 +3,7 @@
 // it was first seen, conditions that never contradict, and printer columns that summarise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PatchStrategy } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { policyYaml, specYaml } from '../support/operator.ts';
 import { passFixture } from '../support/pass-fixture.ts';
@@ -74,7 +75,7 @@ test('a report the API server refuses fails the spec: phase Failed, Ready=False 
 
 test('detectedAt is when the drift was first seen, kept while it stands, and new when it comes back', async (t) => {
   const f = await passFixture(t, (ns, id) => ({
-    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }),
+    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', remediation: 'report', checks: { a: policyYaml(`a-${id}`, { namespace: ns }) } }),
     'specs/enf.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { b: policyYaml(`b-${id}`, { namespace: ns }) } }),
   }));
   if (!f) return;
@@ -97,7 +98,7 @@ test('detectedAt is when the drift was first seen, kept while it stands, and new
 test('conditions never contradict: what was found (Drifted), what stands now (Synced), whether the pass worked (Ready)', async (t) => {
   const f = await passFixture(t, (ns, id) => ({
     'specs/enf.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }), b: policyYaml(`b-${id}`, { namespace: ns }), c: policyYaml(`c-${id}`, { namespace: ns }) } }),
-    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', checks: { d: policyYaml(`d-${id}`, { namespace: ns }) } }),
+    'specs/mon.yaml': specYaml(`mon-${id}`, ns, { mode: 'monitor', remediation: 'report', checks: { d: policyYaml(`d-${id}`, { namespace: ns }) } }),
   }));
   if (!f) return;
   await f.pass();
@@ -111,8 +112,8 @@ test('conditions never contradict: what was found (Drifted), what stands now (Sy
 
   const monitored = await conditions(f, `mon-${f.id}`);
   assert.deepEqual(condition(monitored, 'Drifted').status, 'True');
-  assert.deepEqual([condition(monitored, 'Synced').status, condition(monitored, 'Synced').reason], ['False', 'MonitorOnly']);
-  assert.equal(condition(monitored, 'Synced').message, 'still differing from the spec: 1 missing, 0 modified, 0 extra (monitor mode changes nothing)');
+  assert.deepEqual([condition(monitored, 'Synced').status, condition(monitored, 'Synced').reason], ['False', 'ReportOnly']);
+  assert.equal(condition(monitored, 'Synced').message, 'still differing from the spec: 1 missing, 0 modified, 0 extra (remediation report changes nothing)');
 
   await f.pass();
   const idle = await conditions(f, `enf-${f.id}`);
@@ -123,4 +124,35 @@ test('conditions never contradict: what was found (Drifted), what stands now (Sy
   assert.deepEqual([row.Missing, row.Modified, row.Extra, row.Remaining], [1, 0, 0, 1]);
   const specRow = await printed(f, 'clusterspecifications', `mon-${f.id}`);
   assert.deepEqual([specRow.Phase, specRow.Ready, specRow.Synced, specRow.Drifted], ['Active', 'True', 'False', 'True']);
+});
+
+test('the log says what kspec did: one info line per policy created, reverted or deleted, a warning per refusal, each with cluster, spec, policy and commit', async (t) => {
+  const f = await passFixture(t, (ns, id) => ({ 'specs/enf.yaml': specYaml(`enf-${id}`, ns, { mode: 'enforce', checks: { a: policyYaml(`a-${id}`, { namespace: ns }), b: policyYaml(`b-${id}`, { namespace: ns }) } }) }));
+  if (!f) return;
+  const rule = { name: 'r', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { message: 'm', pattern: { metadata: { name: '?*' } } } };
+  // b's name is taken by someone else's policy (refused); a stray carries the spec's labels (deleted).
+  await f.objects.create({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `b-${f.id}`, labels: { team: 'security' } }, spec: { rules: [rule] } } as KubernetesObject);
+  await f.objects.create({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `stray-${f.id}`, labels: { 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': `enf-${f.id}`, 'kspec.io/spec-namespace': f.ns, 'kspec.io/policy': 'labels' } }, spec: { rules: [rule] } } as KubernetesObject);
+  const actionLines = (from: number) =>
+    f.logs.slice(from).map((l) => JSON.parse(l) as Record<string, string>).filter((l) => l.spec === `enf-${f.id}` && /policy/.test(l.msg) && l.level !== 'debug')
+      .map((l) => [l.level, l.msg, l.policy, l.cluster, l.commit]);
+  const first = await f.pass();
+  const commit = first.commit!.slice(0, 12);
+  assert.deepEqual(actionLines(0).sort(), [
+    ['info', 'created policy', `ClusterPolicy/a-${f.id}`, 'local', commit],
+    ['info', 'deleted policy', `ClusterPolicy/stray-${f.id}`, 'local', commit],
+    ['warn', 'refused: policy not changed', `ClusterPolicy/b-${f.id}`, 'local', commit],
+  ]);
+  await f.objects.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `b-${f.id}` } });
+  await f.objects.patch({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `a-${f.id}` }, spec: { validationFailureAction: 'Audit' } } as KubernetesObject, undefined, undefined, 'kubectl-edit', undefined, PatchStrategy.MergePatch);
+  const seen = f.logs.length;
+  await f.pass();
+  assert.deepEqual(actionLines(seen).sort(), [
+    ['info', 'created policy', `ClusterPolicy/b-${f.id}`, 'local', commit],
+    ['info', 'reverted policy', `ClusterPolicy/a-${f.id}`, 'local', commit],
+  ]);
+  // A pass with nothing to do says nothing about policies.
+  const idle = f.logs.length;
+  await f.pass();
+  assert.deepEqual(actionLines(idle), []);
 });

@@ -13,6 +13,7 @@ import { main } from '../../src/cli/main.ts';
 import { PolicyClient } from '../../src/cluster/policy-client.ts';
 import { ServerFormCache } from '../../src/cluster/server-form.ts';
 import { observeDrift, withoutServerFormNote } from '../../src/reconcile/observe-drift.ts';
+import { ownedBySpecSelector } from '../../src/render/ownership.ts';
 import { renderSpec } from '../../src/render/render.ts';
 import { loadSpecs } from '../../src/spec/load.ts';
 import type { SpecPlan } from '../../src/reconcile/spec-plan.ts';
@@ -138,7 +139,7 @@ test('the server form: learned by a dry run under a generated name, cached by co
   for (const { object } of plan.desired) await client.create(object);
 
   const forms = new ServerFormCache();
-  const first = await observeDrift(plan, client, forms, 'local', new Date().toISOString());
+  const first = await observeDrift(plan, await client.list(ownedBySpecSelector(plan)), client, forms, 'local', new Date().toISOString());
   assert.deepEqual(first.unavailable, []);
   assert.equal(first.found.inSync.length, 2);
   assert.equal(dryRuns(), 2, 'one dry run per policy');
@@ -146,7 +147,7 @@ test('the server form: learned by a dry run under a generated name, cached by co
   const policies = await client.list(`kspec.io/spec=forms-${id}`);
   assert.deepEqual(policies.map((p) => p.metadata.name), [`forms-a-${id}`, `forms-b-${id}`]);
 
-  const idle = await observeDrift(plan, client, forms, 'local', new Date().toISOString());
+  const idle = await observeDrift(plan, await client.list(ownedBySpecSelector(plan)), client, forms, 'local', new Date().toISOString());
   assert.equal(idle.found.inSync.length, 2);
   assert.equal(dryRuns(), 2, 'an idle pass asks nothing');
 
@@ -154,14 +155,14 @@ test('the server form: learned by a dry run under a generated name, cached by co
   const changed = structuredClone(plan);
   changed.desired[0].object.spec.background = false;
   await client.apply(changed.desired[0].object);
-  const afterChange = await observeDrift(changed, client, forms, 'local', new Date().toISOString());
+  const afterChange = await observeDrift(changed, await client.list(ownedBySpecSelector(changed)), client, forms, 'local', new Date().toISOString());
   assert.deepEqual(afterChange.found.drifts.map((d) => d.event.fields), []);
   assert.equal(afterChange.found.inSync.length, 2);
   assert.equal(dryRuns(), 3, 'a changed check costs one dry run, for the changed policy only');
 
   // Tampering found against a cached form is confirmed with a fresh one before it is reported.
   await disableByMergePatch(cluster, `forms-b-${id}`);
-  const tampered = await observeDrift(changed, client, forms, 'local', new Date().toISOString());
+  const tampered = await observeDrift(changed, await client.list(ownedBySpecSelector(changed)), client, forms, 'local', new Date().toISOString());
   assert.deepEqual(tampered.found.drifts.map((d) => [d.type, d.event.fields?.map((f) => f.path)]), [['modified', ['spec.rules[0].exclude']]]);
   assert.equal(dryRuns(), 4);
 });
@@ -202,13 +203,13 @@ test('a refused dry run (no create right) falls back on the normalizer table, sa
   await waitFor('the reader binding to take effect', 15_000, () => client.list(`kspec.io/spec=forms-${id}`).then((l) => l.length === 2, () => false));
 
   const forms = new ServerFormCache();
-  const observed = await observeDrift(plan, client, forms, 'local', new Date().toISOString());
+  const observed = await observeDrift(plan, await client.list(ownedBySpecSelector(plan)), client, forms, 'local', new Date().toISOString());
   assert.equal(observed.unavailable.length, 2);
   assert.match(withoutServerFormNote(observed.unavailable)!, /^2 policies compared without their server form \(dry run refused: dry-run create ClusterPolicy\/forms-a-\w+: HTTP 403: .*forbidden.*\); kspec's table of Kyverno defaults decided what is drift for them$/);
   assert.deepEqual(observed.found.drifts.map((d) => [d.type, d.event.resourceName, d.event.fields?.map((f) => f.path)]), [['modified', `forms-b-${id}`, ['spec.rules[0].exclude']]], 'the stand-in CRD\'s defaults are in the table; the exclude is still drift');
   assert.equal(observed.found.inSync.length, 1, 'nothing desired went missing, so nothing can look extra and be pruned');
   assert.equal(dryRuns(), 1, 'one refusal stops the other dry runs on that cluster');
-  await observeDrift(plan, client, forms, 'local', new Date().toISOString());
+  await observeDrift(plan, await client.list(ownedBySpecSelector(plan)), client, forms, 'local', new Date().toISOString());
   assert.equal(dryRuns(), 1, 'the refusal is remembered: idle passes do not repeat it');
 });
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { loadSpecs } from '../../src/spec/load.ts';
 import { renderSpec, findCrossSpecClashes } from '../../src/render/render.ts';
 import { formatSpecError } from '../../src/spec/errors.ts';
+import { withFailureAction } from '../../src/render/failure-action.ts';
 
 function spec(mode: string, checkYaml: string, name = 'web'): string {
   const indented = checkYaml.trim().split('\n').map((l) => `            ${l}`).join('\n');
@@ -63,6 +64,50 @@ test('monitor mode sets Audit', () => {
   const out = render(spec('monitor', policy.replace('failureAction: Audit', 'failureAction: Enforce'))).policies[0].object;
   assert.equal(out.spec.validationFailureAction, 'Audit');
   assert.equal((out.spec.rules as { validate: Record<string, unknown> }[])[0].validate.failureAction, 'Audit');
+});
+
+// A policy written to block in some namespaces: overrides on the policy and on a rule.
+const blocking = `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: blocks-somewhere
+spec:
+  validationFailureAction: Enforce
+  validationFailureActionOverrides:
+    - {action: Enforce, namespaces: [prod]}
+    - {action: audit, namespaces: [dev]}
+  rules:
+    - name: labels
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        failureAction: Enforce
+        failureActionOverrides:
+          - {action: enforce, namespaces: [payments]}
+        pattern: {metadata: {labels: {app: "?*"}}}`;
+
+test('monitor mode leaves nothing that blocks: Enforce overrides are dropped, every failure action is Audit', () => {
+  const out = render(spec('monitor', blocking)).policies[0].object;
+  assert.equal(out.spec.validationFailureAction, 'Audit');
+  assert.deepEqual(out.spec.validationFailureActionOverrides, [{ action: 'audit', namespaces: ['dev'] }], 'audit overrides do no harm and stay');
+  const rules = out.spec.rules as Record<string, Record<string, unknown>>[];
+  assert.equal(rules[0].validate.failureAction, 'Audit');
+  assert.equal('failureActionOverrides' in rules[0].validate, false, 'a list left empty is removed');
+  assert.ok(!JSON.stringify(out.spec).toLowerCase().includes('enforce'), 'no Enforce anywhere in a monitor policy');
+});
+
+test('enforce mode keeps the author\'s overrides, which may deliberately audit some namespaces', () => {
+  const out = render(spec('enforce', blocking)).policies[0].object;
+  assert.equal(out.spec.validationFailureAction, 'Enforce');
+  assert.equal((out.spec.validationFailureActionOverrides as unknown[]).length, 2);
+  const rules = out.spec.rules as Record<string, Record<string, unknown>>[];
+  assert.deepEqual(rules[0].validate.failureActionOverrides, [{ action: 'enforce', namespaces: ['payments'] }]);
+});
+
+test('an image verification rule that sets its own failure action follows the mode too', () => {
+  const rules = [{ name: 'signed', verifyImages: [{ imageReferences: ['ghcr.io/acme/*'], failureAction: 'Enforce' }, { imageReferences: ['docker.io/*'] }] }];
+  const images = (mode: 'monitor' | 'enforce') => (withFailureAction({ rules }, mode).rules as { verifyImages: Record<string, unknown>[] }[])[0].verifyImages;
+  assert.deepEqual(images('monitor'), [{ imageReferences: ['ghcr.io/acme/*'], failureAction: 'Audit' }, { imageReferences: ['docker.io/*'] }]);
+  assert.equal(images('enforce')[0].failureAction, 'Enforce');
 });
 
 test('ownership labels and provenance annotations are recorded; user annotations kept', () => {

@@ -33,7 +33,7 @@ spec:
               app: "?*"`;
 
 /** A ClusterSpecification with one policy whose checks are the given Kyverno policies. */
-export function specYaml(name: string, ns: string, opts: { mode?: string; target?: string; checks: Record<string, string> }): string {
+export function specYaml(name: string, ns: string, opts: { mode?: string; remediation?: string; target?: string; checks: Record<string, string> }): string {
   const body = Object.entries(opts.checks)
     .map(([id, text]) => `        - id: ${id}\n          kyvernoPolicy: |\n${text.split('\n').map((l) => `            ${l}`).join('\n')}\n`)
     .join('');
@@ -45,7 +45,7 @@ metadata:
 spec:
   targetClusterRef:
     name: ${opts.target ?? 'local'}
-  enforcementMode: ${opts.mode ?? 'enforce'}
+  enforcementMode: ${opts.mode ?? 'enforce'}${opts.remediation ? `\n  remediation: ${opts.remediation}` : ''}
   policies:
     - id: labels
       title: Labels

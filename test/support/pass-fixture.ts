@@ -22,7 +22,7 @@ export interface PassFixture {
   ns: string;
   id: string;
   repo: string;
-  pass(opts?: { dryRun?: boolean; token?: string; signal?: AbortSignal; now?: () => Date }): Promise<PassResult>;
+  pass(opts?: { dryRun?: boolean; token?: string; signal?: AbortSignal; now?: () => Date; reportRefreshMs?: number }): Promise<PassResult>;
   objects: KubernetesObjectApi;
   store: KspecStore;
   metrics: ReturnType<typeof createMetrics>;
@@ -56,6 +56,7 @@ export async function passFixture(t: { skip(m?: string): void; after(fn: () => P
         log,
         metrics,
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.reportRefreshMs !== undefined ? { reportRefreshMs: opts.reportRefreshMs } : {}),
         ...(opts.now ? { now: opts.now } : {}),
       }),
   };

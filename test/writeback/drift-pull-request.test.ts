@@ -16,7 +16,8 @@ metadata:
   name: baseline
 spec:
   targetClusterRef: {name: prod}
-  enforcementMode: monitor   # report only
+  enforcementMode: monitor
+  remediation: report   # report only
   policies:
     - id: pods
       title: Pods
@@ -69,7 +70,7 @@ async function setup(t: Parameters<typeof tempDir>[0]) {
 
 function reports(events: ReturnType<typeof driftEvent>[], extra: Partial<SpecReports> = {}): SpecReports[] {
   return [{
-    cluster: 'prod', spec: 'baseline', enforcementMode: 'monitor',
+    cluster: 'prod', spec: 'baseline', enforcementMode: 'monitor', remediation: 'report',
     compliance: compliance('prod', 'baseline'),
     drift: drift('prod', 'baseline', events),
     specFile: { path: 'specs/baseline.yaml' },
@@ -96,7 +97,7 @@ test('drift PR: opened once, updated in place, never duplicated after a restart,
   assert.equal(pr.base, 'main');
   assert.deepEqual(pr.labels, ['kspec-drift']);
   assert.match(pr.title, /drift in baseline on prod \(2 policies\)/);
-  assert.match(pr.body!, /Mode: monitor/);
+  assert.match(pr.body!, /Mode: monitor, remediation: report\.\*\* kspec only reports/);
   assert.match(pr.body!, /```diff\n--- desired/);
   assert.match(pr.body!, /\| modified \| `pods` \| `no-privileged` \|/);
   const branchSha = await server.headSha('specs', 'kspec/drift/prod/baseline');
@@ -154,7 +155,7 @@ test('drift PR: opened once, updated in place, never duplicated after a restart,
   for (const s of texts) assert.ok(!s.includes(token));
 });
 
-test('adopt PR: monitor mode proposes the live version, changing only the check lines', async (t) => {
+test('adopt PR: a report-only spec gets the live version proposed, changing only the check lines', async (t) => {
   const { server, fake, connect, mem } = await setup(t);
   const kspec = await connect('cache');
   const r = await writeBack({
@@ -183,15 +184,15 @@ test('adopt PR: monitor mode proposes the live version, changing only the check 
   assert.match(fake.pulls[0]!.body!, /specs\/baseline\.yaml/);
   assert.equal(await server.readFile('specs', 'main', 'specs/baseline.yaml'), SPEC_FILE, 'the watched branch is untouched');
 
-  // Enforce mode never proposes adoption.
+  // kspec remediates a spec with remediation auto (any enforcement mode): nothing to adopt.
   const enforce = await writeBack({
     mode: 'pull-request',
-    reports: reports([driftEvent('modified', 'pods', 'no-privileged')], { enforcementMode: 'enforce', liveAdoptions: [{ type: 'modified', policyID: 'pods', checkID: 'no-privileged', livePolicy: LIVE }] }),
+    reports: reports([driftEvent('modified', 'pods', 'no-privileged')], { enforcementMode: 'monitor', remediation: 'auto', liveAdoptions: [{ type: 'modified', policyID: 'pods', checkID: 'no-privileged', livePolicy: LIVE }] }),
     repo: kspec.repo, github: kspec.github, options: { baseBranch: 'main', adopt: true },
   });
   assert.equal(enforce.pullRequests[0]!.adopted, 0);
   assert.equal(await server.readFile('specs', 'kspec/drift/prod/baseline', 'specs/baseline.yaml'), SPEC_FILE);
-  assert.match(fake.pulls[0]!.body!, /Mode: enforce/);
+  assert.match(fake.pulls[0]!.body!, /Mode: monitor, remediation: auto\.\*\* kspec will restore the modified policies/);
   assert.deepEqual(fake.invalidRequests, []);
 });
 

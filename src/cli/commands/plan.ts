@@ -1,7 +1,10 @@
 import type { Command } from '../command.ts';
 import { parseFlags } from '../command.ts';
-import { clusterFlags, kubeConfig, outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
+import { ServerFormCache } from '../../cluster/server-form.ts';
+import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
 import { createLogger, parseLogLevel } from '../../log.ts';
 import { planText, structured } from '../pass-output.ts';
 import { githubFlags, githubFromEnv } from '../github-flags.ts';
@@ -14,7 +17,6 @@ import { isCleanFromGit } from '../../reconcile/spec-plan.ts';
 /** Exit codes follow `kubectl diff`: 0 no drift, 1 drift, above 1 an error. */
 const plan: Command = {
   name: 'plan',
-  summary: 'Show the drift between the repository and the cluster, changing nothing',
   usage: 'kspec plan --repo R [--branch B] [--path P] [-o table|yaml|json] [--comment-on-pr N --github-repository OWNER/NAME]',
   async run(argv, io) {
     const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...githubFlags, 'comment-on-pr': { type: 'string' } }, io.env);
@@ -22,14 +24,19 @@ const plan: Command = {
     if (pullNumber !== undefined && !(Number.isInteger(pullNumber) && pullNumber > 0)) throw new UsageError('--comment-on-pr takes a pull request number');
     const github = pullNumber ? await githubFromEnv(flags, io.env) : undefined;
     const format = outputFormat(flags.output);
+    const source = sourceOptions(flags, io.env);
+    const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'warn' });
+    const serverForms = ServerFormCache.load(serverFormsFile(source.cacheDir));
     const result = await reconcilePass({
-      source: sourceOptions(flags, io.env),
+      source,
       namespace: flags.namespace!,
       management: kubeConfig(flags),
       dryRun: true,
       assess: false,
-      log: createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'warn' }),
+      serverForms,
+      log,
     });
+    saveServerForms(serverForms, source.cacheDir, log);
     io.stdout(format === 'table' ? planText(result) : structured(result, format));
     if (github && pullNumber) {
       const comment = await upsertPlanComment(github, { pullNumber, plan: planForComment(result) });
@@ -40,12 +47,12 @@ const plan: Command = {
   },
 };
 
-/** What the pass would change on the live clusters: enforce-mode specs only, since monitor changes nothing. */
+/** What the pass would change on the live clusters: report-only specs change nothing, so they are left out. */
 function planForComment(result: PassResult): PlanResult {
   const action = { missing: 'add', modified: 'change', extra: 'remove' } as const;
   return {
     changes: result.specs
-      .filter((s) => s.mode === 'enforce')
+      .filter((s) => s.remediation === 'auto')
       .flatMap((s) =>
         s.actions
           .filter(({ drift }) => drift.type !== 'extra' || isCleanFromGit(s.plan))

@@ -1,7 +1,10 @@
 import type { Command } from '../command.ts';
 import { parseFlags, UsageError } from '../command.ts';
-import { clusterFlags, kubeConfig, outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { outputFlag, outputFormat, reportRefreshFlag, reportRefreshMs, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
+import { ServerFormCache } from '../../cluster/server-form.ts';
+import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
 import { createLogger, parseLogLevel } from '../../log.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { planText, structured, summaryText } from '../pass-output.ts';
@@ -10,23 +13,26 @@ import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 
 const reconcile: Command = {
   name: 'reconcile',
-  summary: 'Run one full pass: fetch, render, diff, enforce or report, publish',
   usage: 'kspec reconcile --once --repo R [--branch B] [--path P] [--dry-run] [--write-back none|commit|pull-request] [-o table|yaml|json]',
   async run(argv, io) {
-    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...writeBackFlags, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
+    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...writeBackFlags, ...reportRefreshFlag, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
     if (!flags.once) throw new UsageError('reconcile runs a single pass: pass --once (use `kspec run` for the long-running poller)');
     const format = outputFormat(flags.output);
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
     const source = sourceOptions(flags, io.env);
+    const serverForms = ServerFormCache.load(serverFormsFile(source.cacheDir));
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const result = await reconcilePass({
       source,
       namespace: flags.namespace!,
       management: kubeConfig(flags),
       dryRun: flags['dry-run'],
+      reportRefreshMs: reportRefreshMs(flags['report-refresh']),
+      serverForms,
       log,
       metrics: createMetrics({ defaultMetrics: false }),
     });
+    saveServerForms(serverForms, source.cacheDir, log);
     const written = flags['dry-run'] ? undefined : await writeBackToGit(result, gitConfig);
     if (format !== 'table') io.stdout(structured(result, format));
     else io.stdout(planText(result) + summaryText(result));

@@ -10,7 +10,6 @@ import { formatSpecError } from '../../spec/errors.ts';
 
 const render: Command = {
   name: 'render',
-  summary: 'Print or write the Kyverno policies kspec would apply',
   usage: 'kspec render PATH [-o DIR]',
   async run(argv, io) {
     const { flags, positionals } = parseFlags(argv, { 'output-dir': { type: 'string', short: 'o' } }, io.env);

@@ -1,7 +1,8 @@
 import cron from 'node-cron';
 import type { Command } from '../command.ts';
 import { oneOf, parseFlags, UsageError } from '../command.ts';
-import { clusterFlags, kubeConfig, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { reportRefreshFlag, reportRefreshMs, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { PassScheduler } from '../../reconcile/scheduler.ts';
 import { LeaderElector, defaultIdentity, podName } from '../../reconcile/leader-election.ts';
@@ -19,6 +20,7 @@ import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 import { TargetBackoff } from '../../reconcile/target-backoff.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
 import { TargetWatches } from '../../reconcile/target-watches.ts';
+import { passLogLevel } from '../../reconcile/pass-log-level.ts';
 import type { Snapshot } from '../../source/git-source.ts';
 
 /**
@@ -29,7 +31,6 @@ import type { Snapshot } from '../../source/git-source.ts';
  */
 const run: Command = {
   name: 'run',
-  summary: 'Run the poller: reconcile on a schedule and on push webhooks, serve metrics',
   usage: 'kspec run --repo R --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--sharding none|auto|static [--shard N/M]] [--write-back none|commit|pull-request] [--dry-run]',
   async run(argv, io) {
     const { flags } = parseFlags(
@@ -38,6 +39,7 @@ const run: Command = {
         ...clusterFlags,
         ...sourceFlags,
         ...writeBackFlags,
+        ...reportRefreshFlag,
         schedule: { type: 'string', default: '*/1 * * * *' },
         listen: { type: 'string', default: ':8080' },
         'leader-elect': { type: 'boolean' },
@@ -64,6 +66,7 @@ const run: Command = {
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
     const source = sourceOptions(flags, io.env);
     const management = kubeConfig(flags);
+    const reportRefresh = reportRefreshMs(flags['report-refresh']);
     const passAges = new TargetPassAges();
     const metrics = createMetrics({ oldestTargetPassAge: () => passAges.oldestAgeSeconds(Date.now()) });
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
@@ -76,6 +79,8 @@ const run: Command = {
 
     // Sharded, every replica works (on its own targets); otherwise only the leader does.
     let leading = !flags['leader-elect'] || sharding !== 'none';
+    // Without leader election this process does the work, so it is the leader.
+    metrics.leader.set(!flags['leader-elect'] ? 1 : 0);
     const member = podName(io.env);
     const coordinator = sharding !== 'none' && flags['leader-elect']
       ? new ShardCoordinator({
@@ -103,10 +108,10 @@ const run: Command = {
       if (!leading || shutdown.isShuttingDown()) return;
       // A pass woken only by the watch re-checks the cluster against the commit it already has.
       const onlyWatch = reasons.every((r) => r.startsWith('watch')) && lastSnapshot !== undefined;
-      log.info('pass started', { reasons });
+      log[passLogLevel(reasons)]('pass started', { reasons });
       const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
-        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], log, metrics, signal, backoff, serverForms, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
       passAges.own(result.targets.keys(), Date.now());
@@ -124,7 +129,7 @@ const run: Command = {
         });
         for (const error of written?.errors ?? []) log.error('write-back failed', { ...error });
       }
-      log.info('pass finished', { ok: result.ok, commit: result.commit, specs: result.specs.length });
+      log[passLogLevel(reasons, result)]('pass finished', { ok: result.ok, commit: result.commit, specs: result.specs.length });
     });
     const trigger = (reason: string) => void scheduler.trigger(reason).catch((err) => log.error('pass crashed', { error: (err as Error).message }));
     const watches = new TargetWatches(trigger, log);

@@ -21,7 +21,6 @@ const flagSpec = {
 
 const command: Command = {
   name: 'scan',
-  summary: 'Check manifests offline against a spec or Kyverno policies; exit 1 when an Enforce rule fails',
   usage: 'kspec scan [--spec PATH | --policy FILE_OR_DIR ...] [-o table|json|yaml|sarif] [--fail-on enforce|any|none] MANIFEST_PATH...',
   async run(argv: string[], io: CommandIO): Promise<number> {
     const { flags, positionals } = parseFlags(argv, flagSpec, io.env);

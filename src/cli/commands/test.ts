@@ -16,7 +16,6 @@ const flagSpec = {
 
 const command: Command = {
   name: 'test',
-  summary: 'Run Kyverno CLI test suites (kyverno-test.yaml) with the built-in engine',
   usage: 'kspec test DIR [--detailed|-v] [-o text|json|junit] [--allow-outside]',
   async run(argv: string[], io: CommandIO): Promise<number> {
     const { flags, positionals } = parseFlags(argv, flagSpec, io.env);

@@ -1,0 +1,28 @@
+// Flags of the commands that talk to a cluster. Apart from common-flags.ts, so that commands which
+// never reach a cluster (validate, render, test, scan) never load the Kubernetes client.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { FlagSpec } from './command.ts';
+import { UsageError } from './command.ts';
+import { loadKubeConfig } from '../cluster/kubeconfig.ts';
+import { DEFAULT_KUBE_API_LIMITS, setKubeApiLimits } from '../cluster/request-limiter.ts';
+
+export const clusterFlags = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string', short: 'n', default: 'kspec-system' },
+  'kube-api-qps': { type: 'string', default: String(DEFAULT_KUBE_API_LIMITS.qps) },
+  'kube-api-burst': { type: 'string', default: String(DEFAULT_KUBE_API_LIMITS.burst) },
+} satisfies Record<string, FlagSpec>;
+
+/**
+ * The management cluster's kubeconfig. Also sets the client-side limits (--kube-api-qps,
+ * --kube-api-burst) that every API server kspec then talks to gets, each its own.
+ */
+export function kubeConfig(flags: { kubeconfig?: string; context?: string; 'kube-api-qps'?: string; 'kube-api-burst'?: string }): KubeConfig {
+  const qps = Number(flags['kube-api-qps'] ?? DEFAULT_KUBE_API_LIMITS.qps);
+  const burst = Number(flags['kube-api-burst'] ?? DEFAULT_KUBE_API_LIMITS.burst);
+  if (!(qps > 0)) throw new UsageError(`--kube-api-qps takes a number of requests per second above 0, not ${JSON.stringify(flags['kube-api-qps'])}`);
+  if (!(Number.isInteger(burst) && burst >= 1)) throw new UsageError(`--kube-api-burst takes a whole number of requests, 1 or more, not ${JSON.stringify(flags['kube-api-burst'])}`);
+  setKubeApiLimits({ qps, burst });
+  return loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) });
+}

@@ -1,0 +1,85 @@
+// One target cluster as a pass observes it, once, for every spec aimed at it: the policies kspec
+// owns (one LIST per Kyverno kind, split in memory by each spec's labels) and the LISTs the
+// compliance stage reads (resources the engine evaluates, policy reports, namespaces). Ten specs
+// on one cluster used to LIST the same objects ten times, at once; now the first reader lists and
+// the others wait for the same answer. An observation lives for one pass.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { KyvernoPolicy } from '../render/desired-policy.ts';
+import { MANAGED_BY, MANAGER, OWNED_BY_KSPEC_SELECTOR, SPEC_LABEL, SPEC_NAMESPACE_LABEL } from '../render/ownership.ts';
+import type { SpecIdentity } from '../render/ownership.ts';
+import { PolicyClient } from './policy-client.ts';
+import { listPages, NAMESPACES } from './resource-lister.ts';
+import type { KubeItem, ListOptions } from './resource-lister.ts';
+import type { ResourceType } from './discovery.ts';
+import { trimObject } from './trim.ts';
+
+export interface SharedListOptions extends ListOptions {
+  /** Drop managedFields (the engine never reads them; report freshness does). */
+  trim?: boolean;
+}
+
+export class TargetObservation {
+  readonly kc: KubeConfig;
+  readonly policies: PolicyClient;
+  private owned: Promise<KyvernoPolicy[]> | undefined;
+  private readonly lists = new Map<string, Promise<KubeItem[]>>();
+
+  constructor(kc: KubeConfig) {
+    this.kc = kc;
+    this.policies = new PolicyClient(kc);
+  }
+
+  /** Every policy kspec owns on this cluster, whatever the spec: one LIST per kind for the pass. */
+  ownedPolicies(): Promise<KyvernoPolicy[]> {
+    if (!this.owned) {
+      this.owned = this.policies.list(OWNED_BY_KSPEC_SELECTOR);
+      // A failed LIST fails every spec that reads it in this pass, and is not kept for the next.
+      this.owned.catch(() => undefined);
+    }
+    return this.owned;
+  }
+
+  /** The policies one spec owns, split from the shared LIST by its labels. */
+  async policiesOf(spec: SpecIdentity): Promise<KyvernoPolicy[]> {
+    return (await this.ownedPolicies()).filter((p) => isOwnedBy(p, spec));
+  }
+
+  /**
+   * Every object of a type (all namespaces, every page), listed once for the pass, as pages. A
+   * reader that wants one namespace gets that namespace's objects from the shared list.
+   */
+  async *pages(type: ResourceType, options: SharedListOptions = {}): AsyncGenerator<KubeItem[]> {
+    const items = await this.all(type, options);
+    yield options.namespace ? items.filter((item) => item.metadata?.namespace === options.namespace) : items;
+  }
+
+  /** Namespace name → labels, for namespaceSelector. */
+  async namespaceLabels(options: SharedListOptions = {}): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    for (const ns of await this.all(NAMESPACES, { ...options, trim: true })) {
+      out.set(String(ns.metadata?.name), (ns.metadata?.labels as Record<string, string> | undefined) ?? {});
+    }
+    return out;
+  }
+
+  private all(type: ResourceType, options: SharedListOptions): Promise<KubeItem[]> {
+    const key = `${type.apiVersion}/${type.kind}|${options.labelSelector ?? ''}|${options.trim ? 'trimmed' : 'whole'}`;
+    let list = this.lists.get(key);
+    if (!list) {
+      list = (async () => {
+        const items: KubeItem[] = [];
+        const { namespace: _one, trim, ...listOptions } = options;
+        for await (const page of listPages(this.kc, type, listOptions)) for (const item of page) items.push(trim ? trimObject(item) : item);
+        return items;
+      })();
+      list.catch(() => this.lists.delete(key));
+      this.lists.set(key, list);
+    }
+    return list;
+  }
+}
+
+function isOwnedBy(policy: KyvernoPolicy, spec: SpecIdentity): boolean {
+  const labels = policy.metadata.labels ?? {};
+  return labels[MANAGED_BY] === MANAGER && labels[SPEC_LABEL] === spec.name && labels[SPEC_NAMESPACE_LABEL] === spec.namespace;
+}

@@ -35,69 +35,69 @@ function rulesFile(): string {
   return file;
 }
 
+/** Runs promtool's rule unit tests (`tests` as in its test file) against the PrometheusRule. */
+async function unitTests(t: { skip(message: string): void }, name: string, tests: unknown[]): Promise<void> {
+  const rules = rulesFile();
+  const file = path.join(path.dirname(rules), `${name}.yaml`);
+  writeFileSync(file, stringify({ rule_files: [rules], evaluation_interval: '1m', tests }));
+  const result = await promtool(t, 'test', 'rules', file);
+  if (result) assert.match(result.stdout, /SUCCESS/);
+}
+
 test('promtool accepts the alerting rules', async (t) => {
   await promtool(t, 'check', 'rules', rulesFile());
 });
 
 test('promtool unit tests: each alert fires on the values it is meant for, and not on healthy ones', async (t) => {
-  const rules = rulesFile();
   const labels = 'cluster="prod",spec="baseline"';
-  const tests = {
-    rule_files: [rules],
-    evaluation_interval: '1m',
-    tests: [
-      {
-        interval: '1m',
-        input_series: [
-          { series: `kspec_compliance_score{${labels}}`, values: '40x60' },
-          { series: 'kspec_compliance_score{cluster="prod",spec="healthy"}', values: '100x60' },
-          { series: `kspec_policies{${labels},state="missing"}`, values: '2x60' },
-          { series: `kspec_policies{${labels},state="in_sync"}`, values: '5x60' },
-          { series: `kspec_spec_info{${labels},mode="enforce",remediation="auto"}`, values: '1x60' },
-          // A leader that started at 0 and never completed a pass.
-          { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="a"}', values: '0x60' },
-          { series: 'kspec_leader{job="kspec",instance="a"}', values: '1x60' },
-          { series: 'process_start_time_seconds{job="kspec",instance="a"}', values: '0x60' },
-          { series: 'kspec_git_fetch_failures_total', values: '0+1x60' },
-        ],
-        alert_rule_test: [
-          { eval_time: '10m', alertname: 'KspecComplianceScoreLow', exp_alerts: [] },
-          {
-            eval_time: '40m',
-            alertname: 'KspecComplianceScoreLow',
-            exp_alerts: [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'baseline' }, exp_annotations: expectAnnotations('KspecComplianceScoreLow') }],
-          },
-          { eval_time: '40m', alertname: 'KspecComplianceScoreCritical', exp_alerts: [{ exp_labels: { severity: 'critical', cluster: 'prod', spec: 'baseline' }, exp_annotations: expectAnnotations('KspecComplianceScoreCritical') }] },
-          { eval_time: '40m', alertname: 'KspecDriftPresent', exp_alerts: [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'baseline' }, exp_annotations: expectAnnotations('KspecDriftPresent') }] },
-          { eval_time: '50m', alertname: 'KspecNoSuccessfulPass', exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: expectAnnotations('KspecNoSuccessfulPass') }] },
-          { eval_time: '40m', alertname: 'KspecGitFetchFailing', exp_alerts: [{ exp_labels: { severity: 'warning' }, exp_annotations: expectAnnotations('KspecGitFetchFailing') }] },
-        ],
-      },
-      {
-        // Two new monitor specs with the default remediation: one's policies are all created in
-        // its first pass, the other never exported kspec_spec_info (an older kspec). A report-only
-        // spec's drift stands: reported after 6 hours, never as drift kspec failed to fix.
-        interval: '1m',
-        input_series: [
-          { series: 'kspec_policies{cluster="prod",spec="new-monitor",state="missing"}', values: '3 0x500' },
-          { series: 'kspec_spec_info{cluster="prod",spec="new-monitor",mode="monitor",remediation="auto"}', values: '1x500' },
-          { series: 'kspec_policies{cluster="prod",spec="report-only",state="missing"}', values: '3x500' },
-          { series: 'kspec_spec_info{cluster="prod",spec="report-only",mode="monitor",remediation="report"}', values: '1x500' },
-          { series: 'kspec_policies{cluster="prod",spec="old-kspec",state="modified"}', values: '1x500' },
-        ],
-        alert_rule_test: [
-          { eval_time: '40m', alertname: 'KspecDriftPresent', exp_alerts: [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'old-kspec' }, exp_annotations: expectAnnotations('KspecDriftPresent', '1', 'old-kspec') }] },
-          { eval_time: '5h', alertname: 'KspecDriftReported', exp_alerts: [] },
-          { eval_time: '7h', alertname: 'KspecDriftReported', exp_alerts: [{ exp_labels: { severity: 'info', cluster: 'prod', spec: 'report-only' }, exp_annotations: expectAnnotations('KspecDriftReported', '3', 'report-only') }] },
-        ],
-      },
-    ],
-  };
   // promtool compares the whole set of firing alerts: the healthy spec must not appear.
-  const file = path.join(path.dirname(rules), 'tests.yaml');
-  writeFileSync(file, stringify(tests));
-  const result = await promtool(t, 'test', 'rules', file);
-  if (result) assert.match(result.stdout, /SUCCESS/);
+  await unitTests(t, 'tests', [
+    {
+      interval: '1m',
+      input_series: [
+        { series: `kspec_compliance_score{${labels}}`, values: '40x60' },
+        { series: 'kspec_compliance_score{cluster="prod",spec="healthy"}', values: '100x60' },
+        { series: `kspec_policies{${labels},state="missing"}`, values: '2x60' },
+        { series: `kspec_policies{${labels},state="in_sync"}`, values: '5x60' },
+        { series: `kspec_spec_info{${labels},mode="enforce",remediation="auto"}`, values: '1x60' },
+        // A leader that started at 0 and never completed a pass.
+        { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="a"}', values: '0x60' },
+        { series: 'kspec_leader{job="kspec",instance="a"}', values: '1x60' },
+        { series: 'process_start_time_seconds{job="kspec",instance="a"}', values: '0x60' },
+        { series: 'kspec_git_fetch_failures_total', values: '0+1x60' },
+      ],
+      alert_rule_test: [
+        { eval_time: '10m', alertname: 'KspecComplianceScoreLow', exp_alerts: [] },
+        {
+          eval_time: '40m',
+          alertname: 'KspecComplianceScoreLow',
+          exp_alerts: [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'baseline' }, exp_annotations: expectAnnotations('KspecComplianceScoreLow') }],
+        },
+        { eval_time: '40m', alertname: 'KspecComplianceScoreCritical', exp_alerts: [{ exp_labels: { severity: 'critical', cluster: 'prod', spec: 'baseline' }, exp_annotations: expectAnnotations('KspecComplianceScoreCritical') }] },
+        { eval_time: '40m', alertname: 'KspecDriftPresent', exp_alerts: [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'baseline' }, exp_annotations: expectAnnotations('KspecDriftPresent') }] },
+        { eval_time: '50m', alertname: 'KspecNoSuccessfulPass', exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: expectAnnotations('KspecNoSuccessfulPass') }] },
+        { eval_time: '40m', alertname: 'KspecGitFetchFailing', exp_alerts: [{ exp_labels: { severity: 'warning' }, exp_annotations: expectAnnotations('KspecGitFetchFailing') }] },
+      ],
+    },
+    {
+      // Two new monitor specs with the default remediation: one's policies are all created in
+      // its first pass, the other never exported kspec_spec_info (an older kspec). A report-only
+      // spec's drift stands: reported after 6 hours, never as drift kspec failed to fix.
+      interval: '1m',
+      input_series: [
+        { series: 'kspec_policies{cluster="prod",spec="new-monitor",state="missing"}', values: '3 0x500' },
+        { series: 'kspec_spec_info{cluster="prod",spec="new-monitor",mode="monitor",remediation="auto"}', values: '1x500' },
+        { series: 'kspec_policies{cluster="prod",spec="report-only",state="missing"}', values: '3x500' },
+        { series: 'kspec_spec_info{cluster="prod",spec="report-only",mode="monitor",remediation="report"}', values: '1x500' },
+        { series: 'kspec_policies{cluster="prod",spec="old-kspec",state="modified"}', values: '1x500' },
+      ],
+      alert_rule_test: [
+        { eval_time: '40m', alertname: 'KspecDriftPresent', exp_alerts: [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'old-kspec' }, exp_annotations: expectAnnotations('KspecDriftPresent', '1', 'old-kspec') }] },
+        { eval_time: '5h', alertname: 'KspecDriftReported', exp_alerts: [] },
+        { eval_time: '7h', alertname: 'KspecDriftReported', exp_alerts: [{ exp_labels: { severity: 'info', cluster: 'prod', spec: 'report-only' }, exp_annotations: expectAnnotations('KspecDriftReported', '3', 'report-only') }] },
+      ],
+    },
+  ]);
 });
 
 /** The annotations as Prometheus renders the rule's templates for the series above. */
@@ -148,118 +148,100 @@ function expectAnnotations(alert: string, value = '2', spec = 'baseline'): Recor
 }
 
 test('promtool unit tests: the time-based alerts fire when their descriptions say, and kspec down is noticed', async (t) => {
-  const rules = rulesFile();
   const at = (minutes: number, alertname: string, exp_alerts: unknown[] = []) => ({ eval_time: `${minutes}m`, alertname, exp_alerts });
   const noPass = (summary: string) => ({ exp_labels: { severity: 'critical' }, exp_annotations: { summary, description: expectAnnotations('KspecNoSuccessfulPass').description } });
   const down = { exp_labels: { severity: 'critical' }, exp_annotations: expectAnnotations('KspecDown') };
-  const tests = {
-    rule_files: [rules],
-    evaluation_interval: '1m',
-    tests: [
-      {
-        // The last successful pass at 1m: silent at 30m (29 minutes ago), firing at 32m. The
-        // replica stops answering scrapes at 6m: kspec is down from 11m on.
-        interval: '1m',
-        input_series: [
-          { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="a"}', values: '0 60x60' },
-          { series: 'kspec_leader{job="kspec",instance="a"}', values: '1x60' },
-          { series: 'process_start_time_seconds{job="kspec",instance="a"}', values: '0x60' },
-          { series: 'up{job="kspec",instance="a"}', values: '1x5 0x60' },
-          { series: 'kspec_compliance_score{cluster="prod",spec="baseline"}', values: '70x60' },
-        ],
-        alert_rule_test: [
-          at(30, 'KspecNoSuccessfulPass'),
-          at(32, 'KspecNoSuccessfulPass', [noPass('kspec has not completed a successful pass for 31m 0s')]),
-          at(10, 'KspecDown'),
-          at(11, 'KspecDown', [down]),
-          at(29, 'KspecComplianceScoreLow'),
-          at(30, 'KspecComplianceScoreLow', [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'baseline' }, exp_annotations: { summary: 'Compliance score of baseline on prod is 70.0%', description: expectAnnotations('KspecComplianceScoreLow').description } }]),
-          at(30, 'KspecComplianceScoreCritical'),
-        ],
-      },
-      {
-        // A leader restarted at 10m that has not finished a pass yet: counted from its start.
-        interval: '1m',
-        input_series: [
-          { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="b"}', values: '0x60' },
-          { series: 'kspec_leader{job="kspec",instance="b"}', values: '1x60' },
-          { series: 'process_start_time_seconds{job="kspec",instance="b"}', values: '600x60' },
-          { series: 'up{job="kspec",instance="b"}', values: '1x60' },
-        ],
-        alert_rule_test: [at(40, 'KspecNoSuccessfulPass'), at(41, 'KspecNoSuccessfulPass', [noPass('kspec has not completed a successful pass for 31m 0s')]), at(41, 'KspecDown')],
-      },
-      {
-        // Not scraped at all: absent counts as down.
-        interval: '1m',
-        input_series: [{ series: 'kspec_leader{job="kspec",instance="c"}', values: '1x10' }],
-        alert_rule_test: [at(4, 'KspecDown'), at(5, 'KspecDown', [down])],
-      },
-    ],
-  };
-  const file = path.join(path.dirname(rules), 'timing.yaml');
-  writeFileSync(file, stringify(tests));
-  const result = await promtool(t, 'test', 'rules', file);
-  if (result) assert.match(result.stdout, /SUCCESS/);
+  await unitTests(t, 'timing', [
+    {
+      // The last successful pass at 1m: silent at 30m (29 minutes ago), firing at 32m. The
+      // replica stops answering scrapes at 6m: kspec is down from 11m on.
+      interval: '1m',
+      input_series: [
+        { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="a"}', values: '0 60x60' },
+        { series: 'kspec_leader{job="kspec",instance="a"}', values: '1x60' },
+        { series: 'process_start_time_seconds{job="kspec",instance="a"}', values: '0x60' },
+        { series: 'up{job="kspec",instance="a"}', values: '1x5 0x60' },
+        { series: 'kspec_compliance_score{cluster="prod",spec="baseline"}', values: '70x60' },
+      ],
+      alert_rule_test: [
+        at(30, 'KspecNoSuccessfulPass'),
+        at(32, 'KspecNoSuccessfulPass', [noPass('kspec has not completed a successful pass for 31m 0s')]),
+        at(10, 'KspecDown'),
+        at(11, 'KspecDown', [down]),
+        at(29, 'KspecComplianceScoreLow'),
+        at(30, 'KspecComplianceScoreLow', [{ exp_labels: { severity: 'warning', cluster: 'prod', spec: 'baseline' }, exp_annotations: { summary: 'Compliance score of baseline on prod is 70.0%', description: expectAnnotations('KspecComplianceScoreLow').description } }]),
+        at(30, 'KspecComplianceScoreCritical'),
+      ],
+    },
+    {
+      // A leader restarted at 10m that has not finished a pass yet: counted from its start.
+      interval: '1m',
+      input_series: [
+        { series: 'kspec_last_successful_pass_timestamp_seconds{job="kspec",instance="b"}', values: '0x60' },
+        { series: 'kspec_leader{job="kspec",instance="b"}', values: '1x60' },
+        { series: 'process_start_time_seconds{job="kspec",instance="b"}', values: '600x60' },
+        { series: 'up{job="kspec",instance="b"}', values: '1x60' },
+      ],
+      alert_rule_test: [at(40, 'KspecNoSuccessfulPass'), at(41, 'KspecNoSuccessfulPass', [noPass('kspec has not completed a successful pass for 31m 0s')]), at(41, 'KspecDown')],
+    },
+    {
+      // Not scraped at all: absent counts as down.
+      interval: '1m',
+      input_series: [{ series: 'kspec_leader{job="kspec",instance="c"}', values: '1x10' }],
+      alert_rule_test: [at(4, 'KspecDown'), at(5, 'KspecDown', [down])],
+    },
+  ]);
 });
 
 test('promtool unit tests: sharding alerts fire on a target nobody owns, a replica owning far more than its share and a stale target, and not on a balanced fleet', async (t) => {
-  const rules = rulesFile();
-  const tests = {
-    rule_files: [rules],
-    evaluation_interval: '1m',
-    tests: [
-      {
-        // 60 targets; kspec-b and kspec-c stopped heartbeating an hour ago, so kspec-a took theirs,
-        // except 3 it could not yet; kspec-a's oldest target pass ages.
-        interval: '1m',
-        input_series: [
-          { series: 'kspec_shard_known_targets{replica="kspec-a"}', values: '60x60' },
-          { series: 'kspec_shard_owned_targets{replica="kspec-a"}', values: '47x60' },
-          { series: 'kspec_shard_owned_targets{replica="kspec-b"}', values: '5x60' },
-          { series: 'kspec_shard_owned_targets{replica="kspec-c"}', values: '5x60' },
-          { series: 'kspec_oldest_target_pass_age_seconds{replica="kspec-a"}', values: '1800+60x60' },
-          { series: 'kspec_oldest_target_pass_age_seconds{replica="kspec-b"}', values: '100x60' },
-        ],
-        alert_rule_test: [
-          { eval_time: '5m', alertname: 'KspecShardTargetsUnowned', exp_alerts: [] },
-          {
-            eval_time: '15m',
-            alertname: 'KspecShardTargetsUnowned',
-            exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: expectAnnotations('KspecShardTargetsUnowned') }],
-          },
-          {
-            eval_time: '40m',
-            alertname: 'KspecShardImbalanced',
-            exp_alerts: [{ exp_labels: { severity: 'warning', replica: 'kspec-a' }, exp_annotations: expectAnnotations('KspecShardImbalanced') }],
-          },
-          {
-            eval_time: '59m',
-            alertname: 'KspecTargetPassStale',
-            exp_alerts: [{ exp_labels: { severity: 'warning', replica: 'kspec-a' }, exp_annotations: expectAnnotations('KspecTargetPassStale') }],
-          },
-        ],
-      },
-      {
-        // A balanced fleet: 30 targets over three replicas, all owned, all reconciled recently.
-        interval: '1m',
-        input_series: [
-          { series: 'kspec_shard_known_targets{replica="kspec-a"}', values: '30x60' },
-          { series: 'kspec_shard_known_targets{replica="kspec-b"}', values: '30x60' },
-          { series: 'kspec_shard_owned_targets{replica="kspec-a"}', values: '13x60' },
-          { series: 'kspec_shard_owned_targets{replica="kspec-b"}', values: '8x60' },
-          { series: 'kspec_shard_owned_targets{replica="kspec-c"}', values: '9x60' },
-          { series: 'kspec_oldest_target_pass_age_seconds{replica="kspec-a"}', values: '300x60' },
-        ],
-        alert_rule_test: [
-          { eval_time: '50m', alertname: 'KspecShardTargetsUnowned', exp_alerts: [] },
-          { eval_time: '50m', alertname: 'KspecShardImbalanced', exp_alerts: [] },
-          { eval_time: '50m', alertname: 'KspecTargetPassStale', exp_alerts: [] },
-        ],
-      },
-    ],
-  };
-  const file = path.join(path.dirname(rules), 'sharding-tests.yaml');
-  writeFileSync(file, stringify(tests));
-  const result = await promtool(t, 'test', 'rules', file);
-  if (result) assert.match(result.stdout, /SUCCESS/);
+  await unitTests(t, 'sharding-tests', [
+    {
+      // 60 targets; kspec-b and kspec-c stopped heartbeating an hour ago, so kspec-a took theirs,
+      // except 3 it could not yet; kspec-a's oldest target pass ages.
+      interval: '1m',
+      input_series: [
+        { series: 'kspec_shard_known_targets{replica="kspec-a"}', values: '60x60' },
+        { series: 'kspec_shard_owned_targets{replica="kspec-a"}', values: '47x60' },
+        { series: 'kspec_shard_owned_targets{replica="kspec-b"}', values: '5x60' },
+        { series: 'kspec_shard_owned_targets{replica="kspec-c"}', values: '5x60' },
+        { series: 'kspec_oldest_target_pass_age_seconds{replica="kspec-a"}', values: '1800+60x60' },
+        { series: 'kspec_oldest_target_pass_age_seconds{replica="kspec-b"}', values: '100x60' },
+      ],
+      alert_rule_test: [
+        { eval_time: '5m', alertname: 'KspecShardTargetsUnowned', exp_alerts: [] },
+        {
+          eval_time: '15m',
+          alertname: 'KspecShardTargetsUnowned',
+          exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: expectAnnotations('KspecShardTargetsUnowned') }],
+        },
+        {
+          eval_time: '40m',
+          alertname: 'KspecShardImbalanced',
+          exp_alerts: [{ exp_labels: { severity: 'warning', replica: 'kspec-a' }, exp_annotations: expectAnnotations('KspecShardImbalanced') }],
+        },
+        {
+          eval_time: '59m',
+          alertname: 'KspecTargetPassStale',
+          exp_alerts: [{ exp_labels: { severity: 'warning', replica: 'kspec-a' }, exp_annotations: expectAnnotations('KspecTargetPassStale') }],
+        },
+      ],
+    },
+    {
+      // A balanced fleet: 30 targets over three replicas, all owned, all reconciled recently.
+      interval: '1m',
+      input_series: [
+        { series: 'kspec_shard_known_targets{replica="kspec-a"}', values: '30x60' },
+        { series: 'kspec_shard_known_targets{replica="kspec-b"}', values: '30x60' },
+        { series: 'kspec_shard_owned_targets{replica="kspec-a"}', values: '13x60' },
+        { series: 'kspec_shard_owned_targets{replica="kspec-b"}', values: '8x60' },
+        { series: 'kspec_shard_owned_targets{replica="kspec-c"}', values: '9x60' },
+        { series: 'kspec_oldest_target_pass_age_seconds{replica="kspec-a"}', values: '300x60' },
+      ],
+      alert_rule_test: [
+        { eval_time: '50m', alertname: 'KspecShardTargetsUnowned', exp_alerts: [] },
+        { eval_time: '50m', alertname: 'KspecShardImbalanced', exp_alerts: [] },
+        { eval_time: '50m', alertname: 'KspecTargetPassStale', exp_alerts: [] },
+      ],
+    },
+  ]);
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, KubernetesObjectApi, PatchStrategy, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { main } from '../../src/cli/main.ts';
+import { cli } from '../support/cli.ts';
 import { PolicyClient } from '../../src/cluster/policy-client.ts';
 import { ServerFormCache } from '../../src/cluster/server-form.ts';
 import { observeDrift, withoutServerFormNote } from '../../src/reconcile/observe-drift.ts';
@@ -21,13 +21,6 @@ import type { KyvernoPolicy } from '../../src/render/desired-policy.ts';
 import { testCluster } from '../support/cluster.ts';
 import type { TestCluster } from '../support/cluster.ts';
 import { inClusterTarget, policyYaml, specYaml, waitFor } from '../support/operator.ts';
-
-async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { ...process.env, ...env } });
-  return { code, out, err };
-}
 
 /** A spec repository on disk with one enforce spec of two policies, `guarded-<id>` and `argo-<id>`. */
 function specRepo(ns: string, id: string): string {

@@ -19,7 +19,12 @@ import { ServerFormCache } from '../cluster/server-form.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 
 export interface PassOptions {
-  source: SourceOptions;
+  /** The specs repository; without one, only the specs applied to the cluster are served. */
+  source?: SourceOptions;
+  /** Serve ClusterSpecifications applied to the cluster (no kspec.io/source); default: when there is no source. */
+  serveAppliedSpecs?: boolean;
+  /** Move specs that another source owns to this one instead of refusing them (--take-over). */
+  takeOver?: boolean;
   /** Namespace of kspec's resources, and of specs that name none. */
   namespace: string;
   /** The cluster holding kspec's own resources; in-cluster targets are this cluster too. */
@@ -64,7 +69,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const now = options.now ?? (() => new Date());
   const store = new KspecStore(options.management);
 
-  const { snapshot, fetchError } = options.snapshot ? { snapshot: options.snapshot, fetchError: undefined } : await source(options);
+  const { snapshot, fetchError } = options.snapshot ? { snapshot: options.snapshot, fetchError: undefined } : options.source ? await source(options.source, options) : {};
   const log = options.log.child({ commit: snapshot?.commit.slice(0, 12) });
   const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace }) : EMPTY_LOAD;
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
@@ -76,9 +81,15 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
       log.error('cannot mirror ClusterTargets', { error: (err as Error).message });
     });
   }
-  const plans = planSpecs(load, snapshot?.commit ?? '', sourceIdentity(displayRepo(options.source.repo), options.source.path), kspecObjects.mirrors, fetchError);
+  const sourceId = options.source ? sourceIdentity(displayRepo(options.source.repo), options.source.path) : undefined;
+  const plans = planSpecs(load, snapshot?.commit ?? '', sourceId, kspecObjects.specs, fetchError, {
+    serveAppliedSpecs: options.serveAppliedSpecs ?? !options.source,
+    namespace: options.namespace,
+    takeOver: options.takeOver ?? false,
+    ...(kspecObjects.specsError ? { clusterSpecsError: kspecObjects.specsError } : {}),
+  });
 
-  const targets = connectTargets(plans, {
+  const targets = connectTargets(plans.filter((p) => !p.refusal), {
     store,
     kspecObjects,
     management: options.management,
@@ -114,10 +125,10 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   return { ...(snapshot ? { commit: snapshot.commit, snapshot } : {}), ...(fetchError ? { fetchError } : {}), targets: connected, load, specs, ok };
 }
 
-async function source(options: PassOptions): Promise<{ snapshot?: Snapshot; fetchError?: string }> {
+async function source(from: SourceOptions, options: PassOptions): Promise<{ snapshot?: Snapshot; fetchError?: string }> {
   const end = options.metrics?.gitFetchDuration.startTimer();
   try {
-    const snapshot = await fetchSnapshot(options.source);
+    const snapshot = await fetchSnapshot(from);
     options.log.info('fetched specs', { commit: snapshot.commit, ref: snapshot.ref, files: snapshot.files.size });
     return { snapshot };
   } catch (err) {

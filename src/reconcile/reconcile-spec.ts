@@ -16,7 +16,7 @@ import type { ConnectedTarget } from './connect-targets.ts';
 import type { SpecOutcome, Stage } from './spec-outcome.ts';
 import { driftEventsOf } from './spec-outcome.ts';
 import { recordMetrics } from './spec-metrics.ts';
-import { isCleanFromGit } from './spec-plan.ts';
+import { isClean } from './spec-plan.ts';
 import { liveAfterActions, observeDrift, withoutServerFormNote } from './observe-drift.ts';
 
 export interface SpecContext {
@@ -55,6 +55,15 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
     ctx.metrics?.passErrors.inc({ stage });
     ctx.log.error(`${stage} failed`, { error: (err as Error).message });
   };
+
+  // Refused (another source owns it, or nobody does): no target is touched, only the status says why.
+  if (plan.refusal) {
+    outcome.phase = 'Failed';
+    outcome.errors.push(plan.refusal.message);
+    ctx.log.warn('spec not served', { reason: plan.refusal.reason, error: plan.refusal.message });
+    if (!ctx.dryRun && !ctx.signal?.aborted) await publishOutcome(outcome, ctx, now, fail).catch((err) => fail('publish', err));
+    return outcome;
+  }
 
   const target = await ctx.targets.get(`${plan.namespace}/${cluster}`);
   outcome.target = target;
@@ -116,7 +125,7 @@ async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetO
   }
   outcome.actions = await act(found.drifts, policies, {
     remediate: outcome.remediation === 'auto',
-    mayPrune: isCleanFromGit(plan),
+    mayPrune: isClean(plan),
     dryRun: ctx.dryRun,
   });
   logActions(outcome.actions, plan.sourceCommit, ctx.log);

@@ -13,6 +13,16 @@ export const sourceFlags = {
   'cache-dir': { type: 'string' },
 } satisfies Record<string, FlagSpec>;
 
+/** Which specs a pass serves besides the repository's own. */
+export const servingFlags = {
+  'cluster-specs': { type: 'boolean' },
+  'take-over': { type: 'boolean' },
+} satisfies Record<string, FlagSpec>;
+
+export function servingOptions(flags: { 'cluster-specs': boolean; 'take-over': boolean }): { serveAppliedSpecs?: boolean; takeOver: boolean } {
+  return { ...(flags['cluster-specs'] ? { serveAppliedSpecs: true } : {}), takeOver: flags['take-over'] };
+}
+
 export const outputFlag = { output: { type: 'string', short: 'o', default: 'table' } } satisfies Record<string, FlagSpec>;
 
 export type OutputFormat = 'table' | 'yaml' | 'json';
@@ -30,7 +40,7 @@ export function sourceOptions(flags: { repo?: string; branch?: string; path?: st
     repo: flags.repo,
     ...(flags.branch ? { ref: flags.branch } : {}),
     ...(flags.path ? { path: flags.path } : {}),
-    cacheDir: flags['cache-dir'] ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kspec'),
+    cacheDir: cacheDir(flags, env),
     ...(token ? { token } : {}),
     ...(env.KSPEC_GIT_USERNAME ? { username: env.KSPEC_GIT_USERNAME } : {}),
   };
@@ -43,4 +53,14 @@ export function reportRefreshMs(value: string | undefined): number {
   const seconds = value === undefined ? null : parseDuration(value);
   if (seconds === null || seconds < 0) throw new UsageError(`--report-refresh takes a duration such as 10m or 1h, not ${JSON.stringify(value)}`);
   return seconds * 1000;
+}
+
+/** Where Git clones and learned server forms are kept: --cache-dir, or ~/.cache/kspec. */
+export function cacheDir(flags: { 'cache-dir'?: string }, env: NodeJS.ProcessEnv): string {
+  return flags['cache-dir'] ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kspec');
+}
+
+/** Source options when --repo is given; without it the pass serves the specs applied to the cluster. */
+export function optionalSourceOptions(flags: { repo?: string; branch?: string; path?: string; 'cache-dir'?: string }, env: NodeJS.ProcessEnv): SourceOptions | undefined {
+  return flags.repo ? sourceOptions(flags, env) : undefined;
 }

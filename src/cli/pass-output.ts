@@ -2,7 +2,7 @@ import type { PassResult } from '../reconcile/pass.ts';
 import type { SpecOutcome } from '../reconcile/spec-outcome.ts';
 import { table, serialize } from './format.ts';
 import type { OutputFormat } from './common-flags.ts';
-import { isCleanFromGit } from '../reconcile/spec-plan.ts';
+import { isClean } from '../reconcile/spec-plan.ts';
 
 const VERB: Record<string, { auto: string; report: string }> = {
   missing: { auto: 'create', report: 'report only' },
@@ -22,7 +22,7 @@ export function planText(result: PassResult): string {
     if (spec.actions.length === 0 && spec.errors.length === 0) out += `  no drift: ${spec.inSync} policies in sync\n`;
     for (const { drift, action, error } of spec.actions) {
       const e = drift.event;
-      const extraHeld = drift.type === 'extra' && !isCleanFromGit(spec.plan);
+      const extraHeld = drift.type === 'extra' && !isClean(spec.plan);
       const planned = extraHeld ? 'kept: spec is failing' : VERB[drift.type][spec.remediation];
       const verb = action === 'none' || action === 'dry-run' ? planned : action === 'failed' ? `failed: ${error}` : action;
       out += `  ${SIGN[drift.type]} ${e.resourceKind}/${e.resourceNamespace ? `${e.resourceNamespace}/` : ''}${e.resourceName}  ${drift.type} (${verb})\n`;

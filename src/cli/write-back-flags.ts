@@ -1,5 +1,5 @@
 import type { FlagSpec } from './command.ts';
-import { oneOf } from './command.ts';
+import { oneOf, UsageError } from './command.ts';
 import type { WriteBackMode } from '../api/types.ts';
 import type { GitWriteBackConfig } from '../reconcile/git-write-back.ts';
 import type { SourceOptions } from '../source/git-source.ts';
@@ -27,9 +27,16 @@ type WriteBackFlagValues = {
   'github-api-url'?: string;
 };
 
-/** Write-back settings; GitHub is only required when some spec may open pull requests. */
-export async function writeBackConfig(flags: WriteBackFlagValues, source: SourceOptions, env: NodeJS.ProcessEnv, log: Logger): Promise<GitWriteBackConfig> {
+/**
+ * Write-back settings; GitHub is only required when some spec may open pull requests. Without a
+ * specs repository there is nowhere to write back to.
+ */
+export async function writeBackConfig(flags: WriteBackFlagValues, source: SourceOptions | undefined, env: NodeJS.ProcessEnv, log: Logger): Promise<GitWriteBackConfig | undefined> {
   const mode: WriteBackMode = oneOf('--write-back', flags['write-back'], ['none', 'commit', 'pull-request'] as const);
+  if (!source) {
+    if (mode !== 'none') throw new UsageError('--write-back needs --repo: reports are written back to the specs repository');
+    return undefined;
+  }
   const wantsGitHub = mode === 'pull-request' || Boolean(flags['github-repository'] ?? env.GITHUB_REPOSITORY);
   return {
     mode,

@@ -61,6 +61,16 @@ export class KspecStore {
     }
   }
 
+  /** Every object of a kind, across namespaces: kspec's mirrors and what others applied. */
+  async listAll<T extends KspecObject>(kind: T['kind']): Promise<T[]> {
+    try {
+      const list = await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind] });
+      return (list.items ?? []) as T[];
+    } catch (err) {
+      throw toClusterError(`list ${kind}`, err);
+    }
+  }
+
   /** Server-side applies the object (without status) and returns what the server stored. */
   async apply<T extends KspecObject>(object: T): Promise<T> {
     const { status: _status, ...body } = withoutEmptyStrings(object) as T & { status?: unknown };

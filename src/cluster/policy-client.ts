@@ -99,17 +99,31 @@ export class PolicyClient {
     }
   }
 
-  /** Server-side apply of a policy kspec owns, returning it as stored; force, because reverting out-of-band edits is the point. */
-  async apply(policy: KyvernoPolicy, dryRun = false): Promise<KyvernoPolicy> {
+  /**
+   * Puts a modified policy back as desired, and returns it as stored: its spec replaced whole,
+   * kspec's labels and annotations set, the rest of the live metadata (other managers' labels and
+   * annotations) kept. A replace rather than a server-side apply, which would leave in place the
+   * spec fields another manager added (a `failurePolicy: Ignore`, failure action overrides).
+   * Conditional on the resourceVersion observed, so an edit made since is not overwritten unseen:
+   * it fails with a conflict and the next pass compares again.
+   */
+  async revert(policy: KyvernoPolicy, live: KyvernoPolicy, dryRun = false): Promise<KyvernoPolicy> {
+    const { managedFields: _dropped, ...metadata } = live.metadata;
+    const body = {
+      apiVersion: policy.apiVersion,
+      kind: policy.kind,
+      metadata: {
+        ...metadata,
+        labels: { ...live.metadata.labels, ...policy.metadata.labels },
+        annotations: { ...live.metadata.annotations, ...policy.metadata.annotations },
+      },
+      spec: policy.spec,
+    };
     try {
-      const stored = await kubeJson<KyvernoPolicy>(this.kc, objectPath(policy) + query({ fieldManager: FIELD_MANAGER, force: 'true', dryRun: dryRun ? 'All' : undefined }), {
-        method: 'PATCH',
-        body: policy,
-        contentType: 'application/apply-patch+yaml',
-      });
+      const stored = await kubeJson<KyvernoPolicy>(this.kc, objectPath(policy) + query({ fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined }), { method: 'PUT', body });
       return { ...trimObject(stored), apiVersion: 'kyverno.io/v1', kind: policy.kind };
     } catch (err) {
-      throw new ClusterError(`apply ${policyKey(policy)}: ${reason(err)}`, (err as ClusterError).code);
+      throw new ClusterError(`revert ${policyKey(policy)}: ${reason(err)}`, (err as ClusterError).code);
     }
   }
 

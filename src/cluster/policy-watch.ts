@@ -7,6 +7,16 @@ export interface PolicyChange {
   kind: string;
   name: string;
   namespace?: string;
+  /** The object as the event carried it. */
+  object: KubernetesObject;
+}
+
+export interface WatchedKind {
+  apiVersion: string;
+  kind: string;
+  path: string;
+  /** Only this namespace (the path must say the same). */
+  namespace?: string;
 }
 
 export interface PolicyWatchOptions {
@@ -19,11 +29,13 @@ export interface PolicyWatchOptions {
   log: Logger;
   /** Delay before re-listing after a dropped watch; doubles up to 30 s. */
   retryMs?: number;
+  /** What to watch; default Kyverno's ClusterPolicy and Policy. */
+  kinds?: WatchedKind[];
 }
 
-const KINDS = [
-  { kind: 'ClusterPolicy', path: '/apis/kyverno.io/v1/clusterpolicies' },
-  { kind: 'Policy', path: '/apis/kyverno.io/v1/policies' },
+const KYVERNO_KINDS: WatchedKind[] = [
+  { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', path: '/apis/kyverno.io/v1/clusterpolicies' },
+  { apiVersion: 'kyverno.io/v1', kind: 'Policy', path: '/apis/kyverno.io/v1/policies' },
 ];
 
 /**
@@ -42,7 +54,7 @@ export class PolicyWatch {
   }
 
   start(): void {
-    for (const kind of KINDS) void this.watchKind(kind, false, this.options.retryMs ?? 1000);
+    for (const kind of this.options.kinds ?? KYVERNO_KINDS) void this.watchKind(kind, false, this.options.retryMs ?? 1000);
   }
 
   stop(): void {
@@ -51,12 +63,12 @@ export class PolicyWatch {
     this.controllers.clear();
   }
 
-  private async watchKind(kind: { kind: string; path: string }, resumed: boolean, retryMs: number): Promise<void> {
+  private async watchKind(kind: WatchedKind, resumed: boolean, retryMs: number): Promise<void> {
     if (this.stopped) return;
     const { log } = this.options;
     let resourceVersion: string | undefined;
     try {
-      resourceVersion = await this.listVersion(kind.kind);
+      resourceVersion = await this.listVersion(kind);
     } catch (err) {
       log.warn('cannot list policies to watch; retrying', { kind: kind.kind, error: (err as Error).message });
       return this.retry(kind, retryMs);
@@ -76,7 +88,7 @@ export class PolicyWatch {
         { labelSelector: this.options.labelSelector, resourceVersion, allowWatchBookmarks: true },
         (type: string, object: KubernetesObject & { code?: number }) => {
           if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-            this.options.onChange({ type, kind: kind.kind, name: object.metadata?.name ?? '', ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}) });
+            this.options.onChange({ type, kind: kind.kind, name: object.metadata?.name ?? '', ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}), object });
           } else if (type === 'ERROR') {
             // 410 Gone: our resourceVersion is too old. The watch ends and is re-listed.
             log.debug('policy watch error event', { kind: kind.kind, code: object.code });
@@ -92,14 +104,14 @@ export class PolicyWatch {
     }
   }
 
-  private retry(kind: { kind: string; path: string }, retryMs: number): void {
+  private retry(kind: WatchedKind, retryMs: number): void {
     if (this.stopped) return;
     setTimeout(() => void this.watchKind(kind, true, Math.min(retryMs * 2, 30_000)), retryMs).unref();
   }
 
-  private async listVersion(kind: string): Promise<string | undefined> {
+  private async listVersion(kind: WatchedKind): Promise<string | undefined> {
     const api = KubernetesObjectApi.makeApiClient(this.options.kc);
-    const list = await api.list('kyverno.io/v1', kind, undefined, undefined, undefined, undefined, undefined, this.options.labelSelector, 1);
+    const list = await api.list(kind.apiVersion, kind.kind, kind.namespace, undefined, undefined, undefined, undefined, this.options.labelSelector, 1);
     return list.metadata?.resourceVersion;
   }
 }

@@ -29,7 +29,10 @@ export interface ComparedPair {
 export function comparedPair(desired: KyvernoPolicy, live: KyvernoPolicy, storedSpec?: JsonObject): ComparedPair {
   const labels = desired.metadata.labels ?? {};
   const annotations = Object.fromEntries(Object.entries(desired.metadata.annotations ?? {}).filter(([key]) => !PROVENANCE_ANNOTATIONS.has(key)));
-  const [spec, liveSpec] = align(tableFor(desired.kind), 'spec', storedSpec ?? desired.spec, live.spec ?? {});
+  const expected = storedSpec ?? desired.spec;
+  const liveSpecRaw = live.spec ?? {};
+  // The usual case, live exactly as the server stored it, needs no aligning.
+  const [spec, liveSpec] = sameJson(expected, liveSpecRaw) ? [expected, liveSpecRaw] : align(tableFor(desired.kind), 'spec', expected, liveSpecRaw);
   return {
     desired: { metadata: { labels, annotations }, spec: spec ?? {} },
     live: { metadata: { labels: pick(live.metadata.labels, labels), annotations: pick(live.metadata.annotations, annotations) }, spec: liveSpec ?? {} },

@@ -15,13 +15,13 @@ export interface ActionOutcome {
   drift: Drift;
   action: DriftAction;
   error?: string;
-  /** The policy as the API server stored it after a create or apply (not after a dry run). */
+  /** The policy as the API server stored it after a create or revert (not after a dry run). */
   stored?: KyvernoPolicy;
 }
 
 /**
  * Remediate (both enforcement modes; the rendered policies carry the mode's failure action):
- * create what is missing, server-side apply what was modified, delete what is extra, all at once:
+ * create what is missing, put back what was modified, delete what is extra, all at once:
  * the cluster's client-side limits (--kube-api-qps, --kube-api-burst) pace the requests.
  * Report-only: nothing. One failed action does not stop the others; outcomes keep the drifts' order.
  */
@@ -34,7 +34,7 @@ async function actOn(drift: Drift, client: PolicyClient, options: ActOptions): P
   try {
     let stored: KyvernoPolicy | undefined;
     if (drift.type === 'missing') stored = await client.create(drift.desired.object, options.dryRun);
-    else if (drift.type === 'modified') stored = await client.apply(drift.desired.object, options.dryRun);
+    else if (drift.type === 'modified') stored = await client.revert(drift.desired.object, drift.live, options.dryRun);
     else await client.delete(drift.live, options.dryRun);
     if (options.dryRun) return { drift, action: 'dry-run' };
     const done = drift.type === 'missing' ? 'created' : drift.type === 'modified' ? 'applied' : 'deleted';

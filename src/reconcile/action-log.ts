@@ -7,7 +7,7 @@ const DONE: Record<string, string> = { created: 'created policy', applied: 'reve
  * One log line per thing kspec did to a cluster: info for a policy created, reverted (a modified
  * policy applied back) or deleted, warn for one it was refused. The logger carries cluster and
  * spec; each line adds the policy and the commit its desired state comes from. Drift left alone
- * (monitor mode, a dry run) is the DriftReport's business, not the log's.
+ * (a report-only spec, a dry run) is the DriftReport's business, not the log's.
  */
 export function logActions(actions: ActionOutcome[], commit: string, log: Logger): void {
   for (const { drift, action, error } of actions) {

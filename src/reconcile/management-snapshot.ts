@@ -1,5 +1,6 @@
-// kspec's own objects in the management cluster as the pass found them: spec and target mirrors
-// and both kinds of report, one LIST per kind at the start of the pass instead of a GET per spec.
+// kspec's objects in the management cluster as the pass found them: every ClusterSpecification
+// (kspec's mirrors of Git specs and the specs applied to the cluster), target mirrors and both
+// kinds of report, one LIST per kind at the start of the pass instead of a GET per spec.
 // Publishing compares with this to write only what changed.
 import type { ClusterSpecification, ClusterTarget, ComplianceReport, DriftReport } from '../api/types.ts';
 import type { KspecStore } from '../cluster/kspec-store.ts';
@@ -12,31 +13,40 @@ export class ManagementSnapshot {
   private readonly store: KspecStore;
   /** By kind, then namespace/name; a kind that could not be listed is absent (read one by one). */
   private readonly byKind = new Map<Kind, Map<string, Listed>>();
+  /** Why the ClusterSpecifications could not be listed: then nobody knows who owns which spec. */
+  specsError?: string;
 
   private constructor(store: KspecStore) {
     this.store = store;
   }
 
-  /** Lists every kspec-managed object of the four kinds; a kind that fails is read per object later. */
+  /**
+   * Lists every ClusterSpecification and kspec's objects of the other three kinds; a kind that
+   * fails is read per object later.
+   */
   static async observe(store: KspecStore, log: Logger): Promise<ManagementSnapshot> {
     const snapshot = new ManagementSnapshot(store);
     const kinds: Kind[] = ['ClusterSpecification', 'ClusterTarget', 'DriftReport', 'ComplianceReport'];
     await Promise.all(
       kinds.map(async (kind) => {
         try {
-          const items = await store.listManaged<Listed>(kind);
+          const items = kind === 'ClusterSpecification' ? await store.listAll<Listed>(kind) : await store.listManaged<Listed>(kind);
           snapshot.byKind.set(kind, new Map(items.map((item) => [`${item.metadata.namespace}/${item.metadata.name}`, item])));
         } catch (err) {
-          const why = kind === 'ClusterSpecification' ? 'no last good state to fall back on' : 'reading them one by one';
-          log.warn(`cannot list ${kind}s; ${why}`, { error: (err as Error).message });
+          if (kind === 'ClusterSpecification') {
+            snapshot.specsError = (err as Error).message;
+            log.error('cannot list the ClusterSpecifications: who owns which spec is unknown, so no spec is acted on', { error: snapshot.specsError });
+          } else {
+            log.warn(`cannot list ${kind}s; reading them one by one`, { error: (err as Error).message });
+          }
         }
       }),
     );
     return snapshot;
   }
 
-  /** The spec mirrors: each spec's last good desired state. */
-  get mirrors(): ClusterSpecification[] {
+  /** Every ClusterSpecification: mirrors (each Git spec's last good desired state) and applied specs. */
+  get specs(): ClusterSpecification[] {
     return [...(this.byKind.get('ClusterSpecification')?.values() ?? [])] as ClusterSpecification[];
   }
 

@@ -22,7 +22,12 @@ import { ServerFormCache } from '../cluster/server-form.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 
 export interface PassOptions {
-  source: SourceOptions;
+  /** The specs repository; without one, only the specs applied to the cluster are served. */
+  source?: SourceOptions;
+  /** Serve ClusterSpecifications applied to the cluster (no kspec.io/source); default: when there is no source. */
+  serveAppliedSpecs?: boolean;
+  /** Move specs that another source owns to this one instead of refusing them (--take-over). */
+  takeOver?: boolean;
   /** Namespace of kspec's resources, and of specs that name none. */
   namespace: string;
   /** The cluster holding kspec's own resources; in-cluster targets are this cluster too. */
@@ -72,21 +77,24 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const now = options.now ?? (() => new Date());
   const store = new KspecStore(options.management);
 
-  const { snapshot, fetchError } = options.snapshot ? { snapshot: options.snapshot, fetchError: undefined } : await source(options);
+  const { snapshot, fetchError } = options.snapshot ? { snapshot: options.snapshot, fetchError: undefined } : options.source ? await source(options.source, options) : {};
   const log = options.log.child({ commit: snapshot?.commit.slice(0, 12) });
   const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace }) : EMPTY_LOAD;
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
   const kspecObjects = await ManagementSnapshot.observe(store, log);
   const mayWrite = !options.dryRun && !options.signal?.aborted;
-  const sourceId = sourceIdentity(displayRepo(options.source.repo), options.source.path);
+  const sourceId = options.source ? sourceIdentity(displayRepo(options.source.repo), options.source.path) : undefined;
   // Sharded, a replica renders and reconciles only the specs of the targets it owns; the fleet is
   // what this repository and path name (another installation's mirrors are not ours to split).
-  const mirrors = kspecObjects.mirrors;
-  const ourMirrors = mirrors.filter((m) => m.metadata.annotations?.[SOURCE_ANNOTATION] === sourceId);
+  const ourMirrors = kspecObjects.specs.filter((m) => sourceId !== undefined && m.metadata.annotations?.[SOURCE_ANNOTATION] === sourceId);
   const owned = options.ownership ? await options.ownership.claim(fleetTargets(load, ourMirrors)) : undefined;
-  const mine = owned ? ownedOnly(load, ourMirrors, owned) : { load, mirrors };
-  const plans = planSpecs(mine.load, snapshot?.commit ?? '', sourceId, mine.mirrors, fetchError)
-    .filter((plan) => !owned || owned.has(targetKeyOf(plan)));
+  const mine = owned ? ownedOnly(load, kspecObjects.specs, owned) : { load, mirrors: kspecObjects.specs };
+  const plans = planSpecs(mine.load, snapshot?.commit ?? '', sourceId, mine.mirrors, fetchError, {
+    serveAppliedSpecs: options.serveAppliedSpecs ?? !options.source,
+    namespace: options.namespace,
+    takeOver: options.takeOver ?? false,
+    ...(kspecObjects.specsError ? { clusterSpecsError: kspecObjects.specsError } : {}),
+  }).filter((plan) => !owned || owned.has(targetKeyOf(plan)));
   const write: Fence = options.ownership ? (key, stage, fn) => options.ownership!.write(key, stage, fn) : (_key, _stage, fn) => fn();
   if (mayWrite) {
     const targetsFromGit = mine.load.targets.map((t) => t.target);
@@ -96,7 +104,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
     });
   }
 
-  const targets = connectTargets(plans, {
+  const targets = connectTargets(plans.filter((p) => !p.refusal), {
     store,
     kspecObjects,
     management: options.management,
@@ -155,10 +163,10 @@ function ownedOnly(load: LoadResult, mirrors: ClusterSpecification[], owned: Set
   };
 }
 
-async function source(options: PassOptions): Promise<{ snapshot?: Snapshot; fetchError?: string }> {
+async function source(from: SourceOptions, options: PassOptions): Promise<{ snapshot?: Snapshot; fetchError?: string }> {
   const end = options.metrics?.gitFetchDuration.startTimer();
   try {
-    const snapshot = await fetchSnapshot(options.source);
+    const snapshot = await fetchSnapshot(from);
     options.log.info('fetched specs', { commit: snapshot.commit, ref: snapshot.ref, files: snapshot.files.size });
     return { snapshot };
   } catch (err) {

@@ -10,19 +10,20 @@ import { setConditions } from './conditions.ts';
 import { conditionsOf } from './spec-conditions.ts';
 import { countNewDrift, countViolations, newDrift } from './spec-metrics.ts';
 import { reportName } from '../report/build-reports.ts';
-import { isCleanFromGit } from './spec-plan.ts';
+import { isClean } from './spec-plan.ts';
 import { withFirstSeen } from '../report/drift-history.ts';
 import { specEvents } from './spec-events.ts';
 import type { ManagementSnapshot } from './management-snapshot.ts';
 import { mirrorUnchanged, reportNeedsWrite, statusNeedsWrite } from './write-if-changed.ts';
 
 /**
- * Mirrors a spec into the cluster, when the mirror differs. Only a spec that loaded cleanly
- * updates its mirror, which is what keeps the mirror the last good desired state.
+ * Mirrors a spec into the cluster, when the mirror differs. Only a spec that loaded cleanly from
+ * Git updates its mirror, which is what keeps the mirror the last good desired state. A spec
+ * applied to the cluster is its own object: kspec only ever writes its status.
  */
 export async function publishMirror(store: KspecStore, plan: SpecPlan, kspecObjects: ManagementSnapshot): Promise<ClusterSpecification | undefined> {
   const live = await kspecObjects.get<ClusterSpecification>('ClusterSpecification', plan.namespace, plan.name);
-  if (!isCleanFromGit(plan)) return live;
+  if (plan.applied || plan.refusal || !isClean(plan)) return live;
   const { metadata, spec } = plan.spec;
   const desired: ClusterSpecification = {
     apiVersion: 'kspec.io/v1alpha1',
@@ -92,6 +93,7 @@ export async function publishTargets(store: KspecStore, targets: ClusterTarget[]
  */
 export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: (stage: Stage, err: unknown) => void): Promise<void> {
   const { plan } = outcome;
+  if (plan.refusal) return publishRefusal(outcome, ctx, now);
   if (isGone(outcome)) return retire(outcome, ctx);
   const drift = outcome.drift!;
   const previousDrift = await ctx.kspecObjects.get<DriftReport>('DriftReport', plan.namespace, drift.metadata.name);
@@ -108,6 +110,10 @@ export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now
     }
   }
   const mirror = await publishMirror(ctx.store, plan, ctx.kspecObjects);
+  if (mirror && plan.takenOverFrom) {
+    await ctx.store.recordEvent({ involved: involvedSpec(mirror), type: 'Normal', reason: 'SourceTakenOver', message: `taken over from ${plan.takenOverFrom} by ${plan.source} (--take-over)` });
+    ctx.log.info('spec taken over', { from: plan.takenOverFrom, to: plan.source });
+  }
   if (mirror) {
     const conditions = setConditions(mirror.status?.conditions, conditionsOf(outcome), now.toISOString(), mirror.metadata.generation);
     const status: ClusterSpecificationStatus = {
@@ -123,6 +129,34 @@ export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now
   countNewDrift(outcome, fresh, ctx.metrics);
   countViolations(outcome, previousCompliance, ctx.metrics);
 }
+
+/**
+ * A refused spec belongs to someone else (or to no one this installation serves): only its Ready
+ * condition says why, keeping the rest of its status as its owner wrote it, and a Warning Event
+ * is recorded when the refusal is new. No mirror, no reports, no policies.
+ */
+async function publishRefusal(outcome: SpecOutcome, ctx: SpecContext, now: Date): Promise<void> {
+  const refusal = outcome.plan.refusal!;
+  const current = await ctx.kspecObjects.get<ClusterSpecification>('ClusterSpecification', outcome.plan.namespace, outcome.plan.name);
+  if (!current) return;
+  const previous = current.status?.conditions ?? [];
+  const ready = previous.find((c) => c.type === 'Ready');
+  const others = previous.filter((c) => c.type !== 'Ready').map(({ type, status, reason, message }) => ({ type, status, reason, message }));
+  const conditions = setConditions(previous, [{ type: 'Ready', status: 'False', reason: refusal.reason, message: refusal.message }, ...others], now.toISOString(), current.metadata.generation);
+  const status: ClusterSpecificationStatus = {
+    ...current.status,
+    phase: 'Failed',
+    observedGeneration: current.metadata.generation,
+    conditions,
+    lastReconcileTime: now.toISOString(),
+  };
+  await publishStatus(ctx.store, current, status, now, ctx.reportRefreshMs);
+  if (ready?.reason !== refusal.reason || ready.message !== refusal.message) {
+    await ctx.store.recordEvent({ involved: involvedSpec(current), type: 'Warning', reason: refusal.reason, message: refusal.message });
+  }
+}
+
+const involvedSpec = (spec: ClusterSpecification) => ({ kind: 'ClusterSpecification', name: spec.metadata.name, namespace: spec.metadata.namespace!, uid: spec.metadata.uid });
 
 /** A spec removed from Git that owns nothing any more: its mirror and reports go too. */
 async function retire(outcome: SpecOutcome, ctx: SpecContext): Promise<void> {

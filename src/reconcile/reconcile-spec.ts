@@ -16,7 +16,7 @@ import type { ConnectedTarget } from './connect-targets.ts';
 import type { SpecOutcome, Stage } from './spec-outcome.ts';
 import { driftEventsOf } from './spec-outcome.ts';
 import { recordMetrics } from './spec-metrics.ts';
-import { isCleanFromGit } from './spec-plan.ts';
+import { isClean } from './spec-plan.ts';
 import { liveAfterActions, observeDrift, withoutServerFormNote } from './observe-drift.ts';
 import type { Fence } from './pass.ts';
 
@@ -58,6 +58,15 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
     ctx.metrics?.passErrors.inc({ stage });
     ctx.log.error(`${stage} failed`, { error: (err as Error).message });
   };
+
+  // Refused (another source owns it, or nobody does): no target is touched, only the status says why.
+  if (plan.refusal) {
+    outcome.phase = 'Failed';
+    outcome.errors.push(plan.refusal.message);
+    ctx.log.warn('spec not served', { reason: plan.refusal.reason, error: plan.refusal.message });
+    if (!ctx.dryRun && !ctx.signal?.aborted) await publishOutcome(outcome, ctx, now, fail).catch((err) => fail('publish', err));
+    return outcome;
+  }
 
   const target = await ctx.targets.get(`${plan.namespace}/${cluster}`);
   outcome.target = target;
@@ -117,7 +126,7 @@ async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetO
     outcome.actions = found.drifts.map((drift) => ({ drift, action: 'none' }));
     return fail('act', new Error('not acting: this replica is shutting down or lost the lease'));
   }
-  const acting = () => act(found.drifts, policies, { remediate: outcome.remediation === 'auto', mayPrune: isCleanFromGit(plan), dryRun: ctx.dryRun });
+  const acting = () => act(found.drifts, policies, { remediate: outcome.remediation === 'auto', mayPrune: isClean(plan), dryRun: ctx.dryRun });
   try {
     outcome.actions = outcome.remediation === 'auto' && found.drifts.length > 0 && !ctx.dryRun ? await ctx.write(`${plan.namespace}/${outcome.cluster}`, 'act', acting) : await acting();
   } catch (err) {

@@ -1,7 +1,7 @@
 import type { ConditionInput } from './conditions.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import type { ActionOutcome } from './act.ts';
-import { isCleanFromGit } from './spec-plan.ts';
+import { isClean } from './spec-plan.ts';
 
 /**
  * The spec's conditions after a pass. Each answers one question, so they never contradict:
@@ -44,7 +44,7 @@ function synced(outcome: SpecOutcome): ConditionInput {
   const still = `still differing from the spec: ${byType(outcome.remaining)}`;
   if (outcome.actions.some((a) => a.action === 'failed')) return { type: 'Synced', status: 'False', reason: 'ActionFailed', message: `${still} (some changes failed; see Ready)` };
   if (outcome.remediation === 'report') return { type: 'Synced', status: 'False', reason: 'ReportOnly', message: `${still} (remediation report changes nothing)` };
-  if (!isCleanFromGit(outcome.plan)) return { type: 'Synced', status: 'False', reason: 'SpecFailing', message: `${still} (extra policies are kept while the spec is failing)` };
+  if (!isClean(outcome.plan)) return { type: 'Synced', status: 'False', reason: 'SpecFailing', message: `${still} (extra policies are kept while the spec is failing)` };
   return { type: 'Synced', status: 'False', reason: 'DriftRemaining', message: still };
 }
 

@@ -4,6 +4,7 @@ import type { SpecError } from '../spec/errors.ts';
 import { renderSpec, findCrossSpecClashes } from '../render/render.ts';
 import type { DesiredPolicy } from '../render/desired-policy.ts';
 import { SOURCE_ANNOTATION, SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
+import { describeOwner, isMirror, loadAppliedSpec, withoutLines } from './applied-specs.ts';
 
 /** What one spec should look like in its cluster this pass, and whether it may prune. */
 export interface SpecPlan {
@@ -20,24 +21,52 @@ export interface SpecPlan {
   /** Errors that make this spec Failed. */
   errors: SpecError[];
   /**
-   * `git` when the desired state comes from this commit without errors; `last-good` when the
-   * spec is failing and its mirror in the cluster supplies the last good state; `none` when
-   * there is nothing to hold. Only `git` may prune.
+   * `git` when the desired state comes from this commit without errors; `cluster` when it is a
+   * ClusterSpecification applied to the cluster (kubectl, Argo CD, Flux), which is its own
+   * desired state; `last-good` when a Git spec is failing and its mirror in the cluster supplies
+   * the last good state; `none` when there is nothing to hold. Only `git` and `cluster` may prune.
    */
-  desiredFrom: 'git' | 'last-good' | 'none';
+  desiredFrom: 'git' | 'cluster' | 'last-good' | 'none';
   /**
    * The spec was removed from Git by a clean commit: it now wants no policies, so enforce mode
    * prunes what it owned, and its mirror and reports go once nothing is left.
    */
   retired?: boolean;
+  /** A ClusterSpecification applied to the cluster (no repository): kspec writes only its status. */
+  applied?: boolean;
+  /** kspec does not serve this spec, only says why in its status (and an Event). */
+  refusal?: Refusal;
+  /** --take-over: this pass moves the spec here from its previous owner, described. */
+  takenOverFrom?: string;
+}
+
+export interface Refusal {
+  /** SourceConflict: another repository (or kubectl) owns the spec; NotManaged: no repository does and this installation serves only its own. */
+  reason: 'SourceConflict' | 'NotManaged';
+  message: string;
+}
+
+export interface PlanOptions {
+  /** Serve the ClusterSpecifications applied to the cluster (no kspec.io/source). */
+  serveAppliedSpecs?: boolean;
+  /**
+   * The installation's namespace: only specs applied there are this installation's business
+   * (served, or told they are not), so installations in other namespaces do not fight over them.
+   */
+  namespace?: string;
+  /** Move specs that another source owns to this one, instead of refusing them. */
+  takeOver?: boolean;
+  /** Reading the ClusterSpecifications in the cluster failed: who owns what is unknown, so nothing is touched. */
+  clusterSpecsError?: string;
 }
 
 /**
- * Whether this commit's desired state is clean: only then may kspec prune extra policies and
- * update the spec's mirror (its last good state). Anything held over from before may not.
+ * Whether the desired state is clean, from this commit or from a spec applied to the cluster:
+ * only then may kspec prune extra policies (and, for Git, update the spec's mirror, its last
+ * good state). Anything held over from before may not.
  */
-export function isCleanFromGit(plan: SpecPlan): boolean {
-  return plan.desiredFrom === 'git' && plan.errors.length === 0;
+export function isClean(plan: SpecPlan): boolean {
+  return (plan.desiredFrom === 'git' || plan.desiredFrom === 'cluster') && plan.errors.length === 0;
 }
 
 /** The namespace/name of the ClusterTarget a spec targets: the unit of sharding. */
@@ -47,21 +76,25 @@ export const specKey = (meta: { name: string; namespace?: string }) => `${meta.n
 
 /**
  * Decides every spec's desired state from what was loaded and rendered at this commit, falling
- * back to the last good state (the spec's mirror in the cluster) wherever this commit is broken.
- * Pure.
+ * back to the last good state (the spec's mirror in the cluster) wherever this commit is broken,
+ * and from the ClusterSpecifications applied to the cluster. A spec that another source owns is
+ * refused unless taken over. `clusterSpecs` is every ClusterSpecification in the management
+ * cluster; `source` is undefined when no repository is served. Pure.
  */
-export function planSpecs(load: LoadResult, commit: string, source: string, allMirrors: ClusterSpecification[], fetchError?: string): SpecPlan[] {
+export function planSpecs(load: LoadResult, commit: string, source: string | undefined, clusterSpecs: ClusterSpecification[], fetchError?: string, options: PlanOptions = {}): SpecPlan[] {
   const plans = new Map<string, SpecPlan>();
   // Only this repository's mirrors: another kspec (a shard, another team) may keep its own.
-  const mirrors = allMirrors.filter((m) => m.metadata.annotations?.[SOURCE_ANNOTATION] === source);
+  const mirrors = clusterSpecs.filter((m) => source !== undefined && m.metadata.annotations?.[SOURCE_ANNOTATION] === source);
   const mirrorByKey = new Map(mirrors.map((m) => [specKey(m.metadata), m]));
+  const othersByKey = new Map(clusterSpecs.filter((s) => !mirrors.includes(s)).map((s) => [specKey(s.metadata), s]));
+  const sourceId = source ?? '';
 
   for (const loaded of load.specs) {
     const rendered = renderSpec(loaded, commit);
     const key = specKey(loaded.spec.metadata);
     plans.set(key, {
       key,
-      source,
+      source: sourceId,
       name: loaded.spec.metadata.name,
       namespace: loaded.spec.metadata.namespace!,
       spec: loaded.spec,
@@ -73,7 +106,14 @@ export function planSpecs(load: LoadResult, commit: string, source: string, allM
     });
   }
 
-  for (const [policy, owners] of findCrossSpecClashes(new Map([...plans].map(([k, p]) => [k, p.desired])))) {
+  // Specs applied to the cluster that no repository manages: served as they are, or told why not.
+  for (const [key, applied] of othersByKey) {
+    if (plans.has(key) || isMirror(applied)) continue;
+    if (options.namespace !== undefined && applied.metadata.namespace !== options.namespace) continue;
+    plans.set(key, options.serveAppliedSpecs ? appliedPlan(key, applied) : notManaged(key, applied, source));
+  }
+
+  for (const [policy, owners] of findCrossSpecClashes(new Map([...plans].filter(([, p]) => !p.refusal).map(([k, p]) => [k, p.desired])))) {
     for (const owner of owners) {
       const plan = plans.get(owner)!;
       plan.errors.push({ file: plan.sourceFile, document: 1, line: 1, message: `${policy} is also rendered by ${owners.filter((o) => o !== owner).join(', ')}`, specName: plan.name });
@@ -89,7 +129,7 @@ export function planSpecs(load: LoadResult, commit: string, source: string, allM
     const keys = new Set(owners.map((s) => specKey(s.metadata)));
     if (error.specName && keys.size === 0) keys.add(specKey({ name: error.specName }));
     for (const key of keys) {
-      const plan = plans.get(key) ?? failedPlan(key, source, mirrorByKey.get(key));
+      const plan = plans.get(key) ?? failedPlan(key, sourceId, mirrorByKey.get(key));
       plan.errors.push(error);
       plans.set(key, plan);
     }
@@ -101,7 +141,7 @@ export function planSpecs(load: LoadResult, commit: string, source: string, allM
     for (const [key, mirror] of mirrorByKey) {
       if (plans.has(key)) continue;
       plans.set(key, {
-        key, source, name: mirror.metadata.name, namespace: mirror.metadata.namespace!,
+        key, source: sourceId, name: mirror.metadata.name, namespace: mirror.metadata.namespace!,
         spec: { ...mirror, spec: { ...mirror.spec, policies: [] } },
         sourceCommit: commit, sourceFile: mirror.metadata.annotations?.[SOURCE_FILE_ANNOTATION] ?? '',
         desired: [], errors: [], desiredFrom: 'git', retired: true,
@@ -111,7 +151,7 @@ export function planSpecs(load: LoadResult, commit: string, source: string, allM
 
   if (fetchError) {
     for (const [key, mirror] of mirrorByKey) {
-      const plan = failedPlan(key, source, mirror);
+      const plan = failedPlan(key, sourceId, mirror);
       plan.errors.push({ file: '', document: 0, line: 0, message: fetchError, specName: mirror.metadata.name });
       plans.set(key, plan);
     }
@@ -119,8 +159,56 @@ export function planSpecs(load: LoadResult, commit: string, source: string, allM
 
   for (const plan of plans.values()) {
     if (plan.errors.length > 0 && plan.desiredFrom === 'git') holdLastGood(plan, mirrorByKey.get(plan.key));
+    // An applied spec has no last good state to fall back on: while it is invalid, touch nothing.
+    if (plan.errors.length > 0 && plan.desiredFrom === 'cluster') Object.assign(plan, { desired: [], desiredFrom: 'none' });
+  }
+
+  if (options.clusterSpecsError) {
+    for (const plan of plans.values()) {
+      plan.errors.push({ file: '', document: 0, line: 0, message: `cannot tell which specs this installation owns: ${options.clusterSpecsError}`, specName: plan.name });
+      Object.assign(plan, { desired: [], desiredFrom: 'none' });
+    }
+  }
+
+  // A Git spec whose name another source holds in the cluster: refused, or taken over on request.
+  for (const plan of plans.values()) {
+    const owner = othersByKey.get(plan.key);
+    if (!owner || plan.applied || plan.refusal) continue;
+    if (options.takeOver) {
+      plan.takenOverFrom = describeOwner(owner);
+      continue;
+    }
+    Object.assign(plan, {
+      spec: owner, desired: [], desiredFrom: 'none', retired: false,
+      refusal: {
+        reason: 'SourceConflict',
+        message: `${plan.sourceFile || 'this repository'} defines ClusterSpecification ${plan.key}, which ${describeOwner(owner)} manages; ${sourceId} does not take it over. Remove it from one of them, or run kspec with --take-over to move it to ${sourceId}`,
+      },
+    });
   }
   return [...plans.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** A spec applied to the cluster is its own desired state: rendered as it is, never held over. */
+function appliedPlan(key: string, applied: ClusterSpecification): SpecPlan {
+  const { loaded, errors } = loadAppliedSpec(applied);
+  const rendered = loaded ? renderSpec(loaded, '') : { policies: [], errors: [] };
+  return {
+    key, source: '', name: applied.metadata.name, namespace: applied.metadata.namespace!, applied: true,
+    spec: loaded?.spec ?? applied, sourceCommit: '', sourceFile: '',
+    desired: rendered.policies, errors: [...errors, ...rendered.errors.map(withoutLines)], desiredFrom: 'cluster',
+  };
+}
+
+function notManaged(key: string, applied: ClusterSpecification, source: string | undefined): SpecPlan {
+  return {
+    key, source: source ?? '', name: applied.metadata.name, namespace: applied.metadata.namespace!,
+    spec: applied, sourceCommit: '', sourceFile: '', desired: [], errors: [], desiredFrom: 'none',
+    refusal: {
+      reason: 'NotManaged',
+      message: `no repository manages this ClusterSpecification, and this kspec installation serves only ${source}: commit it there, or run kspec with --cluster-specs to serve specs applied to the cluster too`,
+    },
+  };
 }
 
 function failedPlan(key: string, source: string, mirror: ClusterSpecification | undefined): SpecPlan {

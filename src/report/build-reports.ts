@@ -28,7 +28,8 @@ function metadata(ctx: ReportContext) {
 }
 
 function refs(ctx: ReportContext) {
-  return { clusterRef: { name: ctx.cluster }, specRef: { name: ctx.specName }, timestamp: ctx.timestamp, sourceCommit: ctx.sourceCommit };
+  // A spec applied to the cluster has no commit.
+  return { clusterRef: { name: ctx.cluster }, specRef: { name: ctx.specName }, timestamp: ctx.timestamp, ...(ctx.sourceCommit ? { sourceCommit: ctx.sourceCommit } : {}) };
 }
 
 /**

@@ -16,7 +16,8 @@ export interface SpecError {
 }
 
 export function formatSpecError(error: SpecError): string {
-  const where = `${error.file}:${error.line}${error.column ? `:${error.column}` : ''}`;
+  // An object applied to the cluster has no file and no lines: only its name and the field.
+  const where = error.line ? `${error.file}:${error.line}${error.column ? `:${error.column}` : ''}` : error.file;
   const doc = error.document > 1 ? ` (document ${error.document})` : '';
   const field = error.field ? ` ${error.field}:` : '';
   return `${where}${doc}:${field} ${error.message}`;

@@ -5,17 +5,10 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.ts';
+import { cli } from '../support/cli.ts';
 import { testCluster } from '../support/cluster.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { ...process.env, ...env } });
-  return { code, out, err };
-}
 
 function specRepo(ns: string, id: string, mode = 'enforce'): string {
   const dir = mkdtempSync(join(tmpdir(), 'kspec-cli-'));

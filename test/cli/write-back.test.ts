@@ -6,17 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.ts';
+import { cli } from '../support/cli.ts';
 import { testCluster } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
 import { startGitHubFake } from '../support/github-fake.ts';
-
-async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { ...process.env, ...env } });
-  return { code, out, err };
-}
 
 const files = (ns: string, id: string) => ({
   'targets/local.yaml': `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: local, namespace: ${ns}}\nspec: {inCluster: true, version: "1.20"}\n`,

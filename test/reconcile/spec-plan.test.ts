@@ -75,3 +75,28 @@ for (const c of cases) {
     assert.deepEqual(summary(planSpecs(load, 'new', SOURCE, c.mirrors, c.fetchError)), c.expect);
   });
 }
+
+test('plan: who owns a spec in the cluster decides whether a Git spec is served, refused or taken over', () => {
+  const load = loadSpecs(files({ 'specs/a.yaml': specYaml('a', NS, { checks: { a: policyYaml('a-a') } }) }), { namespace: NS });
+  const owned = mirror('a', 'specs/a.yaml', 'https://git.example.com/other/specs.git#');
+  const refused = planSpecs(load, 'new', SOURCE, [owned])[0];
+  assert.deepEqual([refused.refusal?.reason, refused.desiredFrom, refused.desired.length], ['SourceConflict', 'none', 0]);
+  assert.match(refused.refusal!.message, /which repository https:\/\/git\.example\.com\/other\/specs\.git# manages; .* --take-over/);
+  assert.equal(refused.spec, owned, 'the owner\'s spec, not this repository\'s, is what the status is written on');
+  const taken = planSpecs(load, 'new', SOURCE, [owned], undefined, { takeOver: true })[0];
+  assert.deepEqual([taken.refusal, taken.desiredFrom, taken.takenOverFrom], [undefined, 'git', 'repository https://git.example.com/other/specs.git#']);
+});
+
+test('plan: specs applied to the cluster are served, or NotManaged, only in the installation\'s namespace', () => {
+  const applied = (name: string, namespace: string): ClusterSpecification => {
+    const loaded = loadSpecs(files({ 'x.yaml': specYaml(name, namespace, { checks: { c: policyYaml(`${name}-c`) } }) })).specs[0].spec;
+    return { ...loaded, metadata: { ...loaded.metadata, generation: 2 } };
+  };
+  const specs = [applied('here', NS), applied('elsewhere', 'team-b')];
+  const empty = loadSpecs(new Map());
+  const served = planSpecs(empty, '', undefined, specs, undefined, { serveAppliedSpecs: true, namespace: NS });
+  assert.deepEqual(served.map((p) => [p.name, p.desiredFrom, p.applied, p.desired.map((d) => d.object.metadata.name).join(',')]), [['here', 'cluster', true, 'here-c']]);
+  const notServed = planSpecs(empty, '', SOURCE, specs, undefined, { namespace: NS });
+  assert.deepEqual(notServed.map((p) => [p.name, p.refusal?.reason, p.desiredFrom]), [['here', 'NotManaged', 'none']]);
+  assert.match(notServed[0].refusal!.message, new RegExp(`serves only ${SOURCE.replace(/[.]/g, '\\.')}: .*--cluster-specs`));
+});

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, KubernetesObjectApi, PatchStrategy, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { main } from '../../src/cli/main.ts';
+import { cli } from '../support/cli.ts';
 import { PolicyClient } from '../../src/cluster/policy-client.ts';
 import { ServerFormCache } from '../../src/cluster/server-form.ts';
 import { observeDrift, withoutServerFormNote } from '../../src/reconcile/observe-drift.ts';
@@ -21,13 +21,6 @@ import type { KyvernoPolicy } from '../../src/render/desired-policy.ts';
 import { testCluster } from '../support/cluster.ts';
 import type { TestCluster } from '../support/cluster.ts';
 import { inClusterTarget, policyYaml, specYaml, waitFor } from '../support/operator.ts';
-
-async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { ...process.env, ...env } });
-  return { code, out, err };
-}
 
 /** A spec repository on disk with one enforce spec of two policies, `guarded-<id>` and `argo-<id>`. */
 function specRepo(ns: string, id: string): string {
@@ -41,9 +34,14 @@ function specRepo(ns: string, id: string): string {
 const ref = (name: string) => ({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name } });
 type LivePolicy = KubernetesObject & { spec: { rules: Record<string, any>[] } };
 
-/** The out-of-band edit of issue 14, as `kubectl edit` makes it: match narrowed to a namespace that does not exist, kube-system excluded. */
+/**
+ * The out-of-band edit of issue 14, as `kubectl edit` makes it: match narrowed to a namespace
+ * that does not exist, kube-system excluded; and, outside the rules, `failurePolicy: Ignore`
+ * (a field server-side apply would leave to the manager that added it).
+ */
 async function disable(objects: KubernetesObjectApi, name: string): Promise<void> {
-  const live = (await objects.read(ref(name))) as LivePolicy;
+  const live = (await objects.read(ref(name))) as LivePolicy & { spec: { failurePolicy?: string } };
+  live.spec.failurePolicy = 'Ignore';
   const [rule] = live.spec.rules;
   rule.match = { any: [{ resources: { kinds: ['Pod'], namespaces: ['does-not-exist'] } }] };
   rule.exclude = { any: [{ resources: { namespaces: ['kube-system'] } }] };
@@ -93,6 +91,7 @@ test('a narrowed match plus an added exclude is drift: plan exits 1, an enforce 
   assert.match(plan.out, new RegExp(`~ ClusterPolicy/guarded-${id}  modified \\(revert\\)`));
   assert.match(plan.out, /spec\.rules\[0\]\.match\.any\[0\]\.resources\.namespaces: \["does-not-exist"\] → <absent>/);
   assert.match(plan.out, /spec\.rules\[0\]\.exclude: \{"any":\[\{"resources":\{"namespaces":\["kube-system"\]\}\}\]\} → <absent>/);
+  assert.match(plan.out, /spec\.failurePolicy: "Ignore" → <absent>/);
   assert.doesNotMatch(plan.out, new RegExp(`argo-${id}`), 'Argo CD tracking metadata is not drift');
   assert.doesNotMatch(plan.out, /note:/, 'the server form was learned: no fallback');
 
@@ -103,6 +102,7 @@ test('a narrowed match plus an added exclude is drift: plan exits 1, an enforce 
   const live = (await objects.read(ref(`guarded-${id}`))) as LivePolicy;
   assert.deepEqual(live.spec.rules[0].match, { any: [{ resources: { kinds: ['Pod'] } }] }, 'the match is the desired one again');
   assert.equal(live.spec.rules[0].exclude, undefined, 'the exclude is gone');
+  assert.equal((live.spec as { failurePolicy?: string }).failurePolicy, undefined, 'so is the failurePolicy another manager added');
   const argo = await objects.read(ref(`argo-${id}`));
   assert.equal(argo.metadata?.labels?.['app.kubernetes.io/instance'], 'platform-policies', 'Argo CD\'s label is left alone');
   assert.equal(argo.metadata?.annotations?.['argocd.argoproj.io/tracking-id'], `platform-policies:kyverno.io/ClusterPolicy:/argo-${id}`);
@@ -154,7 +154,7 @@ test('the server form: learned by a dry run under a generated name, cached by co
   // A changed check: one new dry run, for the changed content only.
   const changed = structuredClone(plan);
   changed.desired[0].object.spec.background = false;
-  await client.apply(changed.desired[0].object);
+  await client.revert(changed.desired[0].object, (await client.list(ownedBySpecSelector(changed)))[0]);
   const afterChange = await observeDrift(changed, await client.list(ownedBySpecSelector(changed)), client, forms, 'local', new Date().toISOString());
   assert.deepEqual(afterChange.found.drifts.map((d) => d.event.fields), []);
   assert.equal(afterChange.found.inSync.length, 2);

@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { parseFlags } from '../command.ts';
-import { outputFlag, outputFormat, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { outputFlag, outputFormat, servingFlags, servingOptions, sourceFlags, sourceOptions } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
@@ -12,14 +12,14 @@ import { upsertPlanComment } from '../../writeback/index.ts';
 import type { PlanResult } from '../../writeback/index.ts';
 import type { PassResult } from '../../reconcile/pass.ts';
 import { UsageError } from '../command.ts';
-import { isCleanFromGit } from '../../reconcile/spec-plan.ts';
+import { isClean } from '../../reconcile/spec-plan.ts';
 
 /** Exit codes follow `kubectl diff`: 0 no drift, 1 drift, above 1 an error. */
 const plan: Command = {
   name: 'plan',
-  usage: 'kspec plan --repo R [--branch B] [--path P] [-o table|yaml|json] [--comment-on-pr N --github-repository OWNER/NAME]',
+  usage: 'kspec plan --repo R [--branch B] [--path P] [--cluster-specs] [--take-over] [-o table|yaml|json] [--comment-on-pr N --github-repository OWNER/NAME]',
   async run(argv, io) {
-    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...githubFlags, 'comment-on-pr': { type: 'string' } }, io.env);
+    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...servingFlags, ...outputFlag, ...githubFlags, 'comment-on-pr': { type: 'string' } }, io.env);
     const pullNumber = flags['comment-on-pr'] ? Number(flags['comment-on-pr']) : undefined;
     if (pullNumber !== undefined && !(Number.isInteger(pullNumber) && pullNumber > 0)) throw new UsageError('--comment-on-pr takes a pull request number');
     const github = pullNumber ? await githubFromEnv(flags, io.env) : undefined;
@@ -29,6 +29,7 @@ const plan: Command = {
     const serverForms = ServerFormCache.load(serverFormsFile(source.cacheDir));
     const result = await reconcilePass({
       source,
+      ...servingOptions(flags),
       namespace: flags.namespace!,
       management: kubeConfig(flags),
       dryRun: true,
@@ -55,7 +56,7 @@ function planForComment(result: PassResult): PlanResult {
       .filter((s) => s.remediation === 'auto')
       .flatMap((s) =>
         s.actions
-          .filter(({ drift }) => drift.type !== 'extra' || isCleanFromGit(s.plan))
+          .filter(({ drift }) => drift.type !== 'extra' || isClean(s.plan))
           .map(({ drift }) => ({
             cluster: s.cluster,
             spec: s.plan.name,

@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { parseFlags, UsageError } from '../command.ts';
-import { outputFlag, outputFormat, reportRefreshFlag, reportRefreshMs, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { cacheDir, optionalSourceOptions, outputFlag, outputFormat, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
@@ -13,17 +13,19 @@ import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 
 const reconcile: Command = {
   name: 'reconcile',
-  usage: 'kspec reconcile --once --repo R [--branch B] [--path P] [--dry-run] [--write-back none|commit|pull-request] [-o table|yaml|json]',
+  usage: 'kspec reconcile --once [--repo R [--branch B] [--path P] [--cluster-specs] [--take-over]] [--dry-run] [--write-back none|commit|pull-request] [-o table|yaml|json]\n  without --repo: serve the ClusterSpecifications applied to the cluster',
   async run(argv, io) {
-    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...outputFlag, ...writeBackFlags, ...reportRefreshFlag, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
+    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...servingFlags, ...outputFlag, ...writeBackFlags, ...reportRefreshFlag, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
     if (!flags.once) throw new UsageError('reconcile runs a single pass: pass --once (use `kspec run` for the long-running poller)');
     const format = outputFormat(flags.output);
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
-    const source = sourceOptions(flags, io.env);
-    const serverForms = ServerFormCache.load(serverFormsFile(source.cacheDir));
+    const source = optionalSourceOptions(flags, io.env);
+    const cache = cacheDir(flags, io.env);
+    const serverForms = ServerFormCache.load(serverFormsFile(cache));
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const result = await reconcilePass({
-      source,
+      ...(source ? { source } : {}),
+      ...servingOptions(flags),
       namespace: flags.namespace!,
       management: kubeConfig(flags),
       dryRun: flags['dry-run'],
@@ -32,8 +34,8 @@ const reconcile: Command = {
       log,
       metrics: createMetrics({ defaultMetrics: false }),
     });
-    saveServerForms(serverForms, source.cacheDir, log);
-    const written = flags['dry-run'] ? undefined : await writeBackToGit(result, gitConfig);
+    saveServerForms(serverForms, cache, log);
+    const written = flags['dry-run'] || !gitConfig ? undefined : await writeBackToGit(result, gitConfig);
     if (format !== 'table') io.stdout(structured(result, format));
     else io.stdout(planText(result) + summaryText(result));
     for (const error of written?.errors ?? []) io.stderr(`write-back (${error.mode}${error.spec ? `, ${error.spec}` : ''}): ${error.error}\n`);

@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 import type { Command } from '../command.ts';
 import { oneOf, parseFlags, UsageError } from '../command.ts';
-import { reportRefreshFlag, reportRefreshMs, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { optionalSourceOptions, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { PassScheduler } from '../../reconcile/scheduler.ts';
@@ -21,6 +21,7 @@ import { TargetBackoff } from '../../reconcile/target-backoff.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
 import { TargetWatches } from '../../reconcile/target-watches.ts';
 import { passLogLevel } from '../../reconcile/pass-log-level.ts';
+import { AppliedSpecWatch } from '../../reconcile/applied-spec-watch.ts';
 import type { Snapshot } from '../../source/git-source.ts';
 
 /**
@@ -31,13 +32,14 @@ import type { Snapshot } from '../../source/git-source.ts';
  */
 const run: Command = {
   name: 'run',
-  usage: 'kspec run --repo R --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--sharding none|auto|static [--shard N/M]] [--write-back none|commit|pull-request] [--dry-run]',
+  usage: 'kspec run [--repo R [--cluster-specs] [--take-over]] --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--sharding none|auto|static [--shard N/M]] [--write-back none|commit|pull-request] [--dry-run]',
   async run(argv, io) {
     const { flags } = parseFlags(
       argv,
       {
         ...clusterFlags,
         ...sourceFlags,
+        ...servingFlags,
         ...writeBackFlags,
         ...reportRefreshFlag,
         schedule: { type: 'string', default: '*/1 * * * *' },
@@ -64,7 +66,7 @@ const run: Command = {
     }
     const sharding = shardingMode(flags.sharding!, flags.shard, Boolean(flags['leader-elect']), io.env);
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
-    const source = sourceOptions(flags, io.env);
+    const source = optionalSourceOptions(flags, io.env);
     const management = kubeConfig(flags);
     const reportRefresh = reportRefreshMs(flags['report-refresh']);
     const passAges = new TargetPassAges();
@@ -111,7 +113,7 @@ const run: Command = {
       log[passLogLevel(reasons)]('pass started', { reasons });
       const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
-        reconcilePass({ source, namespace: flags.namespace!, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
       passAges.own(result.targets.keys(), Date.now());
@@ -121,7 +123,7 @@ const run: Command = {
       firstPassDone = true;
       watches.sync(result);
       // Git is written by the leader only, and not for passes that only re-checked the cluster.
-      if (!flags['dry-run'] && !onlyWatch && !signal.aborted) {
+      if (gitConfig && !flags['dry-run'] && !onlyWatch && !signal.aborted) {
         const written = await writeBackToGit(result, gitConfig).catch((err) => {
           metrics.passErrors.inc({ stage: 'write-back' });
           log.error('write-back failed', { error: (err as Error).message });
@@ -135,6 +137,10 @@ const run: Command = {
     const watches = new TargetWatches(trigger, log);
 
     shutdown.addHook('watches', () => watches.stop());
+    // Specs applied to the cluster: served (no --repo, or --cluster-specs) or told they are not.
+    const appliedSpecs = new AppliedSpecWatch(management, flags.namespace!, trigger, log);
+    appliedSpecs.start();
+    shutdown.addHook('spec watch', () => appliedSpecs.stop());
 
     const server = await startHttpServer({
       listen: flags.listen!,

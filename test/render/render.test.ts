@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSpecs } from '../../src/spec/load.ts';
-import { renderSpec, findCrossSpecClashes } from '../../src/render/render.ts';
+import { renderSpec, renderSpecs } from '../../src/render/render.ts';
 import { formatSpecError } from '../../src/spec/errors.ts';
 import { withFailureAction } from '../../src/render/failure-action.ts';
 
@@ -151,9 +151,14 @@ for (const c of rejected) {
   });
 }
 
-test('two specs rendering the same policy clash', () => {
-  const a = render(spec('enforce', policy, 'a')).policies;
-  const b = render(spec('enforce', policy, 'b')).policies;
-  const clashes = findCrossSpecClashes(new Map([['a', a], ['b', b]]));
-  assert.deepEqual([...clashes], [['ClusterPolicy/require-labels', ['a', 'b']]]);
+test('two specs rendering the same policy clash: an error for each, at the check', () => {
+  const loaded = loadSpecs(new Map([['specs/a.yaml', spec('enforce', policy, 'a')], ['specs/b.yaml', spec('enforce', policy, 'b')]]));
+  const rendered = renderSpecs(loaded.specs, 'abc123');
+  assert.deepEqual(
+    [...rendered.values()].flatMap((r) => r.errors.map(formatSpecError)),
+    [
+      'specs/a.yaml:14: ClusterPolicy/require-labels is also rendered by kspec-system/b',
+      'specs/b.yaml:14: ClusterPolicy/require-labels is also rendered by kspec-system/a',
+    ],
+  );
 });

@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 import type { Command } from '../command.ts';
 import { parseFlags, UsageError } from '../command.ts';
-import { optionalSourceOptions, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags } from '../common-flags.ts';
+import { optionalSourceOptions, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags, renderFlags, renderRules } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { PassScheduler } from '../../reconcile/scheduler.ts';
@@ -34,6 +34,7 @@ const run: Command = {
         ...clusterFlags,
         ...sourceFlags,
         ...servingFlags,
+        ...renderFlags,
         ...writeBackFlags,
         ...reportRefreshFlag,
         schedule: { type: 'string', default: '*/1 * * * *' },
@@ -58,6 +59,7 @@ const run: Command = {
     }
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
     const source = optionalSourceOptions(flags, io.env);
+    const rules = renderRules(flags);
     const management = kubeConfig(flags);
     const reportRefresh = reportRefreshMs(flags['report-refresh']);
     const metrics = createMetrics();
@@ -82,7 +84,7 @@ const run: Command = {
       log[passLogLevel(reasons)]('pass started', { reasons });
       const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
-        reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, rules, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
       firstPassDone = true;

@@ -11,7 +11,7 @@ export interface InputLimits {
   maxDocuments: number;
   /** Bytes of all YAML files read from one repository path together. */
   maxRepoBytes: number;
-  /** Size of one file's documents once every alias and merge key is expanded. */
+  /** Size of one YAML document once every alias and merge key is expanded. */
   maxExpandedBytes: number;
 }
 

@@ -45,7 +45,6 @@ export function parseYamlDocuments(file: string, text: string, limits: YamlLimit
     return { line, column: col };
   };
   const out: SourceDocument[] = [];
-  const budget = { expanded: 0, limit: limits.maxExpandedBytes };
   let index = 0;
   try {
     // The composer hands out one document at a time, so a file with too many stops being read.
@@ -54,10 +53,10 @@ export function parseYamlDocuments(file: string, text: string, limits: YamlLimit
     for (const doc of documents) {
       index++;
       if (index > limits.maxDocuments) {
-        out.push(failed(file, index, position(doc.range[0]), `more than ${limits.maxDocuments} YAML documents in one file (limit ${LIMIT_FLAGS.maxDocuments})`));
+        out.push(failed(file, index, position(doc.contents?.range?.[0] ?? doc.range[0]), `more than ${limits.maxDocuments} YAML documents in one file (limit ${LIMIT_FLAGS.maxDocuments})`));
         break;
       }
-      const parsed = toSourceDocument(file, index, doc, position, budget);
+      const parsed = toSourceDocument(file, index, doc, position, { expanded: 0, limit: limits.maxExpandedBytes });
       if (parsed) out.push(parsed);
     }
   } catch (err) {

@@ -3,7 +3,10 @@
 // files are read: FIFOs, sockets and devices are passed over with a note.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { UsageError } from './command.ts';
+import { readFolder } from '../source/spec-files.ts';
+import { DEFAULT_LIMITS } from '../spec/limits.ts';
 import { loadSpecs } from '../spec/load.ts';
 import { formatSpecError } from '../spec/errors.ts';
 import { renderSpecs } from '../render/render.ts';
@@ -57,12 +60,14 @@ interface Loaded {
 
 export async function specPolicies(specPath: string): Promise<Loaded> {
   const notes: string[] = [];
-  const files = new Map<string, string>();
-  for (const f of await collectFiles([specPath], 'spec', notes)) {
-    const text = await readInput(f, notes);
-    if (text !== undefined) files.set(f, text);
-  }
-  const load = loadSpecs(files);
+  // Read as the pass reads a folder: links never leave it, special files and files past the
+  // limits are errors of their own.
+  const root = path.resolve(specPath);
+  if (!existsSync(root)) throw new UsageError(`spec ${specPath} does not exist`);
+  const read = readFolder(root, root, DEFAULT_LIMITS);
+  const label = (name: string) => (name === root ? specPath : path.join(specPath, name));
+  const files = new Map([...read.files].map(([name, text]) => [label(name), text]));
+  const load = loadSpecs(files, { readErrors: read.errors.map((e) => ({ ...e, file: label(e.file) })) });
   const errors = load.errors.map(formatSpecError);
   const policies: ScanPolicy[] = [];
   for (const { loaded: spec, ...rendered } of renderSpecs(load.specs, 'local').values()) {
@@ -132,8 +137,8 @@ interface Doc {
 function documents(file: string, text: string, errors: string[]): Doc[] {
   const out: Doc[] = [];
   for (const doc of parseYamlDocuments(file, text)) {
-    if (doc.syntaxError) {
-      errors.push(`${file}:${doc.syntaxError.line}: invalid YAML: ${doc.syntaxError.message}`);
+    if (doc.error) {
+      errors.push(`${file}:${doc.error.line}: ${doc.error.message}`);
       continue;
     }
     const value = doc.value;

@@ -93,8 +93,8 @@ function parseCheck(check: Check, fail: Fail, rules: RenderRules): KyvernoPolicy
     return undefined;
   }
   const [doc] = docs;
-  if (doc.syntaxError) {
-    fail(`invalid YAML: ${doc.syntaxError.message}`, doc.syntaxError.line);
+  if (doc.error) {
+    fail(doc.error.message, doc.error.line);
     return undefined;
   }
   const value = doc.value as Record<string, unknown>;

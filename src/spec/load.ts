@@ -81,8 +81,8 @@ export function loadSpecs(files: Map<string, string | Uint8Array>, options: Load
 }
 
 function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string): void {
-  if (doc.syntaxError) {
-    result.errors.push({ file: doc.file, document: doc.index, ...doc.syntaxError, message: `invalid YAML: ${doc.syntaxError.message}` });
+  if (doc.error) {
+    result.errors.push({ file: doc.file, document: doc.index, ...doc.error });
     return;
   }
   const value = doc.value as Record<string, unknown>;

@@ -13,8 +13,8 @@ export interface SourceDocument {
   value: unknown;
   /** Line and column (1-based) of the node at a path of keys and indexes, or of its nearest ancestor. */
   locate(path: (string | number)[]): { line: number; column: number };
-  /** Set when the document is not valid YAML, or is too large once expanded. */
-  syntaxError?: { message: string; line: number; column: number };
+  /** Set when the document cannot be read: invalid YAML, or past a limit. The message is complete. */
+  error?: { message: string; line: number; column: number };
 }
 
 type YamlLimits = Pick<InputLimits, 'maxDocuments' | 'maxExpandedBytes'>;
@@ -31,7 +31,7 @@ class YamlValueError extends Error {
 /**
  * Splits a YAML file into documents and turns each into plain values. Never throws: syntax
  * errors, duplicate keys, alias loops and inputs past the limits come back as a document's
- * `syntaxError`, with line and column, and the file's other documents still load.
+ * `error`, with line and column, and the file's other documents still load.
  *
  * Time and memory are linear in the input. The YAML library's own duplicate-key check and alias
  * resolution are quadratic in the number of keys and aliases, so the tree is converted here in
@@ -61,13 +61,13 @@ export function parseYamlDocuments(file: string, text: string, limits: YamlLimit
     }
   } catch (err) {
     // The parser recurses on nesting; a file nested deeply enough to exhaust the stack lands here.
-    out.push(failed(file, index + 1, { line: 1, column: 1 }, `cannot parse: ${(err as Error).message}`));
+    out.push(failed(file, index + 1, { line: 1, column: 1 }, `invalid YAML: ${(err as Error).message}`));
   }
   return out;
 }
 
 function failed(file: string, index: number, at: { line: number; column: number }, message: string): SourceDocument {
-  return { file, index, line: at.line, value: undefined, locate: () => at, syntaxError: { message, ...at } };
+  return { file, index, line: at.line, value: undefined, locate: () => at, error: { message, ...at } };
 }
 
 function toSourceDocument(
@@ -82,14 +82,14 @@ function toSourceDocument(
   const base = { file, index, line: at.line, locate: (path: (string | number)[]) => position(nearestNode(doc, path)?.range?.[0] ?? start) };
   const error = doc.errors[0];
   if (error) {
-    return { ...base, value: undefined, syntaxError: { message: error.message.split('\n')[0], ...position(error.pos[0]) } };
+    return { ...base, value: undefined, error: { message: `invalid YAML: ${error.message.split('\n')[0]}`, ...position(error.pos[0]) } };
   }
   let value: unknown;
   try {
     value = new ValueBuilder(budget, (offset) => position(offset).line).build(doc.contents as Node | null);
   } catch (err) {
     if (!(err instanceof YamlValueError)) throw err;
-    return { ...base, value: undefined, syntaxError: { message: err.message, ...position(err.offset) } };
+    return { ...base, value: undefined, error: { message: err.message, ...position(err.offset) } };
   }
   if (value === null || value === undefined) return undefined;
   return { ...base, value };
@@ -143,8 +143,8 @@ class ValueBuilder {
   /** An alias is its anchor's value again: the same object, counted again in the expanded size. */
   private alias(source: string, offset: number): { value: unknown; size: number } {
     const anchored = this.anchors.get(source);
-    if (!anchored) throw new YamlValueError(`alias *${source} has no anchor &${source} before it`, offset);
-    if (this.building.has(anchored)) throw new YamlValueError(`alias *${source} refers to a node that contains it`, offset);
+    if (!anchored) throw new YamlValueError(`invalid YAML: alias *${source} has no anchor &${source} before it`, offset);
+    if (this.building.has(anchored)) throw new YamlValueError(`invalid YAML: alias *${source} refers to a node that contains it`, offset);
     const built = this.values.get(anchored)!;
     this.spend(built.size, offset);
     return built;
@@ -161,10 +161,10 @@ class ValueBuilder {
         merges.push({ pair, offset });
         continue;
       }
-      if (pair.key && !isScalar(pair.key)) throw new YamlValueError('a mapping key must be a plain value, not a list or mapping', offset);
+      if (pair.key && !isScalar(pair.key)) throw new YamlValueError('invalid YAML: a mapping key must be a plain value, not a list or mapping', offset);
       const key = String(pair.key ? (pair.key.value as unknown) : null);
       const first = firstAt.get(key);
-      if (first !== undefined) throw new YamlValueError(`duplicate key ${JSON.stringify(key)} (first at line ${this.lineOf(first)})`, offset);
+      if (first !== undefined) throw new YamlValueError(`invalid YAML: duplicate key ${JSON.stringify(key)} (first at line ${this.lineOf(first)})`, offset);
       firstAt.set(key, offset);
       const built = pair.value ? this.node(pair.value) : { value: null, size: 1 };
       setKey(object, key, built.value);
@@ -176,7 +176,7 @@ class ValueBuilder {
       const sources = pair.value && isSeq(pair.value) ? (pair.value.items as Node[]) : [pair.value];
       for (const source of sources) {
         const merged = source ? this.node(source).value : undefined;
-        if (!merged || typeof merged !== 'object' || Array.isArray(merged)) throw new YamlValueError('a merge key << takes a mapping or a list of mappings', offset);
+        if (!merged || typeof merged !== 'object' || Array.isArray(merged)) throw new YamlValueError('invalid YAML: a merge key << takes a mapping or a list of mappings', offset);
         for (const [key, value] of Object.entries(merged)) {
           if (Object.hasOwn(object, key)) continue;
           setKey(object, key, value);

@@ -12,7 +12,7 @@ import type { RenderResult } from '../render/render.ts';
 import type { LoadedSpec } from '../spec/load.ts';
 import type { FlagSpec } from './command.ts';
 import { inputLimits, limitFlags, renderFlags, renderRules, sourceOptions } from './common-flags.ts';
-import { terminalLine } from './terminal-text.ts';
+import { terminalSafeCell } from '../util/terminal-text.ts';
 
 export const repositoryFlags = {
   ref: { type: 'string' },
@@ -44,5 +44,5 @@ export async function checkRepository(repo: string, flags: RepositoryFlagValues,
 
 /** An error as one terminal line: file:line: field: message, control characters escaped. */
 export function errorLine(error: SpecError): string {
-  return terminalLine(formatSpecError(error));
+  return `${terminalSafeCell(formatSpecError(error))}\n`;
 }

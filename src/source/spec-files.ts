@@ -59,11 +59,11 @@ export class SpecFiles {
  * errors, never opened, so a read can neither hang nor run out of memory.
  */
 export function readFolder(root: string, start: string, limits: InputLimits): SpecFiles {
+  if (!fs.existsSync(start)) throw new SourceError(`${start} does not exist`);
   const realRoot = fs.realpathSync(root);
   const out = new SpecFiles(limits);
   const name = (path: string) => relative(root, path) || path;
   const inside = (real: string) => real === realRoot || real.startsWith(realRoot + sep);
-  if (!fs.existsSync(start)) throw new SourceError(`${start} does not exist`);
   // The starting point is checked like any link below it.
   const realStart = realpathOrUndefined(start);
   if (!realStart || !inside(realStart)) throw new SourceError(`${start} leads outside ${root}; kspec reads nothing outside the repository`);

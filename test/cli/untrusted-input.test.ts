@@ -219,3 +219,10 @@ test('reconcile --once on the real API server: the good spec is enforced althoug
   const live = await kubeRequest(cluster.endpoint, 'GET', `/apis/kyverno.io/v1/clusterpolicies/good-${id}`);
   assert.equal(live.status, 200, 'the good spec\'s policy is applied');
 });
+
+test('a fatal error naming a hostile path reaches the terminal escaped', async () => {
+  const { code, err } = await kspec(['validate', '/nonexistent/\x1b]0;owned\x07']);
+  assert.equal(code, 2);
+  assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(err.replace(/\n$/, '')), JSON.stringify(err));
+  assert.match(err, /\\x1b\]0;owned\\x07 does not exist/);
+});

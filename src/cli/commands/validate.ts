@@ -5,7 +5,6 @@ import { danglingTargetRefs } from '../../spec/target-refs.ts';
 import { outputFlag, outputFormat } from '../common-flags.ts';
 import { serialize } from '../format.ts';
 import { checkRepository, errorLine, repositoryFlags } from '../check-repository.ts';
-import { terminalLine } from '../terminal-text.ts';
 
 const validate: Command = {
   name: 'validate',
@@ -29,7 +28,7 @@ const validate: Command = {
     }
     for (const note of notes) io.stderr(`note: ${errorLine(note)}`);
     for (const error of errors) io.stderr(errorLine(error));
-    io.stdout(terminalLine(`${load.specs.length} specifications, ${load.targets.length} targets, ${checks} checks, ${errors.length} errors`));
+    io.stdout(`${load.specs.length} specifications, ${load.targets.length} targets, ${checks} checks, ${errors.length} errors\n`);
     return errors.length ? 1 : 0;
   },
 };

@@ -35,11 +35,15 @@ function policySchema(file: string, kind: PolicyKind): Schema {
   return { ...schema, required: ['apiVersion', 'kind', 'metadata', 'spec'], properties: { ...(schema.properties as Record<string, Schema>), metadata: metadata(kind) } };
 }
 
-const validators: Record<PolicyKind, (value: unknown) => SchemaProblem[]> = {
-  ClusterPolicy: compileSchema(policySchema('kyverno.io_clusterpolicies.yaml', 'ClusterPolicy')),
-  Policy: compileSchema(policySchema('kyverno.io_policies.yaml', 'Policy')),
-};
+const CRD_FILES: Record<PolicyKind, string> = { ClusterPolicy: 'kyverno.io_clusterpolicies.yaml', Policy: 'kyverno.io_policies.yaml' };
+// Compiled on first use: a command that renders no Policy never pays for its schema.
+const validators = new Map<PolicyKind, (value: unknown) => SchemaProblem[]>();
 
 export function validateKyvernoPolicy(kind: PolicyKind, value: unknown): SchemaProblem[] {
-  return validators[kind](value);
+  let validate = validators.get(kind);
+  if (!validate) {
+    validate = compileSchema(policySchema(CRD_FILES[kind], kind));
+    validators.set(kind, validate);
+  }
+  return validate(value);
 }

@@ -162,7 +162,8 @@ class ValueBuilder {
         continue;
       }
       if (pair.key && !isScalar(pair.key)) throw new YamlValueError('invalid YAML: a mapping key must be a plain value, not a list or mapping', offset);
-      const key = String(pair.key ? (pair.key.value as unknown) : null);
+      // An empty or null key is "", as the YAML library reads it.
+      const key = String((pair.key?.value as unknown) ?? '');
       const first = firstAt.get(key);
       if (first !== undefined) throw new YamlValueError(`invalid YAML: duplicate key ${JSON.stringify(key)} (first at line ${this.lineOf(first)})`, offset);
       firstAt.set(key, offset);

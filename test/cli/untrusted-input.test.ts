@@ -3,53 +3,27 @@
 // reconcile pass on the real API server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testCluster } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
+import { kspec } from '../support/kspec-cli.ts';
+import { inClusterTarget, policyYaml, specYaml as specWithChecks } from '../support/operator.ts';
 import { kubeRequest } from '../../scripts/lib/kube-http.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+/** A spec with one check (`labels/app`), whose policy is `policy` (default: a ClusterPolicy named like the spec). */
+const specYaml = (name: string, namespace: string, policy = policyYaml(name)) => specWithChecks(name, namespace, { checks: { app: policy } });
 
-function kspec(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/kspec.js'), ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, KSPEC_LOG_LEVEL: 'error', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
-
-const checkYaml = (policy: string, ruleKind = 'validate: {message: app label, pattern: {metadata: {labels: {app: "?*"}}}}') => `apiVersion: kyverno.io/v1
-            kind: ClusterPolicy
-            metadata: {name: ${policy}}
-            spec:
-              rules:
-                - name: rule
-                  match: {any: [{resources: {kinds: [Pod]}}]}
-                  ${ruleKind}`;
-
-function specYaml(name: string, namespace: string, policy = name, check = checkYaml(policy)): string {
-  return `apiVersion: kspec.io/v1alpha1
-kind: ClusterSpecification
-metadata: {name: ${name}, namespace: ${namespace}}
+const policyOf = (kind: 'ClusterPolicy' | 'Policy', name: string, rule: string, namespace?: string) => `apiVersion: kyverno.io/v1
+kind: ${kind}
+metadata: {name: ${name}${namespace ? `, namespace: ${namespace}` : ''}}
 spec:
-  targetClusterRef: {name: local}
-  enforcementMode: enforce
-  policies:
-    - id: labels
-      title: Labels
-      severity: low
-      checks:
-        - id: app
-          kyvernoPolicy: |
-            ${check}
-`;
-}
+  rules:
+    - name: rule
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      ${rule}`;
 
 function aliasBomb(): string {
   let text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
@@ -61,7 +35,7 @@ function aliasBomb(): string {
 function hostileRepo(namespace: string, id: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'kspec-hostile-'));
   mkdirSync(join(dir, 'specs'));
-  writeFileSync(join(dir, 'specs/target.yaml'), `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: local, namespace: ${namespace}}\nspec: {inCluster: true, version: "1.20.2"}\n`);
+  writeFileSync(join(dir, 'specs/target.yaml'), inClusterTarget(namespace));
   writeFileSync(join(dir, 'specs/good.yaml'), specYaml(`good-${id}`, namespace));
   writeFileSync(join(dir, 'specs/bomb.yaml'), aliasBomb());
   writeFileSync(join(dir, 'specs/huge.yaml'), `data: "${'x'.repeat(300_000)}"\n`);
@@ -82,13 +56,13 @@ const FILE_ERRORS = [
 test('validate and render: each bad file is its own error with file and line; the good spec still counts and renders', async () => {
   const dir = hostileRepo('team-a', 'v');
   const validate = await kspec(['validate', dir, ...LIMIT]);
-  assert.equal(validate.code, 1, validate.err);
-  for (const expected of FILE_ERRORS) assert.match(validate.err, expected);
-  assert.match(validate.out, /^1 specifications, 1 targets, 1 checks, 5 errors$/m);
+  assert.equal(validate.code, 1, validate.stderr);
+  for (const expected of FILE_ERRORS) assert.match(validate.stderr, expected);
+  assert.match(validate.stdout, /^1 specifications, 1 targets, 1 checks, 5 errors$/m);
   const render = await kspec(['render', dir, ...LIMIT]);
   assert.equal(render.code, 1);
-  assert.match(render.out, /name: good-v\n/);
-  for (const expected of FILE_ERRORS) assert.match(render.err, expected);
+  assert.match(render.stdout, /name: good-v\n/);
+  for (const expected of FILE_ERRORS) assert.match(render.stderr, expected);
 });
 
 test('scan: bad spec files and manifests are errors with file and line, not a crash', async () => {
@@ -98,13 +72,13 @@ test('scan: bad spec files and manifests are errors with file and line, not a cr
   const specs = join(dir, 'specs');
   const scan = await kspec(['scan', '--spec', specs, join(manifests, 'pod.yaml')]);
   assert.equal(scan.code, 2);
-  assert.match(scan.err, new RegExp(`^${specs}/bomb\\.yaml:\\d+:\\d+: larger than 16 MiB once aliases are expanded`, 'm'));
-  assert.match(scan.err, new RegExp(`^${specs}/dangling\\.yaml:1: is a dangling symbolic link`, 'm'));
+  assert.match(scan.stderr, new RegExp(`^${specs}/bomb\\.yaml:\\d+:\\d+: larger than 16 MiB once aliases are expanded`, 'm'));
+  assert.match(scan.stderr, new RegExp(`^${specs}/dangling\\.yaml:1: is a dangling symbolic link`, 'm'));
   writeFileSync(join(manifests, 'bomb.yaml'), aliasBomb());
   const good = join(dir, 'specs/good.yaml');
   const bombed = await kspec(['scan', '--spec', good, manifests]);
   assert.equal(bombed.code, 2);
-  assert.match(bombed.err, /bomb\.yaml:\d+: larger than 16 MiB once aliases are expanded/);
+  assert.match(bombed.stderr, /bomb\.yaml:\d+: larger than 16 MiB once aliases are expanded/);
 });
 
 test('validate reads the working tree by default and a commit with --ref, also from a subfolder', async () => {
@@ -115,13 +89,13 @@ test('validate reads the working tree by default and a commit with --ref, also f
   writeFileSync(join(dir, 'specs/spec.yaml'), specYaml('pre', 'team-a'));
   git('add', '-A');
   git('commit', '-qm', 'good');
-  writeFileSync(join(dir, 'specs/spec.yaml'), specYaml('pre', 'team-a').replace('severity: low', 'severity: minor'));
+  writeFileSync(join(dir, 'specs/spec.yaml'), specYaml('pre', 'team-a').replace('severity: high', 'severity: minor'));
   for (const path of [dir, join(dir, 'specs')]) {
     const edited = await kspec(['validate', '.'], { cwd: path });
     assert.equal(edited.code, 1, `${path}: the uncommitted edit is checked`);
-    assert.match(edited.err, /spec\.yaml:10:\d+: spec\.policies\[0\]\.severity: must be one of/);
+    assert.match(edited.stderr, /spec\.yaml:13:\d+: spec\.policies\[0\]\.severity: must be one of/);
     const committed = await kspec(['validate', '.', '--ref', 'main'], { cwd: path });
-    assert.equal(committed.code, 0, `${path}: ${committed.err}`);
+    assert.equal(committed.code, 0, `${path}: ${committed.stderr}`);
   }
 });
 
@@ -133,53 +107,46 @@ test('validate URL and render URL clone into the cache directory, never into the
   const cache = mkdtempSync(join(tmpdir(), 'kspec-xdg-'));
   const env = { XDG_CACHE_HOME: cache, KSPEC_GIT_TOKEN: server.token, KSPEC_GIT_USERNAME: server.username };
   const validate = await kspec(['validate', server.repoUrl('specs')], { cwd, env });
-  assert.equal(validate.code, 0, validate.err);
-  assert.match(validate.out, /1 specifications/);
+  assert.equal(validate.code, 0, validate.stderr);
+  assert.match(validate.stdout, /1 specifications/);
   const render = await kspec(['render', server.repoUrl('specs')], { cwd, env });
-  assert.equal(render.code, 0, render.err);
+  assert.equal(render.code, 0, render.stderr);
   assert.deepEqual(readdirSync(cwd), [], 'nothing written to the current directory');
   assert.equal(readdirSync(join(cache, 'kspec', 'repos')).length, 1, 'one clone in the cache');
 });
 
 test('render -o DIR: same-name specs and Policies of two namespaces go to distinct files; validate tells them apart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kspec-ns-'));
-  const policyIn = (ns: string) => `apiVersion: kyverno.io/v1
-            kind: Policy
-            metadata: {name: shared, namespace: ${ns}}
-            spec:
-              rules:
-                - name: rule
-                  match: {any: [{resources: {kinds: [Pod]}}]}
-                  validate: {message: m, pattern: {metadata: {name: "?*"}}}`;
-  writeFileSync(join(dir, 'a.yaml'), specYaml('web', 'team-a', '', policyIn('team-a')));
-  writeFileSync(join(dir, 'b.yaml'), specYaml('web', 'team-b', '', policyIn('team-b')));
+  const policyIn = (ns: string) => policyOf('Policy', 'shared', 'validate: {message: m, pattern: {metadata: {name: "?*"}}}', ns);
+  writeFileSync(join(dir, 'a.yaml'), specYaml('web', 'team-a', policyIn('team-a')));
+  writeFileSync(join(dir, 'b.yaml'), specYaml('web', 'team-b', policyIn('team-b')));
   const validate = await kspec(['validate', dir]);
-  assert.equal(validate.code, 0, validate.err);
-  assert.match(validate.out, /^2 specifications/m);
+  assert.equal(validate.code, 0, validate.stderr);
+  assert.match(validate.stdout, /^2 specifications/m);
   const out = mkdtempSync(join(tmpdir(), 'kspec-out-'));
   const render = await kspec(['render', dir, '-o', out]);
-  assert.equal(render.code, 0, render.err);
+  assert.equal(render.code, 0, render.stderr);
   assert.ok(existsSync(join(out, 'team-a/web/policy-team-a_shared.yaml')));
   assert.ok(existsSync(join(out, 'team-b/web/policy-team-b_shared.yaml')));
   // The same Policy from both specs is a clash that render reports, as the pass would.
-  writeFileSync(join(dir, 'b.yaml'), specYaml('web', 'team-b', '', policyIn('team-a')));
+  writeFileSync(join(dir, 'b.yaml'), specYaml('web', 'team-b', policyIn('team-a')));
   const clash = await kspec(['render', dir]);
   assert.equal(clash.code, 1);
-  assert.match(clash.err, /^a\.yaml:13: Policy\/team-a\/shared is also rendered by team-b\/web$/m);
-  assert.match(clash.err, /^b\.yaml:13: Policy\/team-a\/shared is also rendered by team-a\/web$/m);
+  assert.match(clash.stderr, /^a\.yaml:16: Policy\/team-a\/shared is also rendered by team-b\/web$/m);
+  assert.match(clash.stderr, /^b\.yaml:16: Policy\/team-a\/shared is also rendered by team-a\/web$/m);
 });
 
 test('only validate rules render unless the operator allows more, by flag or environment', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kspec-rules-'));
-  writeFileSync(join(dir, 'spec.yaml'), specYaml('gen', 'team-a', 'gen', checkYaml('gen', 'generate: {kind: ClusterRoleBinding, name: everyone-admin, data: {}}')));
+  writeFileSync(join(dir, 'spec.yaml'), specYaml('gen', 'team-a', policyOf('ClusterPolicy', 'gen', 'generate: {kind: ClusterRoleBinding, name: everyone-admin, data: {}}')));
   const refused = await kspec(['validate', dir]);
   assert.equal(refused.code, 1);
-  assert.match(refused.err, /kyvernoPolicy spec\.rules\[0\]\.generate: rule "rule" is a generate rule; kspec renders validate rules only/);
+  assert.match(refused.stderr, /kyvernoPolicy spec\.rules\[0\]\.generate: rule "rule" is a generate rule; kspec renders validate rules only/);
   assert.equal((await kspec(['validate', dir, '--allow-rule-types', 'generate'])).code, 0);
   assert.equal((await kspec(['validate', dir], { env: { KSPEC_ALLOW_RULE_TYPES: 'mutate,generate' } })).code, 0);
   const bad = await kspec(['validate', dir, '--allow-rule-types', 'everything']);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /--allow-rule-types takes a list of validate, mutate, generate, verifyImages/);
+  assert.match(bad.stderr, /--allow-rule-types takes a list of validate, mutate, generate, verifyImages/);
   const bounded = await kspec(['validate', dir, '--allow-rule-types', 'generate', '--allow-policy-namespaces', 'apps-*']);
   assert.equal(bounded.code, 0, 'a ClusterPolicy is not bounded by Policy namespaces');
 });
@@ -187,8 +154,8 @@ test('only validate rules render unless the operator allows more, by flag or env
 test('control characters from the repository reach the terminal escaped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kspec-ctl-'));
   writeFileSync(join(dir, 'evil\x1b[2J\x1b]0;owned\x07.yaml'), 'apiVersion: kspec.io/v1alpha1\nkind: "Cluster\x1b[31mTarget"\n');
-  writeFileSync(join(dir, 'spec.yaml'), specYaml('ok', 'team-a').replace('severity: low', 'severity: "\x1b[8mlow"'));
-  const { code, err, out } = await kspec(['validate', dir]);
+  writeFileSync(join(dir, 'spec.yaml'), specYaml('ok', 'team-a').replace('severity: high', 'severity: "\x1b[8mhigh"'));
+  const { code, stderr: err, stdout: out } = await kspec(['validate', dir]);
   assert.equal(code, 1);
   assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(err + out), JSON.stringify(err));
   assert.match(err, /evil\\x1b\[2J\\x1b\]0;owned\\x07\.yaml:2:1: kind: unknown kspec\.io kind "Cluster\\u001b\[31mTarget"/);
@@ -198,10 +165,10 @@ test('limit flags take sizes; a bad value is a usage error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kspec-lim-'));
   const bad = await kspec(['validate', dir, '--max-file-bytes', 'lots']);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /--max-file-bytes takes a size such as 4MiB, 500KB or 1048576, not "lots"/);
+  assert.match(bad.stderr, /--max-file-bytes takes a size such as 4MiB, 500KB or 1048576, not "lots"/);
   writeFileSync(join(dir, 'many.yaml'), 'a: 1\n---\n'.repeat(20));
   const many = await kspec(['validate', dir], { env: { KSPEC_MAX_DOCUMENTS: '10' } });
-  assert.match(many.err, /^many\.yaml:21:1 \(document 11\): more than 10 YAML documents in one file \(limit --max-documents\)$/m);
+  assert.match(many.stderr, /^many\.yaml:21:1 \(document 11\): more than 10 YAML documents in one file \(limit --max-documents\)$/m);
 });
 
 test('reconcile --once on the real API server: the good spec is enforced although other files are broken', async (t) => {
@@ -210,18 +177,18 @@ test('reconcile --once on the real API server: the good spec is enforced althoug
   const ns = await cluster.namespace('hostile');
   const id = ns.slice(-8);
   const repo = hostileRepo(ns, id);
-  const env = { KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns };
+  const env = { KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_LOG_LEVEL: 'error' };
   const pass = await kspec(['reconcile', '--once', '--repo', repo, ...LIMIT, '-o', 'json'], { env });
   assert.equal(pass.code, 1, 'the broken files make the pass report failure');
-  const result = JSON.parse(pass.out);
+  const result = JSON.parse(pass.stdout);
   const good = result.specs.find((s: { name?: string; spec?: string }) => JSON.stringify(s).includes(`good-${id}`));
-  assert.equal(good?.phase, 'Active', pass.out);
+  assert.equal(good?.phase, 'Active', pass.stdout);
   const live = await kubeRequest(cluster.endpoint, 'GET', `/apis/kyverno.io/v1/clusterpolicies/good-${id}`);
   assert.equal(live.status, 200, 'the good spec\'s policy is applied');
 });
 
 test('a fatal error naming a hostile path reaches the terminal escaped', async () => {
-  const { code, err } = await kspec(['validate', '/nonexistent/\x1b]0;owned\x07']);
+  const { code, stderr: err } = await kspec(['validate', '/nonexistent/\x1b]0;owned\x07']);
   assert.equal(code, 2);
   assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(err.replace(/\n$/, '')), JSON.stringify(err));
   assert.match(err, /\\x1b\]0;owned\\x07 does not exist/);

@@ -8,7 +8,7 @@ import { redactString, registerBasicAuth } from '../redact.ts';
 import { DEFAULT_LIMITS } from '../spec/limits.ts';
 import type { InputLimits } from '../spec/limits.ts';
 import type { SpecError } from '../spec/errors.ts';
-import { readFolder, SourceError, SpecFiles, YAML_FILE } from './spec-files.ts';
+import { readFolder, SourceError, SourceLimitError, SpecFiles, YAML_FILE } from './spec-files.ts';
 
 export { SourceError } from './spec-files.ts';
 
@@ -55,7 +55,7 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
     const given = resolve(location.location);
     if (options.workingTree && !options.ref) return readWorkingTree(given, subPath, options.repo, limits);
     // A ref is read from the repository holding the folder, which may be a folder above it.
-    const found = options.ref ? findEnclosingRepository(given) : findGitDir(given) && { dir: given, gitdir: findGitDir(given)! };
+    const found = options.ref ? findEnclosingRepository(given) : repositoryAt(given);
     if (!found) {
       if (options.ref) throw new SourceError(`${given} is not in a Git repository, so it has no ref ${options.ref}`);
       return readWorkingTree(given, subPath, options.repo, limits);
@@ -81,7 +81,8 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
     const commit = result.fetchHead ?? (await resolveCommit(dir, join(dir, '.git'), [`refs/remotes/origin/${ref}`, `refs/tags/${ref}`]));
     return { commit, repo: location.location, ref, ...(await readTree(dir, join(dir, '.git'), commit, subPath, limits)) };
   } catch (err) {
-    if (err instanceof SourceError) throw err;
+    // Past a limit the message is kspec's own; anything else is the fetch failing.
+    if (err instanceof SourceLimitError) throw err;
     throw new SourceError(`cannot fetch ${location.location}${options.ref ? ` (${options.ref})` : ''}: ${redactString((err as Error).message)}`);
   }
 }
@@ -91,11 +92,15 @@ function normalizeSubPath(path: string | undefined): string {
   return normalized === '.' ? '' : normalized;
 }
 
+function repositoryAt(dir: string): { dir: string; gitdir: string } | undefined {
+  const gitdir = findGitDir(dir);
+  return gitdir ? { dir, gitdir } : undefined;
+}
+
 function findEnclosingRepository(start: string): { dir: string; gitdir: string } | undefined {
   for (let dir = start; ; dir = dirname(dir)) {
-    const gitdir = findGitDir(dir);
-    if (gitdir) return { dir, gitdir };
-    if (dirname(dir) === dir) return undefined;
+    const found = repositoryAt(dir);
+    if (found || dirname(dir) === dir) return found;
   }
 }
 

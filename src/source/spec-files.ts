@@ -11,6 +11,9 @@ const SKIPPED_FOLDERS = new Set(['.git', 'node_modules']);
 
 export class SourceError extends Error {}
 
+/** The repository is larger than --max-repo-bytes. */
+export class SourceLimitError extends SourceError {}
+
 /**
  * The YAML files of a repository path, as text, and the files that could not be read, each
  * with its own error: one bad file never hides the others. Past the repository byte limit the
@@ -33,7 +36,7 @@ export class SpecFiles {
     if (size === undefined && this.tooLarge(file, bytes.length)) return;
     this.bytes += bytes.length;
     if (this.bytes > this.limits.maxRepoBytes) {
-      throw new SourceError(`the YAML files read reach ${file} past ${formatSize(this.limits.maxRepoBytes)} in total (limit ${LIMIT_FLAGS.maxRepoBytes})`);
+      throw new SourceLimitError(`the YAML files read reach ${file} past ${formatSize(this.limits.maxRepoBytes)} in total (limit ${LIMIT_FLAGS.maxRepoBytes})`);
     }
     const decoded = decodeFileText(bytes);
     if ('error' in decoded) this.fail(file, `file ${decoded.error}`, decoded.line);

@@ -26,7 +26,7 @@ import type { Snapshot } from '../../source/git-source.ts';
  */
 const run: Command = {
   name: 'run',
-  usage: 'kspec run [--repo R [--cluster-specs] [--take-over]] --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--write-back none|commit|pull-request] [--dry-run]',
+  usage: 'kspec run [--repo R [--cluster-specs] [--take-over]] --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--write-back none|commit|pull-request] [--dry-run] [--allow-rule-types mutate,generate,verifyImages] [--allow-policy-namespaces NS,...]',
   async run(argv, io) {
     const { flags } = parseFlags(
       argv,

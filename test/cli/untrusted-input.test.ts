@@ -87,6 +87,7 @@ test('validate reads the working tree by default and a commit with --ref, also f
   git('init', '-q', '-b', 'main');
   mkdirSync(join(dir, 'specs'));
   writeFileSync(join(dir, 'specs/spec.yaml'), specYaml('pre', 'team-a'));
+  writeFileSync(join(dir, 'specs/target.yaml'), inClusterTarget('team-a'));
   git('add', '-A');
   git('commit', '-qm', 'good');
   writeFileSync(join(dir, 'specs/spec.yaml'), specYaml('pre', 'team-a').replace('severity: high', 'severity: minor'));
@@ -102,7 +103,7 @@ test('validate reads the working tree by default and a commit with --ref, also f
 test('validate URL and render URL clone into the cache directory, never into the current one', async (t) => {
   const server = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-srv-')) });
   t.after(() => server.stop());
-  await server.createRepo('specs', { 'specs/spec.yaml': specYaml('remote', 'team-a') });
+  await server.createRepo('specs', { 'specs/spec.yaml': specYaml('remote', 'team-a'), 'specs/target.yaml': inClusterTarget('team-a') });
   const cwd = mkdtempSync(join(tmpdir(), 'kspec-cwd-'));
   const cache = mkdtempSync(join(tmpdir(), 'kspec-xdg-'));
   const env = { XDG_CACHE_HOME: cache, KSPEC_GIT_TOKEN: server.token, KSPEC_GIT_USERNAME: server.username };
@@ -118,6 +119,7 @@ test('validate URL and render URL clone into the cache directory, never into the
 test('render -o DIR: same-name specs and Policies of two namespaces go to distinct files; validate tells them apart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kspec-ns-'));
   const policyIn = (ns: string) => policyOf('Policy', 'shared', 'validate: {message: m, pattern: {metadata: {name: "?*"}}}', ns);
+  writeFileSync(join(dir, 'targets.yaml'), `${inClusterTarget('team-a')}---\n${inClusterTarget('team-b')}`);
   writeFileSync(join(dir, 'a.yaml'), specYaml('web', 'team-a', policyIn('team-a')));
   writeFileSync(join(dir, 'b.yaml'), specYaml('web', 'team-b', policyIn('team-b')));
   const validate = await kspec(['validate', dir]);
@@ -138,6 +140,7 @@ test('render -o DIR: same-name specs and Policies of two namespaces go to distin
 
 test('only validate rules render unless the operator allows more, by flag or environment', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kspec-rules-'));
+  writeFileSync(join(dir, 'target.yaml'), inClusterTarget('team-a'));
   writeFileSync(join(dir, 'spec.yaml'), specYaml('gen', 'team-a', policyOf('ClusterPolicy', 'gen', 'generate: {kind: ClusterRoleBinding, name: everyone-admin, data: {}}')));
   const refused = await kspec(['validate', dir]);
   assert.equal(refused.code, 1);

@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # kspec operator image. Node runs the TypeScript sources directly (type stripping), so there is
-# no build step: the image holds src/, bin/, package*.json and the production node_modules.
+# no build step: the image holds src/, bin/, package*.json, the production node_modules and
+# deploy/kyverno-crds (the schemas kyvernoPolicy is validated against).
 #
 #   docker build -t ghcr.io/example/kspec:0.1.0 .
 #   docker run --rm ghcr.io/example/kspec:0.1.0 --help
@@ -33,6 +34,8 @@ COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
 COPY --chown=0:0 package.json package-lock.json ./
 COPY --chown=0:0 bin ./bin
 COPY --chown=0:0 src ./src
+# Kyverno's policy CRD schemas: every kyvernoPolicy is checked against them before it is applied.
+COPY --chown=0:0 deploy/kyverno-crds ./deploy/kyverno-crds
 # The cache directory exists and belongs to the runtime user also without a volume (docker run).
 COPY --from=deps --chown=65532:65532 /out/var/cache/kspec /var/cache/kspec
 # Files are owned by root and read-only for the process; only the cache is writable (an emptyDir

@@ -5,12 +5,26 @@ import type { SourceOptions } from '../source/git-source.ts';
 import { registerSecret } from '../log.ts';
 import { oneOf, UsageError } from './command.ts';
 import { parseDuration } from '../engine/duration.ts';
+import { DEFAULT_LIMITS, parseSize } from '../spec/limits.ts';
+import type { InputLimits } from '../spec/limits.ts';
+import { parseRenderRules, RULE_TYPES } from '../render/render-rules.ts';
+import type { RenderRules } from '../render/render-rules.ts';
+
+
+/** Size limits on what is read from a repository (see src/spec/limits.ts); each names its default. */
+export const limitFlags = {
+  'max-file-bytes': { type: 'string', default: String(DEFAULT_LIMITS.maxFileBytes) },
+  'max-documents': { type: 'string', default: String(DEFAULT_LIMITS.maxDocuments) },
+  'max-repo-bytes': { type: 'string', default: String(DEFAULT_LIMITS.maxRepoBytes) },
+  'max-expanded-bytes': { type: 'string', default: String(DEFAULT_LIMITS.maxExpandedBytes) },
+} satisfies Record<string, FlagSpec>;
 
 export const sourceFlags = {
   repo: { type: 'string' },
   branch: { type: 'string' },
   path: { type: 'string' },
   'cache-dir': { type: 'string' },
+  ...limitFlags,
 } satisfies Record<string, FlagSpec>;
 
 /** Which specs a pass serves besides the repository's own. */
@@ -23,6 +37,35 @@ export function servingOptions(flags: { 'cluster-specs': boolean; 'take-over': b
   return { ...(flags['cluster-specs'] ? { serveAppliedSpecs: true } : {}), takeOver: flags['take-over'] };
 }
 
+/**
+ * What a spec may render: the operator's choice, given as flags or environment
+ * (KSPEC_ALLOW_RULE_TYPES, KSPEC_ALLOW_POLICY_NAMESPACES), never read from the repository.
+ */
+export const renderFlags = {
+  'allow-rule-types': { type: 'string' },
+  'allow-policy-namespaces': { type: 'string' },
+} satisfies Record<string, FlagSpec>;
+
+export function renderRules(flags: { 'allow-rule-types'?: string; 'allow-policy-namespaces'?: string }): RenderRules {
+  const { rules, unknown } = parseRenderRules(flags['allow-rule-types'], flags['allow-policy-namespaces']);
+  if (unknown.length) throw new UsageError(`--allow-rule-types takes a list of ${RULE_TYPES.join(', ')}; ${unknown.map((u) => JSON.stringify(u)).join(', ')} is not one`);
+  return rules;
+}
+
+type LimitFlagValues = { [K in keyof typeof limitFlags]?: string };
+
+export function inputLimits(flags: LimitFlagValues): InputLimits {
+  const size = (flag: keyof typeof limitFlags): number => {
+    const value = flags[flag] ?? limitFlags[flag].default;
+    const bytes = parseSize(value);
+    if (bytes === undefined) throw new UsageError(`--${flag} takes a size such as 4MiB, 500KB or 1048576, not ${JSON.stringify(value)}`);
+    return bytes;
+  };
+  const documents = Number(flags['max-documents'] ?? limitFlags['max-documents'].default);
+  if (!Number.isInteger(documents) || documents < 1) throw new UsageError(`--max-documents takes a positive whole number, not ${JSON.stringify(flags['max-documents'])}`);
+  return { maxFileBytes: size('max-file-bytes'), maxDocuments: documents, maxRepoBytes: size('max-repo-bytes'), maxExpandedBytes: size('max-expanded-bytes') };
+}
+
 export const outputFlag = { output: { type: 'string', short: 'o', default: 'table' } } satisfies Record<string, FlagSpec>;
 
 export type OutputFormat = 'table' | 'yaml' | 'json';
@@ -32,7 +75,7 @@ export function outputFormat(value: string | undefined): OutputFormat {
 }
 
 /** Source options from flags; the Git token only ever comes from the environment. */
-export function sourceOptions(flags: { repo?: string; branch?: string; path?: string; 'cache-dir'?: string }, env: NodeJS.ProcessEnv): SourceOptions {
+export function sourceOptions(flags: { repo?: string; branch?: string; path?: string; 'cache-dir'?: string } & LimitFlagValues, env: NodeJS.ProcessEnv): SourceOptions {
   if (!flags.repo) throw new UsageError('--repo is required (a local path, file:// or http(s):// URL; or set KSPEC_REPO)');
   const token = env.KSPEC_GIT_TOKEN || undefined;
   registerSecret(token);
@@ -41,6 +84,7 @@ export function sourceOptions(flags: { repo?: string; branch?: string; path?: st
     ...(flags.branch ? { ref: flags.branch } : {}),
     ...(flags.path ? { path: flags.path } : {}),
     cacheDir: cacheDir(flags, env),
+    limits: inputLimits(flags),
     ...(token ? { token } : {}),
     ...(env.KSPEC_GIT_USERNAME ? { username: env.KSPEC_GIT_USERNAME } : {}),
   };

@@ -1,6 +1,7 @@
 import type { Command, CommandIO } from './command.ts';
 import { processIO, UsageError } from './command.ts';
 import { redactSecrets, redactString } from '../redact.ts';
+import { terminalSafeCell } from '../util/terminal-text.ts';
 
 /**
  * Commands by name, with the one-line summary `kspec --help` shows. Each lives in its own file and
@@ -38,10 +39,11 @@ export async function main(argv: string[], given: CommandIO = processIO): Promis
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`kspec ${name}: ${err.message}\nUsage: ${command.usage}\n`);
+      io.stderr(`kspec ${name}: ${terminalSafeCell(err.message)}\nUsage: ${command.usage}\n`);
       return 2;
     }
-    io.stderr(`kspec ${name}: ${(err as Error).message}\n`);
+    // A path or URL from the user or the repository can be in the message.
+    io.stderr(`kspec ${name}: ${terminalSafeCell((err as Error).message)}\n`);
     return 2;
   }
 }

@@ -3,12 +3,14 @@
 // files are read: FIFOs, sockets and devices are passed over with a note.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseAllDocuments, isSeq, isMap, isScalar } from 'yaml';
-import type { Node } from 'yaml';
+import { existsSync } from 'node:fs';
 import { UsageError } from './command.ts';
+import { readFolder } from '../source/spec-files.ts';
+import { DEFAULT_LIMITS } from '../spec/limits.ts';
 import { loadSpecs } from '../spec/load.ts';
 import { formatSpecError } from '../spec/errors.ts';
-import { renderSpec } from '../render/render.ts';
+import { renderSpecs } from '../render/render.ts';
+import { parseYamlDocuments } from '../spec/yaml-documents.ts';
 import { compilePolicy } from '../engine/index.ts';
 import type { Severity } from '../api/types.ts';
 import type { FailureAction, ScanPolicy, ScanResource } from '../compliance/offline-scan.ts';
@@ -58,16 +60,17 @@ interface Loaded {
 
 export async function specPolicies(specPath: string): Promise<Loaded> {
   const notes: string[] = [];
-  const files = new Map<string, string>();
-  for (const f of await collectFiles([specPath], 'spec', notes)) {
-    const text = await readInput(f, notes);
-    if (text !== undefined) files.set(f, text);
-  }
-  const load = loadSpecs(files);
+  // Read as the pass reads a folder: links never leave it, special files and files past the
+  // limits are errors of their own.
+  const root = path.resolve(specPath);
+  if (!existsSync(root)) throw new UsageError(`spec ${specPath} does not exist`);
+  const read = readFolder(root, root, DEFAULT_LIMITS);
+  const label = (name: string) => (name === root ? specPath : path.join(specPath, name));
+  const files = new Map([...read.files].map(([name, text]) => [label(name), text]));
+  const load = loadSpecs(files, { readErrors: read.errors.map((e) => ({ ...e, file: label(e.file) })) });
   const errors = load.errors.map(formatSpecError);
   const policies: ScanPolicy[] = [];
-  for (const spec of load.specs) {
-    const rendered = renderSpec(spec, 'local');
+  for (const { loaded: spec, ...rendered } of renderSpecs(load.specs, 'local').values()) {
     errors.push(...rendered.errors.map(formatSpecError));
     for (const d of rendered.policies) {
       try {
@@ -132,28 +135,23 @@ interface Doc {
 }
 
 function documents(file: string, text: string, errors: string[]): Doc[] {
-  const lineCounter = new LineCounter();
   const out: Doc[] = [];
-  for (const doc of parseAllDocuments(text, { lineCounter, prettyErrors: false })) {
-    if (doc.errors.length) {
-      const e = doc.errors[0];
-      errors.push(`${file}:${lineCounter.linePos(e.pos[0]).line}: invalid YAML: ${e.message.split('\n')[0]}`);
+  for (const doc of parseYamlDocuments(file, text)) {
+    if (doc.error) {
+      errors.push(`${file}:${doc.error.line}: ${doc.error.message}`);
       continue;
     }
-    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    const value = doc.value;
     if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
-    const start = (node: Node | null | undefined) => lineCounter.linePos(node?.range?.[0] ?? 0).line;
     const obj = value as Record<string, unknown>;
     // A `kind: List` (kubectl get -o yaml) holds its objects under items.
-    if (typeof obj.kind === 'string' && obj.kind.endsWith('List') && Array.isArray(obj.items) && isMap(doc.contents)) {
-      const pair = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'items');
-      const nodes = isSeq(pair?.value) ? pair.value.items : [];
+    if (typeof obj.kind === 'string' && obj.kind.endsWith('List') && Array.isArray(obj.items)) {
       obj.items.forEach((item, i) => {
-        if (item && typeof item === 'object' && !Array.isArray(item)) out.push({ value: item as Record<string, unknown>, line: start(nodes[i] as Node | undefined) });
+        if (item && typeof item === 'object' && !Array.isArray(item)) out.push({ value: item as Record<string, unknown>, line: doc.locate(['items', i]).line });
       });
       continue;
     }
-    out.push({ value: obj, line: start(doc.contents as Node | null) });
+    out.push({ value: obj, line: doc.line });
   }
   return out;
 }

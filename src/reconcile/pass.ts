@@ -20,6 +20,7 @@ import { DEFAULT_REPORT_REFRESH_MS } from './write-if-changed.ts';
 import type { TargetBackoff } from './target-backoff.ts';
 import { ServerFormCache } from '../cluster/server-form.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
+import type { RenderRules } from '../render/render-rules.ts';
 
 export interface PassOptions {
   /** The specs repository; without one, only the specs applied to the cluster are served. */
@@ -45,6 +46,8 @@ export interface PassOptions {
   serverForms?: ServerFormCache;
   /** Assess resource-level compliance; default true (plan turns it off). */
   assess?: boolean;
+  /** What a spec may render, as the operator decided; default: validate rules only. */
+  rules?: RenderRules;
   /** How long to wait for a target's API server; default 10 s. */
   targetTimeoutMs?: number;
   /**
@@ -79,7 +82,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
 
   const { snapshot, fetchError } = options.snapshot ? { snapshot: options.snapshot, fetchError: undefined } : options.source ? await source(options.source, options) : {};
   const log = options.log.child({ commit: snapshot?.commit.slice(0, 12) });
-  const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace }) : EMPTY_LOAD;
+  const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace, readErrors: snapshot.errors, ...(options.source?.limits ? { limits: options.source.limits } : {}) }) : EMPTY_LOAD;
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
   const kspecObjects = await ManagementSnapshot.observe(store, log);
   const mayWrite = !options.dryRun && !options.signal?.aborted;
@@ -93,6 +96,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
     serveAppliedSpecs: options.serveAppliedSpecs ?? !options.source,
     namespace: options.namespace,
     takeOver: options.takeOver ?? false,
+    ...(options.rules ? { rules: options.rules } : {}),
     ...(kspecObjects.specsError ? { clusterSpecsError: kspecObjects.specsError } : {}),
   }).filter((plan) => !owned || owned.has(targetKeyOf(plan)));
   const write: Fence = options.ownership ? (key, stage, fn) => options.ownership!.write(key, stage, fn) : (_key, _stage, fn) => fn();

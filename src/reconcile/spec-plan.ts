@@ -2,6 +2,9 @@ import type { ClusterSpecification, ClusterTarget } from '../api/types.ts';
 import type { LoadResult, LoadedSpec } from '../spec/load.ts';
 import type { SpecError } from '../spec/errors.ts';
 import { renderSpec, findCrossSpecClashes } from '../render/render.ts';
+import { DEFAULT_RENDER_RULES } from '../render/render-rules.ts';
+import type { RenderRules } from '../render/render-rules.ts';
+import { specKey } from '../spec/load.ts';
 import type { DesiredPolicy } from '../render/desired-policy.ts';
 import { SOURCE_ANNOTATION, SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
 import { describeOwner, isMirror, loadAppliedSpec, withoutLines } from './applied-specs.ts';
@@ -47,6 +50,8 @@ export interface Refusal {
 }
 
 export interface PlanOptions {
+  /** What a spec may render, as the operator decided (default: validate rules only). */
+  rules?: RenderRules;
   /** Serve the ClusterSpecifications applied to the cluster (no kspec.io/source). */
   serveAppliedSpecs?: boolean;
   /**
@@ -72,7 +77,7 @@ export function isClean(plan: SpecPlan): boolean {
 /** The namespace/name of the ClusterTarget a spec targets: the unit of sharding. */
 export const targetKeyOf = (plan: SpecPlan) => `${plan.namespace}/${plan.spec.spec.targetClusterRef.name}`;
 
-export const specKey = (meta: { name: string; namespace?: string }) => `${meta.namespace ?? 'kspec-system'}/${meta.name}`;
+export { specKey };
 
 /**
  * Decides every spec's desired state from what was loaded and rendered at this commit, falling
@@ -83,6 +88,7 @@ export const specKey = (meta: { name: string; namespace?: string }) => `${meta.n
  */
 export function planSpecs(load: LoadResult, commit: string, source: string | undefined, clusterSpecs: ClusterSpecification[], fetchError?: string, options: PlanOptions = {}): SpecPlan[] {
   const plans = new Map<string, SpecPlan>();
+  const rules = options.rules ?? DEFAULT_RENDER_RULES;
   // Only this repository's mirrors: another kspec (a shard, another team) may keep its own.
   const mirrors = clusterSpecs.filter((m) => source !== undefined && m.metadata.annotations?.[SOURCE_ANNOTATION] === source);
   const mirrorByKey = new Map(mirrors.map((m) => [specKey(m.metadata), m]));
@@ -90,7 +96,7 @@ export function planSpecs(load: LoadResult, commit: string, source: string | und
   const sourceId = source ?? '';
 
   for (const loaded of load.specs) {
-    const rendered = renderSpec(loaded, commit);
+    const rendered = renderSpec(loaded, commit, rules);
     const key = specKey(loaded.spec.metadata);
     plans.set(key, {
       key,
@@ -110,7 +116,7 @@ export function planSpecs(load: LoadResult, commit: string, source: string | und
   for (const [key, applied] of othersByKey) {
     if (plans.has(key) || isMirror(applied)) continue;
     if (options.namespace !== undefined && applied.metadata.namespace !== options.namespace) continue;
-    plans.set(key, options.serveAppliedSpecs ? appliedPlan(key, applied) : notManaged(key, applied, source));
+    plans.set(key, options.serveAppliedSpecs ? appliedPlan(key, applied, rules) : notManaged(key, applied, source));
   }
 
   for (const [policy, owners] of findCrossSpecClashes(new Map([...plans].filter(([, p]) => !p.refusal).map(([k, p]) => [k, p.desired])))) {
@@ -129,7 +135,7 @@ export function planSpecs(load: LoadResult, commit: string, source: string | und
     const keys = new Set(owners.map((s) => specKey(s.metadata)));
     if (error.specName && keys.size === 0) keys.add(specKey({ name: error.specName }));
     for (const key of keys) {
-      const plan = plans.get(key) ?? failedPlan(key, sourceId, mirrorByKey.get(key));
+      const plan = plans.get(key) ?? failedPlan(key, sourceId, mirrorByKey.get(key), rules);
       plan.errors.push(error);
       plans.set(key, plan);
     }
@@ -151,14 +157,14 @@ export function planSpecs(load: LoadResult, commit: string, source: string | und
 
   if (fetchError) {
     for (const [key, mirror] of mirrorByKey) {
-      const plan = failedPlan(key, sourceId, mirror);
+      const plan = failedPlan(key, sourceId, mirror, rules);
       plan.errors.push({ file: '', document: 0, line: 0, message: fetchError, specName: mirror.metadata.name });
       plans.set(key, plan);
     }
   }
 
   for (const plan of plans.values()) {
-    if (plan.errors.length > 0 && plan.desiredFrom === 'git') holdLastGood(plan, mirrorByKey.get(plan.key));
+    if (plan.errors.length > 0 && plan.desiredFrom === 'git') holdLastGood(plan, mirrorByKey.get(plan.key), rules);
     // An applied spec has no last good state to fall back on: while it is invalid, touch nothing.
     if (plan.errors.length > 0 && plan.desiredFrom === 'cluster') Object.assign(plan, { desired: [], desiredFrom: 'none' });
   }
@@ -190,9 +196,9 @@ export function planSpecs(load: LoadResult, commit: string, source: string | und
 }
 
 /** A spec applied to the cluster is its own desired state: rendered as it is, never held over. */
-function appliedPlan(key: string, applied: ClusterSpecification): SpecPlan {
+function appliedPlan(key: string, applied: ClusterSpecification, rules: RenderRules): SpecPlan {
   const { loaded, errors } = loadAppliedSpec(applied);
-  const rendered = loaded ? renderSpec(loaded, '') : { policies: [], errors: [] };
+  const rendered = loaded ? renderSpec(loaded, '', rules) : { policies: [], errors: [] };
   return {
     key, source: '', name: applied.metadata.name, namespace: applied.metadata.namespace!, applied: true,
     spec: loaded?.spec ?? applied, sourceCommit: '', sourceFile: '',
@@ -211,19 +217,19 @@ function notManaged(key: string, applied: ClusterSpecification, source: string |
   };
 }
 
-function failedPlan(key: string, source: string, mirror: ClusterSpecification | undefined): SpecPlan {
+function failedPlan(key: string, source: string, mirror: ClusterSpecification | undefined, rules: RenderRules): SpecPlan {
   const [namespace, name] = key.split('/');
   const plan: SpecPlan = {
     key, source, name, namespace,
     spec: mirror ?? ({ apiVersion: 'kspec.io/v1alpha1', kind: 'ClusterSpecification', metadata: { name, namespace }, spec: { targetClusterRef: { name: '' }, enforcementMode: 'monitor', policies: [] } } as ClusterSpecification),
     sourceCommit: '', sourceFile: '', desired: [], errors: [], desiredFrom: 'none',
   };
-  holdLastGood(plan, mirror);
+  holdLastGood(plan, mirror, rules);
   return plan;
 }
 
 /** The spec is failing: keep enforcing what its mirror holds, the last good desired state. */
-function holdLastGood(plan: SpecPlan, mirror: ClusterSpecification | undefined): void {
+function holdLastGood(plan: SpecPlan, mirror: ClusterSpecification | undefined, rules: RenderRules): void {
   if (!mirror) {
     plan.desired = [];
     plan.desiredFrom = 'none';
@@ -235,7 +241,8 @@ function holdLastGood(plan: SpecPlan, mirror: ClusterSpecification | undefined):
   plan.spec = mirror;
   plan.sourceCommit = commit;
   plan.sourceFile = file;
-  plan.desired = renderSpec(loaded, commit).policies;
+  // The operator's rules hold for the last good state too: what they forbid now is not kept.
+  plan.desired = renderSpec(loaded, commit, rules).policies;
   plan.desiredFrom = 'last-good';
 }
 

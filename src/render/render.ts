@@ -1,7 +1,11 @@
-import { LineCounter, parseAllDocuments } from 'yaml';
-import type { Document } from 'yaml';
 import type { LoadedSpec } from '../spec/load.ts';
+import { specKey } from '../spec/load.ts';
 import type { SpecError } from '../spec/errors.ts';
+import { fieldPath } from '../spec/errors.ts';
+import { parseYamlDocuments } from '../spec/yaml-documents.ts';
+import { validateKyvernoPolicy } from './kyverno-schema.ts';
+import { DEFAULT_RENDER_RULES, ruleProblems } from './render-rules.ts';
+import type { RenderRules } from './render-rules.ts';
 import type { Check, PolicyDefinition } from '../api/types.ts';
 import type { DesiredPolicy, KyvernoPolicy, PolicyKind } from './desired-policy.ts';
 import { policyKey } from './desired-policy.ts';
@@ -14,32 +18,62 @@ export interface RenderResult {
 }
 
 const ALLOWED_KINDS = new Set<PolicyKind>(['ClusterPolicy', 'Policy']);
+/** Problems reported per check; past this, one line says how many more there are. */
+const MAX_PROBLEMS_PER_CHECK = 20;
+
+type Fail = (message: string, innerLine?: number, innerField?: string) => void;
+
+/**
+ * Renders every spec of a commit, keyed by `namespace/name`, with the errors that belong to
+ * each, including policies that two specs would both render. The one path from loaded specs to
+ * desired policies: validate, render, scan, plan and the pass all go through it, so they cannot
+ * disagree on what is valid. Pure and deterministic.
+ */
+export function renderSpecs(specs: LoadedSpec[], sourceCommit: string, rules: RenderRules = DEFAULT_RENDER_RULES): Map<string, RenderResult & { loaded: LoadedSpec }> {
+  const rendered = new Map<string, RenderResult & { loaded: LoadedSpec }>();
+  for (const loaded of specs) rendered.set(specKey(loaded.spec.metadata), { loaded, ...renderSpec(loaded, sourceCommit, rules) });
+  for (const [policy, owners] of findCrossSpecClashes(new Map([...rendered].map(([key, r]) => [key, r.policies])))) {
+    for (const owner of owners) {
+      const { loaded, policies, errors } = rendered.get(owner)!;
+      const desired = policies.find((d) => policyKey(d.object) === policy)!;
+      const line = loaded.origin.checkLines.get(`${desired.policyId}/${desired.checkId}`) ?? loaded.origin.line;
+      errors.push({
+        file: loaded.origin.file,
+        document: loaded.origin.document,
+        line,
+        message: `${policy} is also rendered by ${owners.filter((o) => o !== owner).join(', ')}`,
+        specName: loaded.spec.metadata.name,
+      });
+    }
+  }
+  return rendered;
+}
 
 /**
  * Renders every check of a spec into exactly one Kyverno policy, with ownership labels,
  * provenance annotations and the failure action of the spec's mode. Pure and deterministic.
  */
-export function renderSpec(loaded: LoadedSpec, sourceCommit: string): RenderResult {
+export function renderSpec(loaded: LoadedSpec, sourceCommit: string, rules: RenderRules = DEFAULT_RENDER_RULES): RenderResult {
   const { spec, origin } = loaded;
   const result: RenderResult = { policies: [], errors: [] };
   const names = new Map<string, string>();
   spec.spec.policies.forEach((policy, p) =>
     policy.checks.forEach((check, c) => {
       const line = origin.checkLines.get(`${policy.id}/${check.id}`) ?? origin.line;
-      const fail = (message: string, innerLine?: number): void => {
+      const fail: Fail = (message, innerLine, innerField) => {
         result.errors.push({
           file: origin.file,
           document: origin.document,
           // A block scalar's content starts on the line after its key.
           line: innerLine ? line + innerLine : line,
-          field: `spec.policies[${p}].checks[${c}].kyvernoPolicy`,
+          field: `spec.policies[${p}].checks[${c}].kyvernoPolicy${innerField ? ` ${innerField}` : ''}`,
           message,
           specName: spec.metadata.name,
           policyId: policy.id,
           checkId: check.id,
         });
       };
-      const parsed = parseCheck(check, fail);
+      const parsed = parseCheck(check, fail, rules);
       if (!parsed) return;
       const object = decorate(parsed, loaded, policy, check, sourceCommit);
       const key = policyKey(object);
@@ -52,52 +86,41 @@ export function renderSpec(loaded: LoadedSpec, sourceCommit: string): RenderResu
   return result;
 }
 
-function parseCheck(check: Check, fail: (message: string, innerLine?: number) => void): KyvernoPolicy | undefined {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(check.kyvernoPolicy, { uniqueKeys: true, lineCounter });
-  const list = (Array.isArray(docs) ? docs : [docs]).filter((d) => d.errors.length || d.contents !== null);
-  if (list.length !== 1) {
-    fail(`must hold exactly one Kyverno policy document, found ${list.length}`);
+function parseCheck(check: Check, fail: Fail, rules: RenderRules): KyvernoPolicy | undefined {
+  const docs = parseYamlDocuments('kyvernoPolicy', check.kyvernoPolicy);
+  if (docs.length !== 1) {
+    fail(`must hold exactly one Kyverno policy document, found ${docs.length}`);
     return undefined;
   }
-  const doc = list[0];
-  if (doc.errors.length) {
-    const error = doc.errors[0];
-    fail(`invalid YAML: ${error.message.split('\n')[0]}`, error.linePos?.[0]?.line);
+  const [doc] = docs;
+  if (doc.error) {
+    fail(doc.error.message, doc.error.line);
     return undefined;
   }
-  const value = doc.toJS() as Record<string, unknown>;
+  const value = doc.value as Record<string, unknown>;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     fail('must be a YAML mapping holding a Kyverno policy');
     return undefined;
   }
   const { apiVersion, kind, metadata, spec } = value as Partial<KyvernoPolicy>;
   if (apiVersion !== 'kyverno.io/v1' || !ALLOWED_KINDS.has(kind as PolicyKind)) {
-    fail(`only kyverno.io/v1 ClusterPolicy or Policy may be rendered, found ${String(apiVersion)} ${String(kind)}`, keyLine(doc, 'kind', lineCounter));
+    fail(`only kyverno.io/v1 ClusterPolicy or Policy may be rendered, found ${String(apiVersion)} ${String(kind)}`, doc.locate(['kind']).line);
     return undefined;
   }
-  if (!metadata || typeof metadata.name !== 'string' || !/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(metadata.name) || metadata.name.length > 253) {
-    fail('metadata.name must be a lowercase DNS subdomain');
-    return undefined;
+  const problems = validateKyvernoPolicy(kind as PolicyKind, value);
+  if (problems.length === 0 && kind === 'Policy' && typeof metadata?.namespace !== 'string') {
+    problems.push({ path: ['metadata', 'namespace'], message: 'a namespaced Policy needs metadata.namespace' });
   }
-  if (kind === 'Policy' && typeof metadata.namespace !== 'string') {
-    fail('a namespaced Policy needs metadata.namespace');
-    return undefined;
+  if (problems.length === 0 && kind === 'ClusterPolicy' && metadata?.namespace !== undefined) {
+    problems.push({ path: ['metadata', 'namespace'], message: 'a ClusterPolicy is cluster-scoped and must not set metadata.namespace' });
   }
-  if (kind === 'ClusterPolicy' && metadata.namespace !== undefined) {
-    fail('a ClusterPolicy is cluster-scoped and must not set metadata.namespace');
-    return undefined;
+  if (problems.length === 0 && (!Array.isArray(spec?.rules) || spec.rules.length === 0)) {
+    problems.push({ path: ['spec', 'rules'], message: 'spec.rules must list at least one rule' });
   }
-  if (!spec || typeof spec !== 'object' || !Array.isArray(spec.rules) || spec.rules.length === 0) {
-    fail('spec.rules must list at least one rule');
-    return undefined;
-  }
-  return value as unknown as KyvernoPolicy;
-}
-
-function keyLine(doc: Document.Parsed, key: string, lineCounter: LineCounter): number | undefined {
-  const node = doc.getIn([key], true) as { range?: [number, number, number] } | undefined;
-  return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  if (problems.length === 0) problems.push(...ruleProblems(value as unknown as KyvernoPolicy, rules));
+  for (const problem of problems.slice(0, MAX_PROBLEMS_PER_CHECK)) fail(problem.message, doc.locate(problem.path).line, fieldPath(problem.path) || undefined);
+  if (problems.length > MAX_PROBLEMS_PER_CHECK) fail(`and ${problems.length - MAX_PROBLEMS_PER_CHECK} more problems in this policy`);
+  return problems.length ? undefined : (value as unknown as KyvernoPolicy);
 }
 
 function decorate(parsed: KyvernoPolicy, loaded: LoadedSpec, policy: PolicyDefinition, check: Check, sourceCommit: string): KyvernoPolicy {

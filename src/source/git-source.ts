@@ -1,10 +1,16 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { parseRepo } from './repo-url.ts';
 import { redactString, registerBasicAuth } from '../redact.ts';
+import { DEFAULT_LIMITS } from '../spec/limits.ts';
+import type { InputLimits } from '../spec/limits.ts';
+import type { SpecError } from '../spec/errors.ts';
+import { readFolder, SourceError, SourceLimitError, SpecFiles, YAML_FILE } from './spec-files.ts';
+
+export { SourceError } from './spec-files.ts';
 
 export interface SourceOptions {
   repo: string;
@@ -17,6 +23,12 @@ export interface SourceOptions {
   /** Token for http(s) remotes, from the environment or a Secret, never from Git. */
   token?: string;
   username?: string;
+  /**
+   * Read the files on disk even when the folder is a Git repository (validate and render do,
+   * so that a pre-commit check sees the edit being committed). Ignored for remote repositories.
+   */
+  workingTree?: boolean;
+  limits?: InputLimits;
 }
 
 /** The spec files of one commit. */
@@ -27,11 +39,9 @@ export interface Snapshot {
   ref: string;
   /** YAML files under `path`, keyed by their path relative to the repository root. */
   files: Map<string, string>;
+  /** Files under `path` that could not be read, each with its own error. */
+  errors: SpecError[];
 }
-
-export class SourceError extends Error {}
-
-const YAML_FILE = /\.ya?ml$/i;
 
 /** Fetches the repository (incrementally, through the cache) and reads its YAML at the commit. */
 export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
@@ -40,13 +50,21 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
   registerBasicAuth(location.username ?? options.username ?? 'x-access-token', location.password ?? options.token);
   registerBasicAuth(options.username ?? 'x-access-token', options.token);
   const subPath = normalizeSubPath(options.path);
+  const limits = options.limits ?? DEFAULT_LIMITS;
   if (location.kind === 'local') {
-    const dir = resolve(location.location);
-    const gitdir = findGitDir(dir);
-    if (!gitdir) return readWorkingTree(dir, subPath, options.repo);
+    const given = resolve(location.location);
+    if (options.workingTree && !options.ref) return readWorkingTree(given, subPath, options.repo, limits);
+    // A ref is read from the repository holding the folder, which may be a folder above it.
+    const found = options.ref ? findEnclosingRepository(given) : repositoryAt(given);
+    if (!found) {
+      if (options.ref) throw new SourceError(`${given} is not in a Git repository, so it has no ref ${options.ref}`);
+      return readWorkingTree(given, subPath, options.repo, limits);
+    }
+    const { dir, gitdir } = found;
+    const inner = normalizeSubPath(join(relative(dir, given), subPath));
     const ref = options.ref ?? (await git.currentBranch({ fs, dir, gitdir })) ?? 'HEAD';
     const commit = await resolveCommit(dir, gitdir, [ref, `refs/heads/${ref}`, `refs/tags/${ref}`]);
-    return { commit, repo: dir, ref, files: await readTree(dir, gitdir, commit, subPath) };
+    return { commit, repo: dir, ref, ...(await readTree(dir, gitdir, commit, inner, limits)) };
   }
   const dir = join(options.cacheDir, 'repos', createHash('sha256').update(location.location).digest('hex').slice(0, 24));
   const onAuth = () => ({ username: location.username ?? options.username ?? 'x-access-token', password: location.password ?? options.token ?? '' });
@@ -61,14 +79,29 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
     const result = await git.fetch({ ...common, remote: 'origin', ...(options.ref ? { ref: options.ref } : {}), singleBranch: true, tags: false, depth: 1, relative: false, prune: false });
     const ref = options.ref ?? result.defaultBranch?.replace('refs/heads/', '') ?? 'main';
     const commit = result.fetchHead ?? (await resolveCommit(dir, join(dir, '.git'), [`refs/remotes/origin/${ref}`, `refs/tags/${ref}`]));
-    return { commit, repo: location.location, ref, files: await readTree(dir, join(dir, '.git'), commit, subPath) };
+    return { commit, repo: location.location, ref, ...(await readTree(dir, join(dir, '.git'), commit, subPath, limits)) };
   } catch (err) {
+    // Past a limit the message is kspec's own; anything else is the fetch failing.
+    if (err instanceof SourceLimitError) throw err;
     throw new SourceError(`cannot fetch ${location.location}${options.ref ? ` (${options.ref})` : ''}: ${redactString((err as Error).message)}`);
   }
 }
 
 function normalizeSubPath(path: string | undefined): string {
-  return (path ?? '').replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  const normalized = (path ?? '').replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  return normalized === '.' ? '' : normalized;
+}
+
+function repositoryAt(dir: string): { dir: string; gitdir: string } | undefined {
+  const gitdir = findGitDir(dir);
+  return gitdir ? { dir, gitdir } : undefined;
+}
+
+function findEnclosingRepository(start: string): { dir: string; gitdir: string } | undefined {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const found = repositoryAt(dir);
+    if (found || dirname(dir) === dir) return found;
+  }
 }
 
 function findGitDir(dir: string): string | undefined {
@@ -94,8 +127,8 @@ async function resolveCommit(dir: string, gitdir: string, candidates: string[]):
   throw new SourceError(`ref ${candidates[0]} not found`);
 }
 
-async function readTree(dir: string, gitdir: string, commit: string, subPath: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
+async function readTree(dir: string, gitdir: string, commit: string, subPath: string, limits: InputLimits): Promise<{ files: Map<string, string>; errors: SpecError[] }> {
+  const out = new SpecFiles(limits);
   await git.walk({
     fs,
     dir,
@@ -106,16 +139,20 @@ async function readTree(dir: string, gitdir: string, commit: string, subPath: st
       const inside = subPath === '' || filepath === subPath || filepath.startsWith(`${subPath}/`) || subPath.startsWith(`${filepath}/`) || filepath === '.';
       if (!inside) return null;
       if ((await entry.type()) === 'blob' && YAML_FILE.test(filepath) && (subPath === '' || filepath.startsWith(`${subPath}/`))) {
-        const content = await entry.content();
-        if (content) files.set(filepath, Buffer.from(content).toString('utf8'));
+        // A link in a commit is a blob holding the target's path; it is never followed.
+        if ((await entry.mode()) === 0o120000) out.fail(filepath, 'is a symbolic link; kspec does not follow links in a commit');
+        else {
+          const content = (await entry.content()) ?? new Uint8Array();
+          out.add(filepath, () => content);
+        }
       }
       return true;
     },
   });
-  if (subPath && files.size === 0 && !(await pathExists(dir, gitdir, commit, subPath))) {
+  if (subPath && out.files.size === 0 && out.errors.length === 0 && !(await pathExists(dir, gitdir, commit, subPath))) {
     throw new SourceError(`path ${subPath} does not exist at commit ${commit.slice(0, 12)}`);
   }
-  return files;
+  return { files: out.files, errors: out.errors };
 }
 
 async function pathExists(dir: string, gitdir: string, commit: string, path: string): Promise<boolean> {
@@ -127,18 +164,8 @@ async function pathExists(dir: string, gitdir: string, commit: string, path: str
   }
 }
 
-function readWorkingTree(dir: string, subPath: string, repo: string): Snapshot {
-  const root = join(dir, subPath);
-  if (!fs.existsSync(root)) throw new SourceError(`${root} does not exist`);
-  const files = new Map<string, string>();
-  const stat = fs.statSync(root);
-  const paths = stat.isDirectory()
-    ? (fs.readdirSync(root, { recursive: true, encoding: 'utf8' }) as string[]).map((p) => join(root, p))
-    : [root];
-  for (const path of paths.sort()) {
-    if (YAML_FILE.test(path) && !path.split('/').includes('node_modules') && fs.statSync(path).isFile()) {
-      files.set(relative(dir, path) || path, fs.readFileSync(path, 'utf8'));
-    }
-  }
-  return { commit: 'working-tree', repo, ref: 'working-tree', files };
+/** The files on disk; `dir` is the root nothing is read outside of. */
+function readWorkingTree(dir: string, subPath: string, repo: string, limits: InputLimits): Snapshot {
+  const read = readFolder(dir, join(dir, subPath), limits);
+  return { commit: 'working-tree', repo, ref: 'working-tree', files: read.files, errors: read.errors };
 }

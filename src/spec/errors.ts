@@ -10,6 +10,8 @@ export interface SpecError {
   message: string;
   /** The ClusterSpecification this error belongs to, when it could be told. */
   specName?: string;
+  /** Its namespace (the default one when the document names none). */
+  specNamespace?: string;
   /** Set for errors confined to one check: the rest of the spec still renders. */
   policyId?: string;
   checkId?: string;

@@ -4,8 +4,15 @@ import type { SourceDocument } from './yaml-documents.ts';
 import { validateDocument } from './validate.ts';
 import { fieldPath } from './errors.ts';
 import type { SpecError } from './errors.ts';
+import { decodeFileText } from './file-text.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
+import type { InputLimits } from './limits.ts';
+import { closestWord } from './closest-word.ts';
 
 export const DEFAULT_NAMESPACE = 'kspec-system';
+
+/** How specs and targets are told apart: `namespace/name`, since one name may be in two namespaces. */
+export const specKey = (meta: { name: string; namespace?: string }) => `${meta.namespace ?? DEFAULT_NAMESPACE}/${meta.name}`;
 
 /** Where a loaded object came from, so that later errors can point back at it. */
 export interface Origin {
@@ -35,16 +42,37 @@ export interface LoadResult {
 }
 
 const KINDS = new Set(['ClusterSpecification', 'ClusterTarget']);
+/** kspec.io kinds that kspec writes itself (report files of write-back); a repository may hold them. */
+const OUTPUT_KINDS = new Set(['ComplianceReport', 'DriftReport']);
+const KSPEC_API_GROUP = /^kspec\.io\//;
+/** Schema problems reported per document; past this, one line says how many more there are. */
+const MAX_PROBLEMS_PER_DOCUMENT = 20;
+
+export interface LoadOptions {
+  /** Namespace of specs and targets that name none. */
+  namespace?: string;
+  limits?: InputLimits;
+  /** Files the source could not read (a link out of the root, a file past the size limit…). */
+  readErrors?: SpecError[];
+}
 
 /**
- * Loads ClusterSpecifications and ClusterTargets from files (path → text). Other kinds are
- * ignored. A document with errors is dropped with errors naming file, document, line and field;
- * every other document still loads. Pure: no I/O.
+ * Loads ClusterSpecifications and ClusterTargets from files (path → bytes or text). Documents
+ * of other API groups are ignored. A file or document with errors is dropped with errors naming
+ * file, document, line and field; every other document still loads. Pure: no I/O.
  */
-export function loadSpecs(files: Map<string, string>, options: { namespace?: string } = {}): LoadResult {
-  const result: LoadResult = { specs: [], targets: [], errors: [], files: [...files.keys()].sort() };
-  for (const file of result.files) {
-    for (const doc of parseYamlDocuments(file, files.get(file)!)) {
+export function loadSpecs(files: Map<string, string | Uint8Array>, options: LoadOptions = {}): LoadResult {
+  const readErrors = options.readErrors ?? [];
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const result: LoadResult = { specs: [], targets: [], errors: [...readErrors], files: [...new Set([...files.keys(), ...readErrors.map((e) => e.file)])].sort() };
+  for (const file of [...files.keys()].sort()) {
+    const content = files.get(file)!;
+    const decoded = typeof content === 'string' ? { text: content } : decodeFileText(content);
+    if ('error' in decoded) {
+      result.errors.push({ file, document: 1, line: decoded.line, message: `file ${decoded.error}` });
+      continue;
+    }
+    for (const doc of parseYamlDocuments(file, decoded.text, limits)) {
       loadDocument(doc, result, options.namespace ?? DEFAULT_NAMESPACE);
     }
   }
@@ -53,25 +81,31 @@ export function loadSpecs(files: Map<string, string>, options: { namespace?: str
 }
 
 function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string): void {
-  if (doc.syntaxError) {
-    result.errors.push({ file: doc.file, document: doc.index, ...doc.syntaxError, message: `invalid YAML: ${doc.syntaxError.message}` });
+  if (doc.error) {
+    result.errors.push({ file: doc.file, document: doc.index, ...doc.error });
     return;
   }
   const value = doc.value as Record<string, unknown>;
   if (typeof value !== 'object' || Array.isArray(value)) return;
   const kind = value.kind;
-  if (typeof kind !== 'string' || !KINDS.has(kind)) return;
+  if (typeof kind !== 'string' || !KINDS.has(kind)) {
+    const problem = notLoadedProblem(value);
+    if (problem) result.errors.push({ file: doc.file, document: doc.index, ...doc.locate([problem.field]), field: problem.field, message: problem.message });
+    return;
+  }
   const specName = nameOf(value);
   const problems = validateDocument(kind as 'ClusterSpecification' | 'ClusterTarget', value);
   if (problems.length) {
-    for (const problem of problems) {
+    const shown = problems.slice(0, MAX_PROBLEMS_PER_DOCUMENT);
+    if (problems.length > shown.length) shown.push({ path: [], message: `and ${problems.length - shown.length} more problems in this document` });
+    for (const problem of shown) {
       result.errors.push({
         file: doc.file,
         document: doc.index,
         ...doc.locate(problem.path),
         field: fieldPath(problem.path),
         message: problem.message,
-        ...(kind === 'ClusterSpecification' && specName ? { specName } : {}),
+        ...(kind === 'ClusterSpecification' && specName ? { specName, specNamespace: namespaceOf(value) ?? namespace } : {}),
       });
     }
     return;
@@ -86,7 +120,7 @@ function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string
   const spec = value as unknown as ClusterSpecification;
   const duplicate = duplicateIds(spec);
   if (duplicate) {
-    result.errors.push({ file: doc.file, document: doc.index, ...doc.locate(duplicate.path), field: fieldPath(duplicate.path), message: duplicate.message, specName: spec.metadata.name });
+    result.errors.push({ file: doc.file, document: doc.index, ...doc.locate(duplicate.path), field: fieldPath(duplicate.path), message: duplicate.message, specName: spec.metadata.name, specNamespace: metadata.namespace as string });
     return;
   }
   spec.spec.policies.forEach((policy, p) =>
@@ -95,6 +129,30 @@ function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string
     ),
   );
   result.specs.push({ spec, origin });
+}
+
+/**
+ * Why a document that kspec does not load is still an error: it claims kspec's API group with a
+ * kind kspec does not have, or its kind is a near miss of one (a typo would otherwise drop a
+ * whole spec without a word).
+ */
+function notLoadedProblem(value: Record<string, unknown>): { field: string; message: string } | undefined {
+  const { apiVersion, kind } = value;
+  const known = [...KINDS].join(', ');
+  if (typeof kind === 'string' && OUTPUT_KINDS.has(kind)) return undefined;
+  if (typeof apiVersion === 'string' && KSPEC_API_GROUP.test(apiVersion)) {
+    if (typeof kind !== 'string') return { field: 'kind', message: `a kspec.io document needs a kind: ${known}` };
+    const guess = closestWord(kind, [...KINDS]);
+    return { field: 'kind', message: `unknown kspec.io kind ${JSON.stringify(kind)}${guess ? ` (did you mean ${guess}?)` : ''}; kspec reads ${known}` };
+  }
+  const guess = typeof kind === 'string' ? closestWord(kind, [...KINDS]) : undefined;
+  if (guess) return { field: 'kind', message: `kind ${JSON.stringify(kind)} is not one kspec reads; did you mean ${guess}?` };
+  return undefined;
+}
+
+function namespaceOf(value: Record<string, unknown>): string | undefined {
+  const metadata = value.metadata as Record<string, unknown> | undefined;
+  return typeof metadata?.namespace === 'string' ? metadata.namespace : undefined;
 }
 
 function nameOf(value: Record<string, unknown>): string | undefined {
@@ -116,19 +174,30 @@ function duplicateIds(spec: ClusterSpecification): { path: (string | number)[]; 
   return undefined;
 }
 
-/** Two documents of the same kind and name: both are rejected, since neither is clearly meant. */
+/** Two documents of the same kind, namespace and name: both are rejected, since neither is clearly meant. */
 function rejectDuplicates(result: LoadResult): void {
-  const seen = new Map<string, Origin>();
+  result.specs = withoutDuplicates(result.specs.map((s) => ({ ...s, object: s.spec })), 'ClusterSpecification', result.errors);
+  result.targets = withoutDuplicates(result.targets.map((t) => ({ ...t, object: t.target })), 'ClusterTarget', result.errors);
+}
+
+function withoutDuplicates<T extends { object: { metadata: { name: string; namespace?: string } }; origin: Origin }>(
+  loaded: T[],
+  kind: 'ClusterSpecification' | 'ClusterTarget',
+  errors: SpecError[],
+): Omit<T, 'object'>[] {
+  const first = new Map<string, Origin>();
   const dupes = new Set<string>();
-  const key = (kind: string, meta: { name: string; namespace?: string }) => `${kind}/${meta.namespace}/${meta.name}`;
-  for (const { spec, origin } of result.specs) {
-    const k = key('ClusterSpecification', spec.metadata);
-    if (seen.has(k)) {
+  const key = (meta: { name: string; namespace?: string }) => `${meta.namespace}/${meta.name}`;
+  for (const { object, origin } of loaded) {
+    const k = key(object.metadata);
+    const earlier = first.get(k);
+    if (earlier) {
       dupes.add(k);
-      const first = seen.get(k)!;
-      result.errors.push({ file: origin.file, document: origin.document, line: origin.line, field: 'metadata.name', specName: spec.metadata.name, message: `ClusterSpecification "${spec.metadata.name}" is also defined at ${first.file}:${first.line}` });
+      const where = `${earlier.file}:${earlier.line}`;
+      errors.push({ file: origin.file, document: origin.document, line: origin.line, field: 'metadata.name', ...(kind === 'ClusterSpecification' ? { specName: object.metadata.name, specNamespace: object.metadata.namespace } : {}), message: `${kind} "${object.metadata.name}" in namespace ${object.metadata.namespace} is also defined at ${where}` });
+    } else {
+      first.set(k, origin);
     }
-    seen.set(k, origin);
   }
-  result.specs = result.specs.filter(({ spec }) => !dupes.has(key('ClusterSpecification', spec.metadata)));
+  return loaded.filter(({ object }) => !dupes.has(key(object.metadata))).map(({ object: _object, ...rest }) => rest);
 }

@@ -18,9 +18,9 @@ test('multi-stage: npm ci --omit=dev --ignore-scripts on node:24-bookworm-slim, 
   assert.match(runtime, /^(gcr\.io\/distroless\/nodejs24-debian12|node:24-bookworm-slim)\b/);
 });
 
-test('runtime copies src, bin, package*.json and node_modules, runs as 65532, entrypoint node bin/kspec.js run', () => {
+test('runtime copies src, bin, deploy/kyverno-crds, package*.json and node_modules, runs as 65532, entrypoint node bin/kspec.js run', () => {
   const runtime = stages.at(-1)!;
-  for (const what of ['node_modules', 'bin', 'src', 'package.json', 'package-lock.json']) {
+  for (const what of ['node_modules', 'bin', 'src', 'deploy/kyverno-crds', 'package.json', 'package-lock.json']) {
     assert.ok(runtime.split('\n').some((l) => l.startsWith('COPY') && l.includes(what)), `copies ${what}`);
   }
   const user = lines.filter((l) => l.startsWith('USER ')).at(-1);
@@ -35,5 +35,5 @@ test('.dockerignore keeps secrets, git history and local state out of the build 
   const ignore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   assert.equal(ignore[0], '**', 'deny by default');
   const allowed = ignore.filter((l) => l.startsWith('!')).map((l) => l.slice(1));
-  for (const a of allowed) assert.ok(/^(package(-lock)?\.json|bin\/(\*\*)?|src\/(\*\*)?)$/.test(a), `unexpected include ${a}`);
+  for (const a of allowed) assert.ok(/^(package(-lock)?\.json|bin\/(\*\*)?|src\/(\*\*)?|deploy\/kyverno-crds\/(\*\*)?)$/.test(a), `unexpected include ${a}`);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSpecs } from '../../src/spec/load.ts';
-import { renderSpec, findCrossSpecClashes } from '../../src/render/render.ts';
+import { renderSpec, renderSpecs } from '../../src/render/render.ts';
 import { formatSpecError } from '../../src/spec/errors.ts';
 import { withFailureAction } from '../../src/render/failure-action.ts';
 
@@ -151,9 +151,61 @@ for (const c of rejected) {
   });
 }
 
-test('two specs rendering the same policy clash', () => {
-  const a = render(spec('enforce', policy, 'a')).policies;
-  const b = render(spec('enforce', policy, 'b')).policies;
-  const clashes = findCrossSpecClashes(new Map([['a', a], ['b', b]]));
-  assert.deepEqual([...clashes], [['ClusterPolicy/require-labels', ['a', 'b']]]);
+test('two specs rendering the same policy clash: an error for each, at the check', () => {
+  const loaded = loadSpecs(new Map([['specs/a.yaml', spec('enforce', policy, 'a')], ['specs/b.yaml', spec('enforce', policy, 'b')]]));
+  const rendered = renderSpecs(loaded.specs, 'abc123');
+  assert.deepEqual(
+    [...rendered.values()].flatMap((r) => r.errors.map(formatSpecError)),
+    [
+      'specs/a.yaml:14: ClusterPolicy/require-labels is also rendered by kspec-system/b',
+      'specs/b.yaml:14: ClusterPolicy/require-labels is also rendered by kspec-system/a',
+    ],
+  );
+});
+
+// Checked as the API server would check them, against deploy/kyverno-crds, at file, line and field.
+const schemaRejected: { name: string; check: string; expect: RegExp }[] = [
+  { name: 'a rule that is not a mapping', check: 'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: x}\nspec:\n  rules:\n    - just-a-string', expect: /specs\/web\.yaml:20: spec\.policies\[0\]\.checks\[0\]\.kyvernoPolicy spec\.rules\[0\]: must be object/ },
+  { name: 'labels given as a string', check: policy.replace('  annotations:', '  labels: team=platform\n  annotations:'), expect: /kyvernoPolicy metadata\.labels: must be object/ },
+  { name: 'a label value that is not a string', check: policy.replace('  annotations:', '  labels: {tier: 1}\n  annotations:'), expect: /kyvernoPolicy metadata\.labels\.tier: must be string/ },
+  { name: 'a name Kubernetes rejects', check: policy.replace('name: require-labels', 'name: a..b'), expect: /specs\/web\.yaml:18: .*kyvernoPolicy metadata\.name: must be a lowercase DNS subdomain/ },
+  { name: 'a Policy namespace Kubernetes rejects', check: policy.replace('ClusterPolicy', 'Policy').replace('  name: require-labels', '  name: require-labels\n  namespace: Not_A_Namespace'), expect: /kyvernoPolicy metadata\.namespace: must be a lowercase DNS label/ },
+  { name: 'a misspelled spec field', check: policy.replace('spec:\n', 'spec:\n  backgroud: false\n'), expect: /kyvernoPolicy spec\.backgroud: unknown field \(did you mean background\?\)/ },
+  { name: 'a wrong enum', check: policy.replace('failureAction: Audit', 'failureAction: Block'), expect: /kyvernoPolicy spec\.rules\[0\]\.validate\.failureAction: must be one of: Audit, Enforce/ },
+  { name: 'a generate rule (by default only validate rules render)', check: 'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: x}\nspec:\n  rules:\n    - name: bind-admin\n      match: {any: [{resources: {kinds: [Namespace]}}]}\n      generate: {kind: ClusterRoleBinding, name: everyone-admin}', expect: /kyvernoPolicy spec\.rules\[0\]\.generate: rule "bind-admin" is a generate rule; kspec renders validate rules only \(the operator allows more with --allow-rule-types\)/ },
+  { name: 'a mutate rule', check: 'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: x}\nspec:\n  rules:\n    - name: add-label\n      match: {any: [{resources: {kinds: [Pod]}}]}\n      mutate: {patchStrategicMerge: {metadata: {labels: {x: y}}}}', expect: /spec\.rules\[0\]\.mutate: rule "add-label" is a mutate rule/ },
+  { name: 'a rule of no type', check: 'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: x}\nspec:\n  rules:\n    - name: nothing\n      match: {any: [{resources: {kinds: [Pod]}}]}', expect: /rule "nothing" must have exactly one of validate, mutate, generate, verifyImages, found none/ },
+];
+
+for (const c of schemaRejected) {
+  test(`rejected by schema or rules: ${c.name}`, () => {
+    const { policies, errors } = render(spec('enforce', c.check));
+    assert.equal(policies.length, 0);
+    assert.match(errors.map(formatSpecError).join('\n'), c.expect);
+  });
+}
+
+test('YAML merge keys inside a kyvernoPolicy are resolved', () => {
+  const merged = 'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: merged}\nspec:\n  rules:\n    - &base\n      name: a\n      match: {any: [{resources: {kinds: [Pod]}}]}\n      validate: {pattern: {metadata: {name: "?*"}}}\n    - <<: *base\n      name: b';
+  const { policies, errors } = render(spec('enforce', merged));
+  assert.deepEqual(errors, []);
+  const rules = policies[0].object.spec.rules as { name: string; match: unknown }[];
+  assert.deepEqual(rules.map((r) => r.name), ['a', 'b']);
+  assert.deepEqual(rules[1].match, rules[0].match);
+});
+
+test('a trailing --- after the policy is accepted', () => {
+  const { policies, errors } = render(spec('enforce', `${policy}\n---`));
+  assert.deepEqual(errors, []);
+  assert.equal(policies.length, 1);
+});
+
+test('the operator may allow more rule types and bound the namespaces of Policies', () => {
+  const generate = 'apiVersion: kyverno.io/v1\nkind: Policy\nmetadata: {name: x, namespace: team-a}\nspec:\n  rules:\n    - name: g\n      match: {any: [{resources: {kinds: [ConfigMap]}}]}\n      generate: {kind: ConfigMap, name: copy}';
+  const loaded = loadSpecs(new Map([['specs/web.yaml', spec('enforce', generate)]])).specs[0];
+  assert.equal(renderSpec(loaded, 'c', { allowedRuleTypes: new Set(['validate', 'generate']) }).policies.length, 1);
+  const bounded = renderSpec(loaded, 'c', { allowedRuleTypes: new Set(['validate', 'generate']), policyNamespaces: ['team-b', 'apps-*'] });
+  assert.equal(bounded.policies.length, 0);
+  assert.match(formatSpecError(bounded.errors[0]), /kyvernoPolicy metadata\.namespace: Policies may land only in namespaces team-b, apps-\* \(--allow-policy-namespaces\), not in team-a/);
+  assert.equal(renderSpec(loaded, 'c', { allowedRuleTypes: new Set(['validate', 'generate']), policyNamespaces: ['team-*'] }).policies.length, 1);
 });

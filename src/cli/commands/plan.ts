@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { parseFlags } from '../command.ts';
-import { outputFlag, outputFormat, servingFlags, servingOptions, sourceFlags, sourceOptions } from '../common-flags.ts';
+import { outputFlag, outputFormat, servingFlags, servingOptions, sourceFlags, sourceOptions, renderFlags, renderRules } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
@@ -19,7 +19,7 @@ const plan: Command = {
   name: 'plan',
   usage: 'kspec plan --repo R [--branch B] [--path P] [--cluster-specs] [--take-over] [-o table|yaml|json] [--comment-on-pr N --github-repository OWNER/NAME]',
   async run(argv, io) {
-    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...servingFlags, ...outputFlag, ...githubFlags, 'comment-on-pr': { type: 'string' } }, io.env);
+    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...servingFlags, ...renderFlags, ...outputFlag, ...githubFlags, 'comment-on-pr': { type: 'string' } }, io.env);
     const pullNumber = flags['comment-on-pr'] ? Number(flags['comment-on-pr']) : undefined;
     if (pullNumber !== undefined && !(Number.isInteger(pullNumber) && pullNumber > 0)) throw new UsageError('--comment-on-pr takes a pull request number');
     const github = pullNumber ? await githubFromEnv(flags, io.env) : undefined;
@@ -31,6 +31,7 @@ const plan: Command = {
       source,
       ...servingOptions(flags),
       namespace: flags.namespace!,
+      rules: renderRules(flags),
       management: kubeConfig(flags),
       dryRun: true,
       assess: false,

@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { parseFlags, UsageError } from '../command.ts';
-import { cacheDir, optionalSourceOptions, outputFlag, outputFormat, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags } from '../common-flags.ts';
+import { cacheDir, optionalSourceOptions, outputFlag, outputFormat, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags, renderFlags, renderRules } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
@@ -15,7 +15,7 @@ const reconcile: Command = {
   name: 'reconcile',
   usage: 'kspec reconcile --once [--repo R [--branch B] [--path P] [--cluster-specs] [--take-over]] [--dry-run] [--write-back none|commit|pull-request] [-o table|yaml|json]\n  without --repo: serve the ClusterSpecifications applied to the cluster',
   async run(argv, io) {
-    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...servingFlags, ...outputFlag, ...writeBackFlags, ...reportRefreshFlag, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
+    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...servingFlags, ...renderFlags, ...outputFlag, ...writeBackFlags, ...reportRefreshFlag, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
     if (!flags.once) throw new UsageError('reconcile runs a single pass: pass --once (use `kspec run` for the long-running poller)');
     const format = outputFormat(flags.output);
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
@@ -27,6 +27,7 @@ const reconcile: Command = {
       ...(source ? { source } : {}),
       ...servingOptions(flags),
       namespace: flags.namespace!,
+      rules: renderRules(flags),
       management: kubeConfig(flags),
       dryRun: flags['dry-run'],
       reportRefreshMs: reportRefreshMs(flags['report-refresh']),

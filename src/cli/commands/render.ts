@@ -3,40 +3,40 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Command } from '../command.ts';
 import { parseFlags, UsageError } from '../command.ts';
-import { fetchSnapshot } from '../../source/git-source.ts';
-import { loadSpecs } from '../../spec/load.ts';
-import { renderSpec } from '../../render/render.ts';
-import { formatSpecError } from '../../spec/errors.ts';
+import { checkRepository, errorLine, repositoryFlags } from '../check-repository.ts';
+import type { KyvernoPolicy } from '../../render/desired-policy.ts';
 
 const render: Command = {
   name: 'render',
-  usage: 'kspec render PATH [-o DIR]',
+  usage: 'kspec render PATH|URL [--ref REF] [-o DIR] [--allow-rule-types T,...] [--allow-policy-namespaces NS,...] [--max-file-bytes SIZE] [--max-documents N] [--max-repo-bytes SIZE] [--max-expanded-bytes SIZE] [--cache-dir DIR]',
   async run(argv, io) {
-    const { flags, positionals } = parseFlags(argv, { 'output-dir': { type: 'string', short: 'o' } }, io.env);
+    const { flags, positionals } = parseFlags(argv, { 'output-dir': { type: 'string', short: 'o' }, ...repositoryFlags }, io.env);
     if (positionals.length !== 1) throw new UsageError('render takes exactly one PATH');
-    const snapshot = await fetchSnapshot({ repo: positionals[0], cacheDir: '' });
-    const load = loadSpecs(snapshot.files);
-    let failed = load.errors.length > 0;
-    for (const error of load.errors) io.stderr(`${formatSpecError(error)}\n`);
+    const { rendered, errors } = await checkRepository(positionals[0], flags, io.env);
+    for (const error of errors) io.stderr(errorLine(error));
     const documents: string[] = [];
-    for (const spec of load.specs) {
-      const result = renderSpec(spec, snapshot.commit);
-      for (const error of result.errors) io.stderr(`${formatSpecError(error)}\n`);
-      failed ||= result.errors.length > 0;
-      for (const policy of result.policies) {
+    for (const { loaded, policies } of rendered.values()) {
+      for (const policy of policies) {
         const text = stringify(policy.object, { lineWidth: 0 });
         if (flags['output-dir']) {
-          const dir = join(flags['output-dir'], spec.spec.metadata.name);
+          // One folder per spec and one file per policy, each unique within a cluster, so that
+          // same-name specs or Policies of two namespaces never overwrite each other.
+          const dir = join(flags['output-dir'], loaded.spec.metadata.namespace!, loaded.spec.metadata.name);
           mkdirSync(dir, { recursive: true });
-          writeFileSync(join(dir, `${policy.object.kind.toLowerCase()}-${policy.object.metadata.name}.yaml`), text);
+          writeFileSync(join(dir, policyFileName(policy.object)), text);
         }
         documents.push(text);
       }
     }
     if (flags['output-dir']) io.stdout(`wrote ${documents.length} policies to ${flags['output-dir']}\n`);
     else io.stdout(documents.join('---\n'));
-    return failed ? 1 : 0;
+    return errors.length ? 1 : 0;
   },
 };
+
+function policyFileName(policy: KyvernoPolicy): string {
+  const kind = policy.kind.toLowerCase();
+  return policy.kind === 'Policy' ? `${kind}-${policy.metadata.namespace}_${policy.metadata.name}.yaml` : `${kind}-${policy.metadata.name}.yaml`;
+}
 
 export default render;

@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 import type { Command } from '../command.ts';
 import { oneOf, parseFlags, UsageError } from '../command.ts';
-import { optionalSourceOptions, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags } from '../common-flags.ts';
+import { optionalSourceOptions, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags, renderFlags, renderRules } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { PassScheduler } from '../../reconcile/scheduler.ts';
@@ -32,7 +32,7 @@ import type { Snapshot } from '../../source/git-source.ts';
  */
 const run: Command = {
   name: 'run',
-  usage: 'kspec run [--repo R [--cluster-specs] [--take-over]] --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--sharding none|auto|static [--shard N/M]] [--write-back none|commit|pull-request] [--dry-run]',
+  usage: 'kspec run [--repo R [--cluster-specs] [--take-over]] --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--sharding none|auto|static [--shard N/M]] [--write-back none|commit|pull-request] [--dry-run] [--allow-rule-types mutate,generate,verifyImages] [--allow-policy-namespaces NS,...]',
   async run(argv, io) {
     const { flags } = parseFlags(
       argv,
@@ -40,6 +40,7 @@ const run: Command = {
         ...clusterFlags,
         ...sourceFlags,
         ...servingFlags,
+        ...renderFlags,
         ...writeBackFlags,
         ...reportRefreshFlag,
         schedule: { type: 'string', default: '*/1 * * * *' },
@@ -67,6 +68,7 @@ const run: Command = {
     const sharding = shardingMode(flags.sharding!, flags.shard, Boolean(flags['leader-elect']), io.env);
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
     const source = optionalSourceOptions(flags, io.env);
+    const rules = renderRules(flags);
     const management = kubeConfig(flags);
     const reportRefresh = reportRefreshMs(flags['report-refresh']);
     const passAges = new TargetPassAges();
@@ -113,7 +115,7 @@ const run: Command = {
       log[passLogLevel(reasons)]('pass started', { reasons });
       const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
-        reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, rules, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
       passAges.own(result.targets.keys(), Date.now());

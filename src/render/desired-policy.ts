@@ -1,6 +1,10 @@
 import type { Severity } from '../api/types.ts';
 
-export type PolicyKind = 'ClusterPolicy' | 'Policy';
+export type PolicyKind = 'ClusterPolicy' | 'Policy' | 'ValidatingPolicy';
+
+/** Kyverno's CEL policy kind and the API versions a check may write it in. */
+export const VALIDATING_POLICY_GROUP = 'policies.kyverno.io';
+export const VALIDATING_POLICY_API_VERSIONS = ['policies.kyverno.io/v1alpha1', 'policies.kyverno.io/v1beta1', 'policies.kyverno.io/v1'];
 
 /** A Kyverno policy as kspec wants it in the cluster, with where it came from. */
 export interface DesiredPolicy {

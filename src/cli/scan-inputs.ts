@@ -11,7 +11,7 @@ import { loadSpecs } from '../spec/load.ts';
 import { formatSpecError } from '../spec/errors.ts';
 import { renderSpecs } from '../render/render.ts';
 import { parseYamlDocuments } from '../spec/yaml-documents.ts';
-import { compilePolicy } from '../engine/index.ts';
+import { compilePolicy, isValidatingPolicy } from '../engine/index.ts';
 import type { Severity } from '../api/types.ts';
 import type { FailureAction, ScanPolicy, ScanResource } from '../compliance/offline-scan.ts';
 import { NotRegularFileError, pathKind, readRegularFile } from '../util/input-file.ts';
@@ -93,7 +93,8 @@ export async function kyvernoPolicies(paths: string[]): Promise<Loaded> {
     if (text === undefined) continue;
     for (const doc of documents(file, text, errors)) {
       const v = doc.value;
-      if (typeof v.apiVersion !== 'string' || !v.apiVersion.startsWith('kyverno.io/') || (v.kind !== 'ClusterPolicy' && v.kind !== 'Policy')) continue;
+      const classic = typeof v.apiVersion === 'string' && v.apiVersion.startsWith('kyverno.io/') && (v.kind === 'ClusterPolicy' || v.kind === 'Policy');
+      if (!classic && !isValidatingPolicy(v)) continue;
       try {
         const annotations = ((v.metadata as Record<string, unknown> | undefined)?.annotations ?? {}) as Record<string, unknown>;
         const sev = String(annotations[SEVERITY_ANNOTATION] ?? '').toLowerCase() as Severity;

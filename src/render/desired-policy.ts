@@ -33,3 +33,14 @@ export interface KyvernoPolicy {
 export function policyKey(policy: { kind: string; metadata: { name: string; namespace?: string } }): string {
   return policy.kind === 'Policy' ? `Policy/${policy.metadata.namespace}/${policy.metadata.name}` : `${policy.kind}/${policy.metadata.name}`;
 }
+
+/**
+ * Whether Kyverno scans existing resources with the policy (background scans, policy reports):
+ * `spec.background` of a ClusterPolicy or Policy, `spec.evaluation.background.enabled` of a
+ * ValidatingPolicy; both default to true.
+ */
+export function isBackgroundScanned(policy: KyvernoPolicy): boolean {
+  if (policy.kind !== 'ValidatingPolicy') return policy.spec.background !== false;
+  const evaluation = policy.spec.evaluation as { background?: { enabled?: unknown } } | undefined;
+  return evaluation?.background?.enabled !== false;
+}

@@ -111,10 +111,13 @@ export async function kyvernoPolicies(paths: string[]): Promise<Loaded> {
  * Whether each rule of a Kyverno policy blocks (Enforce) or reports (Audit), as Kyverno decides:
  * a rule's `validate.failureAction` (Kyverno 1.13+) wins over the policy's
  * `spec.validationFailureAction`, and Audit is the default. Autogen rules follow their source rule.
+ * A ValidatingPolicy blocks when spec.validationActions includes Deny.
  */
 function failureActions(policy: Record<string, unknown>): (rule: string) => FailureAction {
   const asAction = (v: unknown): FailureAction | undefined => (typeof v !== 'string' ? undefined : v.toLowerCase() === 'enforce' ? 'Enforce' : v.toLowerCase() === 'audit' ? 'Audit' : undefined);
   const spec = (policy.spec ?? {}) as Record<string, unknown>;
+  // A ValidatingPolicy blocks when its validationActions include Deny.
+  if (isValidatingPolicy(policy)) return () => (Array.isArray(spec.validationActions) && spec.validationActions.includes('Deny') ? 'Enforce' : 'Audit');
   const policyAction = asAction(spec.validationFailureAction) ?? 'Audit';
   const byRule = new Map<string, FailureAction>();
   for (const rule of Array.isArray(spec.rules) ? spec.rules : []) {

@@ -60,7 +60,9 @@ function evaluatorOf(env: Environment): { run(ast: unknown, ctx: unknown): unkno
   return ev;
 }
 
-const environment = createEnvironment();
+// Built on first use: passes and commands without CEL policies never pay for it.
+let shared: Environment | undefined;
+const environment = (): Environment => (shared ??= createEnvironment());
 const programs = new Map<string, CelProgram>();
 
 /** Parses and type-checks an expression once; the program is shared by every policy using it. */
@@ -69,10 +71,10 @@ export function compileCel(source: string): CelProgram {
   if (cached) return cached;
   let run: (ctx: Record<string, unknown>) => unknown;
   try {
-    const parsed = environment.parse(source);
+    const parsed = environment().parse(source);
     acceptPlainOrValueReceivers(parsed.ast);
     run = parsed;
-    const checked = environment.check(source);
+    const checked = environment().check(source);
     if (!checked.valid) throw checked.error;
   } catch (err) {
     throw new CelCompileError(source, err as Error);
@@ -87,7 +89,7 @@ export function compileCel(source: string): CelProgram {
 
 /** Evaluates an expression with an explicit cost limit (tests and benchmarks of the limit). */
 export function evaluateWithLimit(source: string, activation: Record<string, unknown>, limit: number): unknown {
-  const parsed = environment.parse(source);
+  const parsed = environment().parse(source);
   acceptPlainOrValueReceivers(parsed.ast);
   return withCostLimit(limit, () => parsed(activation));
 }

@@ -50,17 +50,13 @@ function compilePodSecurity(raw: unknown, where: string): PodSecuritySpec {
   };
 }
 
+/** A validate block with only its message: what CEL rules carry, their checks being expressions. */
+export function emptyValidation(message: string): CompiledValidation {
+  return { message, hasMessage: message !== '', pattern: null, anyPattern: null, deny: null, denyPresent: false, foreach: null, podSecurity: null };
+}
+
 function compileValidation(raw: Record<string, unknown>, message: string, where: string, top: boolean): CompiledValidation {
-  const v: CompiledValidation = {
-    message,
-    hasMessage: message !== '',
-    pattern: null,
-    anyPattern: null,
-    deny: null,
-    denyPresent: false,
-    foreach: null,
-    podSecurity: null,
-  };
+  const v = emptyValidation(message);
   const prefix = top ? 'request.object' : 'element';
   if (raw.pattern !== undefined && raw.pattern !== null) v.pattern = compilePatternValue(raw.pattern, prefix);
   if (raw.anyPattern !== undefined && raw.anyPattern !== null) {
@@ -125,21 +121,11 @@ function compileRule(raw: unknown, index: number, policy: PolicyIdentity): Compi
   if (!isObject(raw.match)) throw new Error(`rule ${name}: match is required`);
   const match = compileMatch(raw.match);
   const message = typeof validate.message === 'string' ? validate.message : '';
-  if (validate.cel) {
-    return {
-      name,
-      matchKinds: rawMatchKinds(raw.match),
-      match,
-      exclude: compileMatch(raw.exclude),
-      context: compileContext(raw.context, `rule ${name}`),
-      preconditions: compileConditions(raw.preconditions, `rule ${name}: preconditions`),
-      validation: { message, hasMessage: message !== '', pattern: null, anyPattern: null, deny: null, denyPresent: false, foreach: null, podSecurity: null },
-      cel: compileValidateCel(raw, validate, policy.name, policy.kind, `rule ${name}: validate`),
-    };
-  }
-  const validation = compileValidation(validate, message, `rule ${name}: validate`, true);
+  // A validate.cel rule runs its CEL expressions; the other validate forms are compiled as patterns and conditions.
+  const cel = validate.cel ? compileValidateCel(raw, validate, policy.name, policy.kind, `rule ${name}: validate`) : undefined;
+  const validation = cel ? emptyValidation(message) : compileValidation(validate, message, `rule ${name}: validate`, true);
   const kinds = [validation.pattern, validation.anyPattern, validation.denyPresent ? 1 : null, validation.foreach, validation.podSecurity].filter((x) => x !== null);
-  if (kinds.length === 0) throw new Error(`rule ${name}: validate needs one of pattern, anyPattern, deny, foreach or podSecurity`);
+  if (!cel && kinds.length === 0) throw new Error(`rule ${name}: validate needs one of pattern, anyPattern, deny, foreach, podSecurity or cel`);
   if (kinds.length > 1) throw new Error(`rule ${name}: validate may have only one of pattern, anyPattern, deny, foreach or podSecurity`);
   return {
     name,
@@ -149,6 +135,7 @@ function compileRule(raw: unknown, index: number, policy: PolicyIdentity): Compi
     context: compileContext(raw.context, `rule ${name}`),
     preconditions: compileConditions(raw.preconditions, `rule ${name}: preconditions`),
     validation,
+    ...(cel ? { cel } : {}),
   };
 }
 

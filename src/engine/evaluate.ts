@@ -95,24 +95,9 @@ function evaluateRule(rule: CompiledRule, resource: Record<string, unknown>, bas
     cache,
     provided,
   };
-  if (rule.cel) {
-    // A ValidatingPolicy has neither context nor preconditions; a validate.cel rule may have both.
-    if (rule.context.length || rule.preconditions) {
-      try {
-        loadContextEntries(rule.context, ctx, env.resolvers, provided, cache);
-      } catch (err) {
-        if (err instanceof PendingResolution) throw err;
-        return { status: 'error', message: `failed to load context: ${(err as Error).message}` };
-      }
-      const pre = evaluateConditions(rule.preconditions, ctx);
-      if (!pre.passed) return { status: 'skip', message: ['preconditions not met', pre.message].filter((s) => s).join('; ') };
-    }
-    const outcome = runCelRule(rule.cel, resource, ectx, `Validation rule '${rule.name}'`);
-    if (outcome) return outcome;
-    // A ValidatingPolicy whose matchConditions are false does not apply; a rule's celPreconditions skip it.
-    return rule.cel.constraints ? null : { status: 'skip', message: 'cel preconditions not met' };
-  }
-  if (rule.validation.podSecurity) {
+  if (rule.cel || rule.validation.podSecurity) {
+    // These rules check the resource directly: context and preconditions come first here, as
+    // runValidator does them for the others. A ValidatingPolicy has neither.
     try {
       loadContextEntries(rule.context, ctx, env.resolvers, provided, cache);
     } catch (err) {
@@ -121,7 +106,11 @@ function evaluateRule(rule: CompiledRule, resource: Record<string, unknown>, bas
     }
     const pre = evaluateConditions(rule.preconditions, ctx);
     if (!pre.passed) return { status: 'skip', message: ['preconditions not met', pre.message].filter((s) => s).join('; ') };
-    return runPodSecurity(rule, resource);
+    if (!rule.cel) return runPodSecurity(rule, resource);
+    const outcome = runCelRule(rule.cel, resource, ectx, `Validation rule '${rule.name}'`);
+    if (outcome) return outcome;
+    // A ValidatingPolicy whose matchConditions are false does not apply; a rule's celPreconditions skip it.
+    return rule.cel.constraints ? null : { status: 'skip', message: 'cel preconditions not met' };
   }
   return runValidator(rule.validation, rule.context, rule.preconditions, env, ctx, undefined, 0);
 }

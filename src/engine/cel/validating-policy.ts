@@ -3,6 +3,7 @@
 // autogen variants for Pod controllers when the policy matches Pods only.
 import { isObject } from '../jmespath/values.ts';
 import type { CompiledPolicy, CompiledRule } from '../types.ts';
+import { emptyValidation } from '../compile.ts';
 import { CRONJOB_TEMPLATE, POD_CONTROLLERS, POD_TEMPLATE, rewriteStrings, rewriteForTemplate } from './autogen.ts';
 import type { Controller } from './autogen.ts';
 import { compileExpressionSet } from './expressions.ts';
@@ -81,7 +82,7 @@ function toRule(name: string, rule: CelRule): CompiledRule {
     exclude: null,
     context: [],
     preconditions: null,
-    validation: { message: '', hasMessage: false, pattern: null, anyPattern: null, deny: null, denyPresent: false, foreach: null, podSecurity: null },
+    validation: emptyValidation(''),
     cel: rule,
   };
 }

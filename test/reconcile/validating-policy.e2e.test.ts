@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { KubeConfig, KubernetesObjectApi, PatchStrategy, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { testCluster } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
@@ -14,6 +14,7 @@ import { reconcilePass } from '../../src/reconcile/pass.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { createLogger } from '../../src/log.ts';
 import { KspecStore } from '../../src/cluster/kspec-store.ts';
+import { PolicyClient } from '../../src/cluster/policy-client.ts';
 import type { ComplianceReport, DriftReport } from '../../src/api/types.ts';
 
 type LivePolicy = KubernetesObject & { spec: Record<string, unknown> };
@@ -84,4 +85,27 @@ test('ValidatingPolicies: enforce installs them with validationActions [Deny], d
   assert.deepEqual(planned.drift.event.fields, [{ path: 'spec.validationActions[0]', desired: '"Deny"', live: '"Audit"' }]);
   await pass();
   assert.deepEqual((await read(`va-${id}`))?.spec.validationActions, ['Deny']);
+});
+
+test('an identity without rights to ValidatingPolicies still observes specs that render none; one that renders some fails to list', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const ns = await cluster.namespace('vpol-rbac');
+  const name = `classic-reader-${ns.slice(-8)}`;
+  const rbac = cluster.kc.makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createClusterRole({ body: { metadata: { name }, rules: [{ apiGroups: ['kyverno.io'], resources: ['clusterpolicies', 'policies'], verbs: ['get', 'list', 'watch'] }] } });
+  await rbac.createClusterRoleBinding({ body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }] } });
+  t.after(async () => {
+    await rbac.deleteClusterRoleBinding({ name }).catch(() => undefined);
+    await rbac.deleteClusterRole({ name }).catch(() => undefined);
+  });
+  await KubernetesObjectApi.makeApiClient(cluster.kc).create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader', namespace: ns } } as KubernetesObject);
+  const kc = new KubeConfig();
+  kc.loadFromFile(await cluster.serviceAccountKubeconfig(ns, 'reader'));
+  const client = new PolicyClient(kc);
+  const selector = `kspec.io/spec=nothing-${ns}`;
+  // RBAC takes a moment to apply to a new binding.
+  for (let i = 0; i < 100 && !(await client.list(selector).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 150));
+  assert.deepEqual(await client.list(selector), []);
+  await assert.rejects(client.list(selector, { needValidatingPolicies: true }), (err: Error & { code?: number }) => err.code === 403 && /list ValidatingPolicy/.test(err.message));
 });

@@ -1,14 +1,17 @@
-// Benchmark (not a test): 10,000 generated Pods against the pod-security restricted policies.
-// Prints rule evaluations per second, total time and peak memory. `run()` returns the figures.
+// Benchmark (not a test): 10,000 generated Pods against the pod-security restricted policies,
+// written three ways: Kyverno's pattern language, validate.cel rules in ClusterPolicies, and
+// ValidatingPolicies (CEL). Prints rule evaluations per second, total time and peak memory for
+// each, side by side. `run()` returns the figures.
 import { readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';
-import { compilePolicy, evaluatePolicy } from '../src/engine/index.ts';
+import { compilePolicy, evaluatePolicy, isValidatingPolicy } from '../src/engine/index.ts';
 import type { CompiledPolicy } from '../src/engine/index.ts';
 import { loadYamlDocuments } from '../src/engine/kyverno-test.ts';
 
 export interface EngineBenchResult {
+  flavour: Flavour;
   pods: number;
   policies: number;
   policySource: string;
@@ -22,19 +25,28 @@ export interface EngineBenchResult {
 
 const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-async function loadPolicies(): Promise<{ policies: CompiledPolicy[]; source: string }> {
-  const shared = resolve(repoRoot, '../shared/kyverno-conformance/pod-security/restricted');
+/** Which way the policies are written. */
+export type Flavour = 'pattern' | 'validate.cel' | 'ValidatingPolicy';
+
+const SOURCES: Record<Flavour, { shared: string; fallback: string }> = {
+  pattern: { shared: '../shared/kyverno-conformance/pod-security/restricted', fallback: 'bench/fixtures/restricted-policies.yaml' },
+  'validate.cel': { shared: '../shared/kyverno-conformance-cel/pod-security-cel/restricted', fallback: '' },
+  ValidatingPolicy: { shared: '../shared/kyverno-conformance-cel/pod-security-vpol/restricted', fallback: 'bench/fixtures/restricted-cel-policies.yaml' },
+};
+
+async function loadPolicies(flavour: Flavour): Promise<{ policies: CompiledPolicy[]; source: string }> {
+  const shared = resolve(repoRoot, SOURCES[flavour].shared);
   const files: string[] = [];
   if (existsSync(shared)) {
     for (const d of (await readdir(shared, { withFileTypes: true })).filter((e) => e.isDirectory())) {
       for (const f of await readdir(join(shared, d.name))) if (f.endsWith('.yaml')) files.push(join(shared, d.name, f));
     }
   }
-  const source = files.length ? shared : resolve(repoRoot, 'bench/fixtures/restricted-policies.yaml');
-  if (!files.length) files.push(source);
+  const source = files.length || !SOURCES[flavour].fallback ? shared : resolve(repoRoot, SOURCES[flavour].fallback);
+  if (!files.length && SOURCES[flavour].fallback) files.push(source);
   const policies: CompiledPolicy[] = [];
   for (const f of files.sort()) {
-    for (const doc of await loadYamlDocuments(f)) if (doc.kind === 'ClusterPolicy' || doc.kind === 'Policy') policies.push(compilePolicy(doc));
+    for (const doc of await loadYamlDocuments(f)) if (doc.kind === 'ClusterPolicy' || doc.kind === 'Policy' || isValidatingPolicy(doc)) policies.push(compilePolicy(doc));
   }
   return { policies, source };
 }
@@ -87,8 +99,8 @@ export function generatePods(count: number, seed = 42): Record<string, unknown>[
   return pods;
 }
 
-export async function run(podCount = 10_000): Promise<EngineBenchResult> {
-  const { policies, source } = await loadPolicies();
+export async function run(podCount = 10_000, flavour: Flavour = 'pattern'): Promise<EngineBenchResult> {
+  const { policies, source } = await loadPolicies(flavour);
   const pods = generatePods(podCount);
   let peak = process.memoryUsage().rss;
   const results: Record<string, number> = {};
@@ -106,6 +118,7 @@ export async function run(podCount = 10_000): Promise<EngineBenchResult> {
   const totalMs = performance.now() - start;
   peak = Math.max(peak, process.memoryUsage().rss);
   return {
+    flavour,
     pods: pods.length,
     policies: policies.length,
     policySource: source,
@@ -119,11 +132,17 @@ export async function run(podCount = 10_000): Promise<EngineBenchResult> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const r = await run();
   const mb = (b: number): string => (b / 1024 / 1024).toFixed(1) + ' MiB';
-  console.log(`engine bench: ${r.pods} pods x ${r.policies} policies (${r.policySource})`);
-  console.log(`  rule evaluations: ${r.ruleEvaluations} (${Object.entries(r.results).map(([k, v]) => `${k} ${v}`).join(', ')})`);
-  console.log(`  total time:       ${r.totalMs.toFixed(0)} ms`);
-  console.log(`  evaluations/sec:  ${Math.round(r.evaluationsPerSecond)}`);
-  console.log(`  peak RSS:         ${mb(r.peakRssBytes)} (maxRSS ${mb(r.maxRssBytes)})`);
+  for (const flavour of ['pattern', 'validate.cel', 'ValidatingPolicy'] as const) {
+    const r = await run(10_000, flavour);
+    if (r.policies === 0) {
+      console.log(`engine bench (${flavour}): no policies at ${r.policySource}, skipped`);
+      continue;
+    }
+    console.log(`engine bench (${flavour}): ${r.pods} pods x ${r.policies} policies (${r.policySource})`);
+    console.log(`  rule evaluations: ${r.ruleEvaluations} (${Object.entries(r.results).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+    console.log(`  total time:       ${r.totalMs.toFixed(0)} ms`);
+    console.log(`  evaluations/sec:  ${Math.round(r.evaluationsPerSecond)}`);
+    console.log(`  peak RSS:         ${mb(r.peakRssBytes)} (maxRSS ${mb(r.maxRssBytes)})`);
+  }
 }

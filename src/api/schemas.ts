@@ -45,7 +45,7 @@ const check = obj(
   {
     id: str('Unique check identifier within its policy.', { minLength: 1, pattern: NAME_PATTERN, maxLength: 63 }),
     title: str('Human-readable title.'),
-    kyvernoPolicy: str('Kyverno policy YAML: exactly one kyverno.io ClusterPolicy or Policy.', { minLength: 1 }),
+    kyvernoPolicy: str('Kyverno policy YAML: exactly one kyverno.io ClusterPolicy or Policy, or one policies.kyverno.io ValidatingPolicy.', { minLength: 1 }),
   },
   ['id', 'kyvernoPolicy'],
 );
@@ -178,7 +178,7 @@ export const driftReportStatus = obj('Drift between desired and live policies.',
         policyID: str('Policy identifier; absent for an extra policy that carries no kspec.io/policy label.'),
         checkID: str('Check identifier; absent when the policy carries no kspec.io/check label.'),
         resourceName: str('Name of the Kyverno policy.'),
-        resourceKind: str('ClusterPolicy or Policy.'),
+        resourceKind: str('ClusterPolicy, Policy or ValidatingPolicy.'),
         resourceNamespace: str('Namespace of a namespaced Policy.'),
         message: str('What differs.'),
         detectedAt: str('When kspec first saw this drift; kept on every pass while it stands, new when drift that was fixed comes back.', { format: 'date-time' }),

@@ -11,7 +11,7 @@ import { loadSpecs } from '../spec/load.ts';
 import { formatSpecError } from '../spec/errors.ts';
 import { renderSpecs } from '../render/render.ts';
 import { parseYamlDocuments } from '../spec/yaml-documents.ts';
-import { compilePolicy } from '../engine/index.ts';
+import { compilePolicy, isValidatingPolicy } from '../engine/index.ts';
 import type { Severity } from '../api/types.ts';
 import type { FailureAction, ScanPolicy, ScanResource } from '../compliance/offline-scan.ts';
 import { NotRegularFileError, pathKind, readRegularFile } from '../util/input-file.ts';
@@ -93,7 +93,8 @@ export async function kyvernoPolicies(paths: string[]): Promise<Loaded> {
     if (text === undefined) continue;
     for (const doc of documents(file, text, errors)) {
       const v = doc.value;
-      if (typeof v.apiVersion !== 'string' || !v.apiVersion.startsWith('kyverno.io/') || (v.kind !== 'ClusterPolicy' && v.kind !== 'Policy')) continue;
+      const classic = typeof v.apiVersion === 'string' && v.apiVersion.startsWith('kyverno.io/') && (v.kind === 'ClusterPolicy' || v.kind === 'Policy');
+      if (!classic && !isValidatingPolicy(v)) continue;
       try {
         const annotations = ((v.metadata as Record<string, unknown> | undefined)?.annotations ?? {}) as Record<string, unknown>;
         const sev = String(annotations[SEVERITY_ANNOTATION] ?? '').toLowerCase() as Severity;
@@ -110,10 +111,13 @@ export async function kyvernoPolicies(paths: string[]): Promise<Loaded> {
  * Whether each rule of a Kyverno policy blocks (Enforce) or reports (Audit), as Kyverno decides:
  * a rule's `validate.failureAction` (Kyverno 1.13+) wins over the policy's
  * `spec.validationFailureAction`, and Audit is the default. Autogen rules follow their source rule.
+ * A ValidatingPolicy blocks when spec.validationActions includes Deny.
  */
 function failureActions(policy: Record<string, unknown>): (rule: string) => FailureAction {
   const asAction = (v: unknown): FailureAction | undefined => (typeof v !== 'string' ? undefined : v.toLowerCase() === 'enforce' ? 'Enforce' : v.toLowerCase() === 'audit' ? 'Audit' : undefined);
   const spec = (policy.spec ?? {}) as Record<string, unknown>;
+  // A ValidatingPolicy blocks when its validationActions include Deny.
+  if (isValidatingPolicy(policy)) return () => (Array.isArray(spec.validationActions) && spec.validationActions.includes('Deny') ? 'Enforce' : 'Audit');
   const policyAction = asAction(spec.validationFailureAction) ?? 'Audit';
   const byRule = new Map<string, FailureAction>();
   for (const rule of Array.isArray(spec.rules) ? spec.rules : []) {

@@ -4,24 +4,33 @@ import { policyKey } from '../render/desired-policy.ts';
 import { kubeJson } from './http-get.ts';
 import { ClusterError, isNotFound } from './api-error.ts';
 import { trimObject } from './trim.ts';
+import { Discovery } from './discovery.ts';
 
 export const FIELD_MANAGER = 'kspec';
 const KINDS: PolicyKind[] = ['ClusterPolicy', 'Policy'];
 const PAGE = 500;
-const PLURAL: Record<PolicyKind, string> = { ClusterPolicy: 'clusterpolicies', Policy: 'policies' };
+const PLURAL: Record<PolicyKind, string> = { ClusterPolicy: 'clusterpolicies', Policy: 'policies', ValidatingPolicy: 'validatingpolicies' };
+/** Kyverno's CEL policy kind, listed at whichever policies.kyverno.io version the cluster prefers. */
+const VALIDATING_POLICY = 'policies.kyverno.io/*/ValidatingPolicy';
 
 interface PolicyList {
   items?: KyvernoPolicy[];
   metadata?: { continue?: string };
 }
 
+/** The API version a kind is served at: ValidatingPolicies at the version they are written in. */
+function apiVersionOf(kind: PolicyKind, apiVersion?: string): string {
+  return kind === 'ValidatingPolicy' && apiVersion ? apiVersion : 'kyverno.io/v1';
+}
+
 /** Where a policy lives: the collection (for create and list) and the object itself. */
-function collectionPath(kind: PolicyKind, namespace?: string): string {
-  return kind === 'Policy' && namespace ? `/apis/kyverno.io/v1/namespaces/${encodeURIComponent(namespace)}/policies` : `/apis/kyverno.io/v1/${PLURAL[kind]}`;
+function collectionPath(kind: PolicyKind, namespace?: string, apiVersion?: string): string {
+  const base = `/apis/${apiVersionOf(kind, apiVersion)}`;
+  return kind === 'Policy' && namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/policies` : `${base}/${PLURAL[kind]}`;
 }
 
 function objectPath(policy: KyvernoPolicy): string {
-  return `${collectionPath(policy.kind, policy.metadata.namespace)}/${encodeURIComponent(policy.metadata.name)}`;
+  return `${collectionPath(policy.kind, policy.metadata.namespace, policy.apiVersion)}/${encodeURIComponent(policy.metadata.name)}`;
 }
 
 /** The API server's reason, without the method and path kubeJson puts first. */
@@ -47,21 +56,34 @@ export class PolicyClient {
   }
 
   /**
-   * Every ClusterPolicy and Policy (all namespaces) matching the label selector: one paginated
-   * LIST per kind. Objects come back trimmed (no managedFields): nothing kspec compares is there.
+   * Every ClusterPolicy and Policy (all namespaces) and ValidatingPolicy matching the label
+   * selector: one paginated LIST per kind. Objects come back trimmed (no managedFields): nothing
+   * kspec compares is there. A cluster whose Kyverno predates ValidatingPolicies (no
+   * policies.kyverno.io group) has none. An identity without the right to list them (RBAC from
+   * before ValidatingPolicies) sees none either: that can make kspec try to create one, which
+   * fails with the same 403, and never prune one.
    */
   async list(labelSelector: string): Promise<KyvernoPolicy[]> {
     const all: KyvernoPolicy[] = [];
-    for (const kind of KINDS) {
+    const kinds: Array<{ apiVersion: string; kind: PolicyKind }> = KINDS.map((kind) => ({ apiVersion: 'kyverno.io/v1', kind }));
+    let validatingPolicy;
+    try {
+      validatingPolicy = (await Discovery.for(this.kc).resolve(VALIDATING_POLICY)).types[0];
+    } catch (err) {
+      throw new ClusterError(`discover ValidatingPolicy: ${reason(err)}`, (err as ClusterError).code);
+    }
+    if (validatingPolicy) kinds.push({ apiVersion: validatingPolicy.apiVersion, kind: 'ValidatingPolicy' });
+    for (const { apiVersion, kind } of kinds) {
       let continueToken: string | undefined;
       do {
         let page: PolicyList;
         try {
-          page = await kubeJson<PolicyList>(this.kc, collectionPath(kind) + query({ labelSelector, limit: String(PAGE), continue: continueToken }));
+          page = await kubeJson<PolicyList>(this.kc, collectionPath(kind, undefined, apiVersion) + query({ labelSelector, limit: String(PAGE), continue: continueToken }));
         } catch (err) {
+          if (kind === 'ValidatingPolicy' && (err as ClusterError).code === 403) break;
           throw new ClusterError(`list ${kind} (is Kyverno installed?): ${reason(err)}`, (err as ClusterError).code);
         }
-        for (const item of page.items ?? []) all.push({ ...trimObject(item), apiVersion: 'kyverno.io/v1', kind });
+        for (const item of page.items ?? []) all.push({ ...trimObject(item), apiVersion, kind });
         continueToken = page.metadata?.continue || undefined;
       } while (continueToken);
     }
@@ -75,8 +97,8 @@ export class PolicyClient {
    */
   async create(policy: KyvernoPolicy, dryRun = false): Promise<KyvernoPolicy> {
     try {
-      const stored = await kubeJson<KyvernoPolicy>(this.kc, collectionPath(policy.kind, policy.metadata.namespace) + query({ fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined }), { method: 'POST', body: policy });
-      return { ...trimObject(stored), apiVersion: 'kyverno.io/v1', kind: policy.kind };
+      const stored = await kubeJson<KyvernoPolicy>(this.kc, collectionPath(policy.kind, policy.metadata.namespace, policy.apiVersion) + query({ fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined }), { method: 'POST', body: policy });
+      return { ...trimObject(stored), apiVersion: apiVersionOf(policy.kind, policy.apiVersion), kind: policy.kind };
     } catch (err) {
       const code = (err as ClusterError).code;
       if (code === 409) throw new ClusterError(`${policyKey(policy)} exists but is not managed by this spec; kspec leaves it alone`, 409);
@@ -93,7 +115,7 @@ export class PolicyClient {
     const { name, ...metadata } = policy.metadata;
     const probe = { ...policy, metadata: { ...metadata, generateName: `${name.slice(0, 40)}-` } };
     try {
-      return await kubeJson<KyvernoPolicy>(this.kc, collectionPath(policy.kind, policy.metadata.namespace) + query({ fieldManager: FIELD_MANAGER, dryRun: 'All' }), { method: 'POST', body: probe });
+      return await kubeJson<KyvernoPolicy>(this.kc, collectionPath(policy.kind, policy.metadata.namespace, policy.apiVersion) + query({ fieldManager: FIELD_MANAGER, dryRun: 'All' }), { method: 'POST', body: probe });
     } catch (err) {
       throw new ClusterError(`dry-run create ${policyKey(policy)}: ${reason(err)}`, (err as ClusterError).code);
     }
@@ -121,7 +143,7 @@ export class PolicyClient {
     };
     try {
       const stored = await kubeJson<KyvernoPolicy>(this.kc, objectPath(policy) + query({ fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined }), { method: 'PUT', body });
-      return { ...trimObject(stored), apiVersion: 'kyverno.io/v1', kind: policy.kind };
+      return { ...trimObject(stored), apiVersion: apiVersionOf(policy.kind, policy.apiVersion), kind: policy.kind };
     } catch (err) {
       throw new ClusterError(`revert ${policyKey(policy)}: ${reason(err)}`, (err as ClusterError).code);
     }

@@ -48,9 +48,17 @@ export class PolicyWatch {
   private readonly options: PolicyWatchOptions;
   private readonly controllers = new Set<AbortController>();
   private stopped = false;
+  private readonly kindsNotYetWatched = new Set<string>();
+  private markWatching!: () => void;
+  /**
+   * Resolves once every kind is being watched for the first time: a change made after that is
+   * seen as a watch event, while one made before shows up only in the initial LIST.
+   */
+  readonly watching: Promise<void> = new Promise((resolve) => (this.markWatching = resolve));
 
   constructor(options: PolicyWatchOptions) {
     this.options = options;
+    for (const kind of options.kinds ?? KYVERNO_KINDS) this.kindsNotYetWatched.add(kind.path);
   }
 
   start(): void {
@@ -97,6 +105,8 @@ export class PolicyWatch {
         done,
       );
       this.controllers.add(controller);
+      this.kindsNotYetWatched.delete(kind.path);
+      if (this.kindsNotYetWatched.size === 0) this.markWatching();
     } catch (err) {
       log.warn('cannot watch policies; retrying', { kind: kind.kind, error: (err as Error).message });
       ended = true;

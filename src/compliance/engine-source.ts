@@ -14,7 +14,7 @@ import type { KubeItem } from '../cluster/resource-lister.ts';
 import { kubeJson } from '../cluster/http-get.ts';
 import { ClusterError } from '../cluster/api-error.ts';
 import type { Finding, Unassessed } from './assess.ts';
-import { policyKey } from '../render/desired-policy.ts';
+import { isBackgroundScanned, policyKey } from '../render/desired-policy.ts';
 
 /** What a background scan leaves out, as Kyverno's default `resourceFilters` config does. */
 export interface ResourceFilters {
@@ -92,7 +92,7 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
   const entries: Entry[] = [];
   for (const d of options.desired) {
     const name = d.object.metadata.name;
-    if (d.object.spec.background === false) {
+    if (!isBackgroundScanned(d.object)) {
       result.notes.push(`${name}: background is false, so it is only enforced at admission and not scanned`);
       continue;
     }
@@ -134,7 +134,8 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
   }
   result.notes = [...new Set(result.notes)];
 
-  const needsNamespaces = entries.some((e) => JSON.stringify(e.desired.object.spec).includes('"namespaceSelector"'));
+  // Namespace labels feed namespaceSelector and, for CEL policies, namespaceObject.
+  const needsNamespaces = entries.some((e) => /"namespaceSelector"|namespaceObject/.test(JSON.stringify(e.desired.object.spec)));
   const labels = !needsNamespaces ? new Map<string, Record<string, string>>() : options.reads ? await options.reads.namespaceLabels({ signal }) : await namespaceLabels(kc, { signal });
   const resolvers = clusterResolvers(kc, signal, () => result.stats.apiCalls++);
   const ctx: EvaluationContext = { namespaceLabels: (ns) => labels.get(ns), resolvers };

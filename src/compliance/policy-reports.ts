@@ -28,7 +28,7 @@
 // the newest write of the report it is in (managedFields time, else creationTimestamp).
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { DesiredPolicy } from '../render/desired-policy.ts';
-import { policyKey } from '../render/desired-policy.ts';
+import { isBackgroundScanned, policyKey } from '../render/desired-policy.ts';
 import { Discovery } from '../cluster/discovery.ts';
 import type { ResourceType } from '../cluster/discovery.ts';
 import { listPages } from '../cluster/resource-lister.ts';
@@ -184,7 +184,7 @@ export async function readPolicyReports(options: PolicyReportOptions): Promise<P
     const f: PolicyFreshness = { policy: key, policyId: d.policyId, installed: installed !== undefined, results: count, fresh: false, reason: '' };
     if (installed !== undefined) f.lastChange = new Date(installed).toISOString();
     if (newest !== undefined) f.newestResult = new Date(newest).toISOString();
-    if (d.object.spec.background === false) {
+    if (!isBackgroundScanned(d.object)) {
       f.fresh = true;
       f.reason = 'background is false: not part of background scans';
     } else if (installed === undefined) {
@@ -229,8 +229,10 @@ export function writeTime(obj: KubeItem, ignoreStatus = false): number {
 /** Live Kyverno policies by policyKey → time of their last change. */
 async function livePolicies(kc: KubeConfig, reads: SharedReads | undefined, discovery: Discovery, pageSize: number | undefined, signal: AbortSignal | undefined, errors: string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const kind of ['ClusterPolicy', 'Policy']) {
-    const type = await discovery.find('kyverno.io/v1', kind);
+  // ValidatingPolicies at the policies.kyverno.io version the cluster prefers (none before Kyverno 1.14).
+  const validatingPolicy = (await discovery.resolve('policies.kyverno.io/*/ValidatingPolicy')).types[0];
+  for (const kind of ['ClusterPolicy', 'Policy', 'ValidatingPolicy']) {
+    const type = kind === 'ValidatingPolicy' ? validatingPolicy : await discovery.find('kyverno.io/v1', kind);
     if (!type) continue;
     try {
       for await (const page of reads ? reads.pages(type, { pageSize, signal }) : listPages(kc, type, { pageSize, signal })) {
@@ -241,7 +243,7 @@ async function livePolicies(kc: KubeConfig, reads: SharedReads | undefined, disc
       }
     } catch (err) {
       if (signal?.aborted) throw err;
-      errors.push(`list kyverno.io/v1 ${kind}: ${(err as Error).message}`);
+      errors.push(`list ${type.apiVersion} ${kind}: ${(err as Error).message}`);
     }
   }
   return out;

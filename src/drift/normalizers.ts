@@ -91,10 +91,28 @@ const KYVERNO_POLICY_NORMALIZERS: Normalizer[] = [
 
 const KYVERNO_POLICY: KindTable = { defaults: KYVERNO_POLICY_DEFAULTS, normalizers: KYVERNO_POLICY_NORMALIZERS };
 
+const VALIDATING_POLICY_DEFAULTS: KyvernoDefault[] = [
+  { path: 'spec.evaluation.admission.enabled', value: true, kyverno: `1.14+ ${CRD}` },
+  { path: 'spec.evaluation.background.enabled', value: true, kyverno: `1.14+ ${CRD}` },
+  { path: 'spec.evaluation.mode', value: 'Kubernetes', kyverno: GO },
+  { path: 'spec.failurePolicy', value: 'Fail', kyverno: `${GO}, as for a Kubernetes ValidatingAdmissionPolicy` },
+  { path: 'spec.matchConstraints.matchPolicy', value: 'Equivalent', kyverno: `${GO}, as for a Kubernetes ValidatingAdmissionPolicy` },
+  { path: 'spec.matchConstraints.resourceRules[].scope', value: '*', kyverno: `${GO}, as for a Kubernetes ValidatingAdmissionPolicy` },
+  { path: 'spec.matchConstraints.excludeResourceRules[].scope', value: '*', kyverno: `${GO}, as for a Kubernetes ValidatingAdmissionPolicy` },
+  { path: 'spec.paramRef.parameterNotFoundAction', value: 'Deny', kyverno: GO },
+];
+
+/**
+ * Kyverno's CEL policy kind. Kyverno keeps what it generates (autogen variants, conditions) in
+ * status, and rewrites no spec value, so the table has defaults only.
+ */
+const VALIDATING_POLICY: KindTable = { defaults: VALIDATING_POLICY_DEFAULTS, normalizers: [] };
+
 /** The table per policy kind. A kind without a row gets no allowances: every difference is drift. */
 export const TABLES: Record<string, KindTable> = {
   ClusterPolicy: KYVERNO_POLICY,
   Policy: KYVERNO_POLICY,
+  ValidatingPolicy: VALIDATING_POLICY,
 };
 
 const NO_ALLOWANCES: KindTable = { defaults: [], normalizers: [] };

@@ -5,6 +5,7 @@
 // `pod-policies.kyverno.io/autogen-controllers` narrows the controllers or turns it off (`none`).
 import { isObject } from './jmespath/values.ts';
 import { withKinds } from './match.ts';
+import { CRONJOB_TEMPLATE, POD_TEMPLATE, rewriteForTemplate, rewriteStrings as rewriteCel } from './cel/autogen.ts';
 
 export const AUTOGEN_ANNOTATION = 'pod-policies.kyverno.io/autogen-controllers';
 const DEFAULT_CONTROLLERS = ['DaemonSet', 'Deployment', 'Job', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'CronJob'];
@@ -88,6 +89,12 @@ function generate(rule: RawRule, name: string, kinds: string[], cron: boolean): 
   const out: RawRule = { name, match: withKinds(rule.match, kinds), ...body };
   if (rule.exclude) out.exclude = withKinds(rule.exclude, kinds);
   const validate = isObject(out.validate) ? { ...out.validate } : null;
+  // CEL expressions name the object as `object`, not `request.object`: they get Kyverno's CEL rewrite.
+  if (validate?.cel || rule.celPreconditions) {
+    const rewrite = (s: string) => rewriteForTemplate(s, cron ? CRONJOB_TEMPLATE : POD_TEMPLATE, false);
+    if (validate?.cel) validate.cel = rewriteCel(rule.validate && isObject(rule.validate) ? rule.validate.cel : validate.cel, rewrite);
+    if (rule.celPreconditions) out.celPreconditions = rewriteCel(rule.celPreconditions, rewrite);
+  }
   if (validate) {
     if (validate.pattern !== undefined) validate.pattern = wrap(validate.pattern, cron);
     if (Array.isArray(validate.anyPattern)) validate.anyPattern = validate.anyPattern.map((p) => wrap(p, cron));

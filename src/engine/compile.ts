@@ -9,6 +9,8 @@ import { hasReferences, resolvePatternReferences } from './references.ts';
 import { generateAutogenRules } from './autogen.ts';
 import { PSS_CONTROL_NAMES } from './podsecurity.ts';
 import type { PodSecuritySpec } from './podsecurity.ts';
+import { compileValidateCel } from './cel/validate-cel.ts';
+import { compileValidatingPolicy, isValidatingPolicy } from './cel/validating-policy.ts';
 import type { CompiledForeach, CompiledPattern, CompiledPolicy, CompiledRule, CompiledValidation, ContextEntry } from './types.ts';
 
 function compilePatternValue(raw: unknown, objectPrefix: string): CompiledPattern {
@@ -48,17 +50,13 @@ function compilePodSecurity(raw: unknown, where: string): PodSecuritySpec {
   };
 }
 
+/** A validate block with only its message: what CEL rules carry, their checks being expressions. */
+export function emptyValidation(message: string): CompiledValidation {
+  return { message, hasMessage: message !== '', pattern: null, anyPattern: null, deny: null, denyPresent: false, foreach: null, podSecurity: null };
+}
+
 function compileValidation(raw: Record<string, unknown>, message: string, where: string, top: boolean): CompiledValidation {
-  const v: CompiledValidation = {
-    message,
-    hasMessage: message !== '',
-    pattern: null,
-    anyPattern: null,
-    deny: null,
-    denyPresent: false,
-    foreach: null,
-    podSecurity: null,
-  };
+  const v = emptyValidation(message);
   const prefix = top ? 'request.object' : 'element';
   if (raw.pattern !== undefined && raw.pattern !== null) v.pattern = compilePatternValue(raw.pattern, prefix);
   if (raw.anyPattern !== undefined && raw.anyPattern !== null) {
@@ -107,20 +105,27 @@ function rawMatchKinds(match: unknown): string[] {
   return out;
 }
 
-function compileRule(raw: unknown, index: number): CompiledRule | string {
+interface PolicyIdentity {
+  name: string;
+  kind: string;
+}
+
+function compileRule(raw: unknown, index: number, policy: PolicyIdentity): CompiledRule | string {
   const where = `spec.rules[${index}]`;
   if (!isObject(raw)) throw new Error(`${where} must be an object`);
   if (typeof raw.name !== 'string' || raw.name === '') throw new Error(`${where}.name is required`);
   const name = raw.name;
   if (!isObject(raw.validate)) return name;
   const validate = raw.validate;
-  if (validate.cel || validate.manifests || validate.assert) return name;
+  if (validate.manifests || validate.assert) return name;
   if (!isObject(raw.match)) throw new Error(`rule ${name}: match is required`);
   const match = compileMatch(raw.match);
   const message = typeof validate.message === 'string' ? validate.message : '';
-  const validation = compileValidation(validate, message, `rule ${name}: validate`, true);
+  // A validate.cel rule runs its CEL expressions; the other validate forms are compiled as patterns and conditions.
+  const cel = validate.cel ? compileValidateCel(raw, validate, policy.name, policy.kind, `rule ${name}: validate`) : undefined;
+  const validation = cel ? emptyValidation(message) : compileValidation(validate, message, `rule ${name}: validate`, true);
   const kinds = [validation.pattern, validation.anyPattern, validation.denyPresent ? 1 : null, validation.foreach, validation.podSecurity].filter((x) => x !== null);
-  if (kinds.length === 0) throw new Error(`rule ${name}: validate needs one of pattern, anyPattern, deny, foreach or podSecurity`);
+  if (!cel && kinds.length === 0) throw new Error(`rule ${name}: validate needs one of pattern, anyPattern, deny, foreach, podSecurity or cel`);
   if (kinds.length > 1) throw new Error(`rule ${name}: validate may have only one of pattern, anyPattern, deny, foreach or podSecurity`);
   return {
     name,
@@ -130,14 +135,16 @@ function compileRule(raw: unknown, index: number): CompiledRule | string {
     context: compileContext(raw.context, `rule ${name}`),
     preconditions: compileConditions(raw.preconditions, `rule ${name}: preconditions`),
     validation,
+    ...(cel ? { cel } : {}),
   };
 }
 
 /** Compiles a policy. Throws an Error naming the problem when the policy is malformed. */
 export function compilePolicy(policy: unknown): CompiledPolicy {
   if (!isObject(policy)) throw new Error('policy must be an object');
+  if (isValidatingPolicy(policy)) return compileValidatingPolicy(policy);
   const kind = typeof policy.kind === 'string' ? policy.kind : '';
-  if (kind !== 'ClusterPolicy' && kind !== 'Policy') throw new Error(`unsupported policy kind ${JSON.stringify(policy.kind)} (expected ClusterPolicy or Policy)`);
+  if (kind !== 'ClusterPolicy' && kind !== 'Policy') throw new Error(`unsupported policy kind ${JSON.stringify(policy.kind)} (expected ClusterPolicy, Policy or ValidatingPolicy)`);
   const meta = isObject(policy.metadata) ? policy.metadata : null;
   if (!meta || typeof meta.name !== 'string' || meta.name === '') throw new Error('policy metadata.name is required');
   const spec = isObject(policy.spec) ? policy.spec : null;
@@ -149,13 +156,13 @@ export function compilePolicy(policy: unknown): CompiledPolicy {
   const prefix = `policy ${meta.name}: `;
   try {
     spec.rules.forEach((raw, i) => {
-      const r = compileRule(raw, i);
+      const r = compileRule(raw, i, { name: meta.name as string, kind });
       if (typeof r === 'string') unsupportedRules.push(r);
       else { rules.push(r); validateRules.push(raw as Record<string, unknown>); }
     });
     const generated = generateAutogenRules(policy, spec.rules.filter(isObject));
     for (const g of generated) {
-      const r = compileRule(g, rules.length);
+      const r = compileRule(g, rules.length, { name: meta.name as string, kind });
       if (typeof r !== 'string') rules.push(r);
     }
   } catch (err) {

@@ -12,6 +12,8 @@ import { setContextValue } from './variables.ts';
 import type { Context } from './variables.ts';
 import { evaluatePodSecurity, formatFailures, podTemplateOf } from './podsecurity.ts';
 import type { CompiledPolicy, CompiledRule, EvaluationContext, ResourceRef, RuleResult } from './types.ts';
+import { constraintsMatch } from './cel/match-constraints.ts';
+import { runCelRule } from './cel/rule.ts';
 
 export { compilePolicy } from './compile.ts';
 
@@ -93,7 +95,9 @@ function evaluateRule(rule: CompiledRule, resource: Record<string, unknown>, bas
     cache,
     provided,
   };
-  if (rule.validation.podSecurity) {
+  if (rule.cel || rule.validation.podSecurity) {
+    // These rules check the resource directly: context and preconditions come first here, as
+    // runValidator does them for the others. A ValidatingPolicy has neither.
     try {
       loadContextEntries(rule.context, ctx, env.resolvers, provided, cache);
     } catch (err) {
@@ -102,7 +106,11 @@ function evaluateRule(rule: CompiledRule, resource: Record<string, unknown>, bas
     }
     const pre = evaluateConditions(rule.preconditions, ctx);
     if (!pre.passed) return { status: 'skip', message: ['preconditions not met', pre.message].filter((s) => s).join('; ') };
-    return runPodSecurity(rule, resource);
+    if (!rule.cel) return runPodSecurity(rule, resource);
+    const outcome = runCelRule(rule.cel, resource, ectx, `Validation rule '${rule.name}'`);
+    if (outcome) return outcome;
+    // A ValidatingPolicy whose matchConditions are false does not apply; a rule's celPreconditions skip it.
+    return rule.cel.constraints ? null : { status: 'skip', message: 'cel preconditions not met' };
   }
   return runValidator(rule.validation, rule.context, rule.preconditions, env, ctx, undefined, 0);
 }
@@ -127,8 +135,12 @@ function evaluate(compiled: CompiledPolicy, resource: Record<string, unknown>, e
   let base: Context | null = null;
   const ref = resourceRef(resource);
   for (const rule of compiled.rules) {
-    if (!rule.match || !matches(rule.match, input)) continue;
-    if (excluded(rule.exclude, input)) continue;
+    if (rule.cel?.constraints) {
+      if (!constraintsMatch(rule.cel.constraints, input)) continue;
+    } else {
+      if (!rule.match || !matches(rule.match, input)) continue;
+      if (excluded(rule.exclude, input)) continue;
+    }
     base ??= buildBaseContext(resource, ectx);
     let outcome: Outcome | null;
     try {

@@ -8,6 +8,9 @@ import { compilePolicy, evaluatePolicy } from './evaluate.ts';
 import { isObject } from './jmespath/values.ts';
 import { setContextValue } from './variables.ts';
 import type { CompiledPolicy, EvaluationContext, RuleResult } from './types.ts';
+import { isValidatingPolicy, VALIDATING_POLICY_KINDS } from './cel/validating-policy.ts';
+import { compileCelException, isCelException } from './cel/exceptions.ts';
+import type { CelException } from './cel/exceptions.ts';
 
 export interface ExpectedResult {
   policy: string;
@@ -18,6 +21,8 @@ export interface ExpectedResult {
   result: string;
   /** The admission operation this result is for (`operation:` on a result entry); the values file's otherwise. */
   operation?: string;
+  /** A ValidatingPolicy result (`isValidatingPolicy: true`): matched by policy, not by rule name. */
+  validatingPolicy?: boolean;
 }
 
 export interface Mismatch {
@@ -139,6 +144,7 @@ export function expectedResults(test: Obj): ExpectedResult[] {
         resource: name,
         result: String(r.result ?? r.status ?? ''),
         ...(typeof r.operation === 'string' && r.operation !== '' ? { operation: r.operation.toUpperCase() } : {}),
+        ...(r.isValidatingPolicy === true ? { validatingPolicy: true } : {}),
       });
     }
   }
@@ -151,6 +157,8 @@ interface ValuesFile {
   perPolicyRuleForeach: Map<string, Record<string, Record<string, unknown[]>>>;
   perPolicyResource: Map<string, Map<string, Obj>>;
   namespaceLabels: Record<string, Record<string, string>>;
+  /** Namespace objects (`namespaces:`), for CEL's namespaceObject. */
+  namespaces: Record<string, Obj>;
 }
 
 async function loadValues(path: string | undefined): Promise<ValuesFile> {
@@ -161,7 +169,7 @@ async function loadValues(path: string | undefined): Promise<ValuesFile> {
 
 /** Reads a Values document (a `variables:` file, or the test's inline `values:` object). */
 function valuesFrom(doc: Obj): ValuesFile {
-  const vf: ValuesFile = { global: {}, perPolicyRule: new Map(), perPolicyRuleForeach: new Map(), perPolicyResource: new Map(), namespaceLabels: {} };
+  const vf: ValuesFile = { global: {}, perPolicyRule: new Map(), perPolicyRuleForeach: new Map(), perPolicyResource: new Map(), namespaceLabels: {}, namespaces: {} };
   if (isObject(doc.globalValues)) vf.global = doc.globalValues;
   for (const p of Array.isArray(doc.policies) ? doc.policies : []) {
     if (!isObject(p)) continue;
@@ -194,6 +202,13 @@ function valuesFrom(doc: Obj): ValuesFile {
     if (isObject(ns.labels)) for (const [k, v] of Object.entries(ns.labels)) labels[k] = String(v);
     vf.namespaceLabels[String(ns.name ?? '')] = labels;
   }
+  for (const ns of Array.isArray(doc.namespaces) ? doc.namespaces : []) {
+    if (!isObject(ns) || !isObject(ns.metadata) || typeof ns.metadata.name !== 'string') continue;
+    vf.namespaces[ns.metadata.name] = ns;
+    if (isObject(ns.metadata.labels) && !vf.namespaceLabels[ns.metadata.name]) {
+      vf.namespaceLabels[ns.metadata.name] = Object.fromEntries(Object.entries(ns.metadata.labels).map(([k, v]) => [k, String(v)]));
+    }
+  }
   return vf;
 }
 
@@ -211,6 +226,11 @@ async function loadUserInfo(path: string | undefined): Promise<Partial<Evaluatio
     roles: asStringList(doc.roles),
     clusterRoles: asStringList(doc.clusterRoles),
   };
+}
+
+/** ValidatingPolicy results carry no rule name: an expected result without one matches the policy's. */
+function isValidatingPolicyKind(kind: string): boolean {
+  return VALIDATING_POLICY_KINDS.includes(kind);
 }
 
 function policyKey(p: CompiledPolicy): string {
@@ -260,7 +280,7 @@ export async function runTestFile(file: string, access: TestFileAccess): Promise
   for (const p of asStringList(test.policies)) {
     try {
       for (const doc of await loadYamlDocuments(await named(p))) {
-        if (doc.kind !== 'ClusterPolicy' && doc.kind !== 'Policy') continue;
+        if (doc.kind !== 'ClusterPolicy' && doc.kind !== 'Policy' && !isValidatingPolicy(doc)) continue;
         try {
           policies.push(compilePolicy(doc));
         } catch (err) {
@@ -281,6 +301,26 @@ export async function runTestFile(file: string, access: TestFileAccess): Promise
       report.errors.push(`cannot load resource ${r}: ${(err as Error).message}`);
     }
   }
+  // Parameter objects (paramResources) and CEL PolicyExceptions (exceptions) the policies may use.
+  const paramResources: Obj[] = [];
+  for (const r of asStringList(test.paramResources)) {
+    try {
+      for (const doc of await loadYamlDocuments(await named(r))) paramResources.push(doc);
+    } catch (err) {
+      report.errors.push(`cannot load param resource ${r}: ${(err as Error).message}`);
+    }
+  }
+  const celExceptions: CelException[] = [];
+  for (const e of asStringList(test.exceptions)) {
+    try {
+      for (const doc of await loadYamlDocuments(await named(e))) {
+        if (isCelException(doc)) celExceptions.push(compileCelException(doc));
+        else if (doc.kind !== 'PolicyException') paramResources.push(doc);
+      }
+    } catch (err) {
+      report.errors.push(`cannot load exception ${e}: ${(err as Error).message}`);
+    }
+  }
   const valuesPath = typeof test.variables === 'string' ? test.variables : typeof test.values === 'string' ? test.values : undefined;
   const userInfoPath = typeof test.userinfo === 'string' ? test.userinfo : undefined;
   let values: ValuesFile;
@@ -291,7 +331,7 @@ export async function runTestFile(file: string, access: TestFileAccess): Promise
     userCtx = await loadUserInfo(userInfoPath ? await named(userInfoPath) : undefined);
   } catch (err) {
     report.errors.push((err as Error).message);
-    values = { global: {}, perPolicyRule: new Map(), perPolicyRuleForeach: new Map(), perPolicyResource: new Map(), namespaceLabels: {} };
+    values = { global: {}, perPolicyRule: new Map(), perPolicyRuleForeach: new Map(), perPolicyResource: new Map(), namespaceLabels: {}, namespaces: {} };
     userCtx = {};
   }
 
@@ -322,6 +362,9 @@ export async function runTestFile(file: string, access: TestFileAccess): Promise
           operation: opName === 'UPDATE' || opName === 'DELETE' || opName === 'CONNECT' ? opName : 'CREATE',
           ...userCtx,
           namespaceLabels: values.namespaceLabels,
+          namespaceObjects: (ns) => values.namespaces[ns],
+          paramResources,
+          celExceptions,
           variables,
           ruleValues: ruleValues,
           ...(ruleForeachValues ? { ruleForeachValues } : {}),
@@ -360,7 +403,7 @@ export async function runTestFile(file: string, access: TestFileAccess): Promise
     const got = results.filter((r) =>
       resultPolicy.get(r) === policyKey(policy) &&
       (exp.operation === undefined ? defaultResults.has(r) : resultOperation.get(r) === exp.operation) &&
-      ruleMatches(exp.rule, r.rule) &&
+      (exp.rule === '' && (exp.validatingPolicy || isValidatingPolicyKind(policy.kind)) ? true : ruleMatches(exp.rule, r.rule)) &&
       r.resource.name === name &&
       (exp.kind === '' || r.resource.kind === exp.kind) &&
       (ns === undefined || (r.resource.namespace ?? '') === ns || (ns === 'default' && !r.resource.namespace)));

@@ -3,6 +3,8 @@ import type { CompiledMatch, UserInfo } from './match.ts';
 import type { CompiledConditions } from './conditions.ts';
 import type { PatternNode } from './pattern.ts';
 import type { PodSecuritySpec } from './podsecurity.ts';
+import type { CelRule } from './cel/rule.ts';
+import type { CelException } from './cel/exceptions.ts';
 
 export type { UserInfo };
 
@@ -54,6 +56,12 @@ export interface EvaluationContext {
   /** Per-iteration variables per rule name (values file `foreachValues`): the Nth foreach element sees entry N of each list. */
   ruleForeachValues?: Record<string, Record<string, unknown[]>>;
   resolvers?: Resolvers;
+  /** Namespace objects by name, for CEL's `namespaceObject` (otherwise built from namespaceLabels). */
+  namespaceObjects?: (namespace: string) => Record<string, unknown> | undefined;
+  /** Objects CEL policies can take as `params` (paramKind / paramRef). */
+  paramResources?: Record<string, unknown>[];
+  /** policies.kyverno.io PolicyExceptions, compiled (see cel/exceptions.ts). */
+  celExceptions?: CelException[];
 }
 
 export interface ContextEntry {
@@ -95,6 +103,8 @@ export interface CompiledRule {
   context: ContextEntry[];
   preconditions: CompiledConditions | null;
   validation: CompiledValidation;
+  /** Set for CEL rules: a ValidatingPolicy (with its matchConstraints) or a validate.cel rule. */
+  cel?: CelRule;
 }
 
 export interface CompiledPolicy {
@@ -105,7 +115,7 @@ export interface CompiledPolicy {
   /** `policies.kyverno.io/scored: "false"` turns failures into warnings. */
   scored: boolean;
   rules: CompiledRule[];
-  /** Rules the engine does not evaluate (mutate, generate, verifyImages, CEL). */
+  /** Rules the engine does not evaluate (mutate, generate, verifyImages, manifests, assert). */
   unsupportedRules: string[];
   /** `spec.applyRules: One` stops at the first rule that applies to a resource. */
   applyOne: boolean;

@@ -35,7 +35,7 @@ function policySchema(file: string, kind: PolicyKind): Schema {
   return { ...schema, required: ['apiVersion', 'kind', 'metadata', 'spec'], properties: { ...(schema.properties as Record<string, Schema>), metadata: metadata(kind) } };
 }
 
-const CRD_FILES: Record<PolicyKind, string> = { ClusterPolicy: 'kyverno.io_clusterpolicies.yaml', Policy: 'kyverno.io_policies.yaml' };
+const CRD_FILES: Record<PolicyKind, string> = { ClusterPolicy: 'kyverno.io_clusterpolicies.yaml', Policy: 'kyverno.io_policies.yaml', ValidatingPolicy: 'policies.kyverno.io_validatingpolicies.yaml' };
 // Compiled on first use: a command that renders no Policy never pays for its schema.
 const validators = new Map<PolicyKind, (value: unknown) => SchemaProblem[]>();
 

@@ -8,8 +8,9 @@ import { DEFAULT_RENDER_RULES, ruleProblems } from './render-rules.ts';
 import type { RenderRules } from './render-rules.ts';
 import type { Check, PolicyDefinition } from '../api/types.ts';
 import type { DesiredPolicy, KyvernoPolicy, PolicyKind } from './desired-policy.ts';
-import { policyKey } from './desired-policy.ts';
+import { policyKey, VALIDATING_POLICY_API_VERSIONS } from './desired-policy.ts';
 import { withFailureAction } from './failure-action.ts';
+import { withValidationActions } from './validation-actions.ts';
 import * as own from './ownership.ts';
 
 export interface RenderResult {
@@ -47,6 +48,10 @@ export function renderSpecs(specs: LoadedSpec[], sourceCommit: string, rules: Re
     }
   }
   return rendered;
+}
+
+function isValidatingPolicy(apiVersion: unknown, kind: unknown): boolean {
+  return kind === 'ValidatingPolicy' && VALIDATING_POLICY_API_VERSIONS.includes(String(apiVersion));
 }
 
 /**
@@ -103,24 +108,43 @@ function parseCheck(check: Check, fail: Fail, rules: RenderRules): KyvernoPolicy
     return undefined;
   }
   const { apiVersion, kind, metadata, spec } = value as Partial<KyvernoPolicy>;
-  if (apiVersion !== 'kyverno.io/v1' || !ALLOWED_KINDS.has(kind as PolicyKind)) {
-    fail(`only kyverno.io/v1 ClusterPolicy or Policy may be rendered, found ${String(apiVersion)} ${String(kind)}`, doc.locate(['kind']).line);
+  const validatingPolicy = isValidatingPolicy(apiVersion, kind);
+  if (!validatingPolicy && (apiVersion !== 'kyverno.io/v1' || !ALLOWED_KINDS.has(kind as PolicyKind))) {
+    fail(
+      `only kyverno.io/v1 ClusterPolicy or Policy, or policies.kyverno.io (v1alpha1, v1beta1, v1) ValidatingPolicy may be rendered, found ${String(apiVersion)} ${String(kind)}`,
+      doc.locate(['kind']).line,
+    );
     return undefined;
   }
-  const problems = validateKyvernoPolicy(kind as PolicyKind, value);
+  const problems = validatingPolicy ? validatingPolicyProblems(value) : validateKyvernoPolicy(kind as PolicyKind, value);
   if (problems.length === 0 && kind === 'Policy' && typeof metadata?.namespace !== 'string') {
     problems.push({ path: ['metadata', 'namespace'], message: 'a namespaced Policy needs metadata.namespace' });
   }
   if (problems.length === 0 && kind === 'ClusterPolicy' && metadata?.namespace !== undefined) {
     problems.push({ path: ['metadata', 'namespace'], message: 'a ClusterPolicy is cluster-scoped and must not set metadata.namespace' });
   }
-  if (problems.length === 0 && (!Array.isArray(spec?.rules) || spec.rules.length === 0)) {
+  if (problems.length === 0 && !validatingPolicy && (!Array.isArray(spec?.rules) || spec.rules.length === 0)) {
     problems.push({ path: ['spec', 'rules'], message: 'spec.rules must list at least one rule' });
   }
-  if (problems.length === 0) problems.push(...ruleProblems(value as unknown as KyvernoPolicy, rules));
+  if (problems.length === 0 && !validatingPolicy) problems.push(...ruleProblems(value as unknown as KyvernoPolicy, rules));
   for (const problem of problems.slice(0, MAX_PROBLEMS_PER_CHECK)) fail(problem.message, doc.locate(problem.path).line, fieldPath(problem.path) || undefined);
   if (problems.length > MAX_PROBLEMS_PER_CHECK) fail(`and ${problems.length - MAX_PROBLEMS_PER_CHECK} more problems in this policy`);
   return problems.length ? undefined : (value as unknown as KyvernoPolicy);
+}
+
+/** A ValidatingPolicy's own requirements: cluster-scoped, with matchConstraints and validations. */
+function validatingPolicyProblems(value: Record<string, unknown>): Array<{ path: string[]; message: string }> {
+  const metadata = (value.metadata ?? {}) as Record<string, unknown>;
+  const spec = value.spec as Record<string, unknown> | undefined;
+  const problems: Array<{ path: string[]; message: string }> = [];
+  if (typeof metadata.name !== 'string' || !/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(metadata.name)) problems.push({ path: ['metadata', 'name'], message: 'metadata.name must be a lowercase DNS subdomain' });
+  if (metadata.namespace !== undefined) problems.push({ path: ['metadata', 'namespace'], message: 'a ValidatingPolicy is cluster-scoped and must not set metadata.namespace' });
+  if (!spec || typeof spec !== 'object' || !Array.isArray(spec.validations) || spec.validations.length === 0) {
+    problems.push({ path: ['spec'], message: 'spec.validations must list at least one validation' });
+  } else if (typeof spec.matchConstraints !== 'object' || spec.matchConstraints === null) {
+    problems.push({ path: ['spec'], message: 'spec.matchConstraints is required: it says which resources the ValidatingPolicy checks' });
+  }
+  return problems;
 }
 
 function decorate(parsed: KyvernoPolicy, loaded: LoadedSpec, policy: PolicyDefinition, check: Check, sourceCommit: string): KyvernoPolicy {
@@ -141,8 +165,9 @@ function decorate(parsed: KyvernoPolicy, loaded: LoadedSpec, policy: PolicyDefin
     [own.SOURCE_COMMIT_ANNOTATION]: sourceCommit,
     [own.SOURCE_FILE_ANNOTATION]: origin.file,
   });
+  const mode = spec.spec.enforcementMode;
   return {
-    apiVersion: 'kyverno.io/v1',
+    apiVersion: parsed.kind === 'ValidatingPolicy' ? parsed.apiVersion : 'kyverno.io/v1',
     kind: parsed.kind,
     metadata: {
       name: parsed.metadata.name,
@@ -150,7 +175,7 @@ function decorate(parsed: KyvernoPolicy, loaded: LoadedSpec, policy: PolicyDefin
       labels,
       annotations,
     },
-    spec: withFailureAction(parsed.spec, spec.spec.enforcementMode),
+    spec: parsed.kind === 'ValidatingPolicy' ? withValidationActions(parsed.spec, mode) : withFailureAction(parsed.spec, mode),
   };
 }
 

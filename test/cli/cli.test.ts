@@ -42,7 +42,7 @@ spec:
 test('validate: exit 0 on the examples, exit 1 with file:line:field on a bad spec', async () => {
   const good = await cli(['validate', join(ROOT, 'examples/repo')]);
   assert.equal(good.code, 0, good.err);
-  assert.match(good.out, /2 specifications, 1 targets, 9 checks, 0 errors/);
+  assert.match(good.out, /3 specifications, 1 targets, 12 checks, 0 errors/);
   const dir = specRepo('x', 'bad');
   writeFileSync(join(dir, 'specs/spec.yaml'), (await import('node:fs')).readFileSync(join(dir, 'specs/spec.yaml'), 'utf8').replace('severity: low', 'severity: minor'));
   const bad = await cli(['validate', dir]);
@@ -77,6 +77,7 @@ test('render prints the policies with ownership labels', async () => {
   const { code, out } = await cli(['render', join(ROOT, 'examples/repo')]);
   assert.equal(code, 0);
   assert.equal(out.match(/^kind: ClusterPolicy$/gm)?.length, 9);
+  assert.equal(out.match(/^kind: ValidatingPolicy$/gm)?.length, 3);
   assert.match(out, /app\.kubernetes\.io\/managed-by: kspec/);
 });
 

@@ -128,3 +128,28 @@ test('scan output is streamed in bounded chunks: 160,000 rows in every format', 
   writeScan(syntheticRun(0), [], 'sarif', (s) => { none += s; });
   assert.deepEqual(JSON.parse(none).runs[0].results, []);
 });
+
+test('scan --policy reads ValidatingPolicies: Deny fails the run, Audit warns, autogen covers Deployments', async (t) => {
+  const dir = tempDir(t);
+  const vpol = (actions: string) => `apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: no-latest-${actions.toLowerCase()}}
+spec:
+  validationActions: [${actions}]
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
+  validations:
+    - expression: "object.spec.containers.all(c, !c.image.endsWith(':latest'))"
+      message: latest is mutable
+`;
+  writeFileSync(join(dir, 'deny.yaml'), vpol('Deny'));
+  writeFileSync(join(dir, 'audit.yaml'), vpol('Audit'));
+  writeFileSync(join(dir, 'app.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app, namespace: shop}\nspec: {template: {spec: {containers: [{name: c, image: "nginx:latest"}]}}}\n');
+  const denied = await kspec(['scan', '--policy', join(dir, 'deny.yaml'), '-o', 'json', join(dir, 'app.yaml')]);
+  assert.equal(denied.code, 1, denied.stderr);
+  const [result] = JSON.parse(denied.stdout).results;
+  assert.deepEqual([result.policy, result.result, result.failureAction, result.message], ['no-latest-deny', 'fail', 'Enforce', 'latest is mutable']);
+  const audited = await kspec(['scan', '--policy', join(dir, 'audit.yaml'), join(dir, 'app.yaml')]);
+  assert.equal(audited.code, 0);
+  assert.match(audited.stdout, /^WARN\s+medium\s+no-latest-audit\/no-latest-audit\s+shop\/Deployment\/app/m);
+});

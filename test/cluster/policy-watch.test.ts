@@ -57,7 +57,7 @@ test('a dropped policy watch is re-listed and resumed; changes made in the gap c
     metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': spec } },
     spec: { rules: [{ name: 'r', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { message: 'm', pattern: { metadata: { name: '?*' } } } }] },
   }) as KubernetesObject;
-  await new Promise((r) => setTimeout(r, 500)); // let the first LIST and WATCH start
+  await watch.watching; // a policy created before the first WATCH would only be in its LIST
   await admin.create(policy(`${spec}-a`));
   await waitFor('the watch to see the first policy', 15_000, async () => changes.some((c) => c.name === `${spec}-a` && c.type === 'ADDED'));
 

@@ -106,6 +106,7 @@ describe('deploy manifests', () => {
       new Set(rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs as string[]));
     const write = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];
     for (const res of ['clusterpolicies', 'policies']) assert.deepEqual([...verbsFor(cr.rules, 'kyverno.io', res)].sort(), [...write].sort());
+    assert.deepEqual([...verbsFor(cr.rules, 'policies.kyverno.io', 'validatingpolicies')].sort(), [...write].sort());
     for (const [g, res] of [['wgpolicyk8s.io', 'policyreports'], ['wgpolicyk8s.io', 'clusterpolicyreports'], ['openreports.io', 'reports'], ['openreports.io', 'clusterreports']]) {
       assert.deepEqual([...verbsFor(cr.rules, g, res)].sort(), ['get', 'list', 'watch']);
     }

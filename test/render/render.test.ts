@@ -134,7 +134,7 @@ const rejected: { name: string; check: string; expect: RegExp }[] = [
   {
     name: 'a RoleBinding cannot be smuggled in',
     check: 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: admin}\nroleRef: {kind: ClusterRole, name: cluster-admin}',
-    expect: /specs\/web\.yaml:16: spec\.policies\[0\]\.checks\[0\]\.kyvernoPolicy: only kyverno\.io\/v1 ClusterPolicy or Policy may be rendered, found rbac\.authorization\.k8s\.io\/v1 ClusterRoleBinding/,
+    expect: /specs\/web\.yaml:16: spec\.policies\[0\]\.checks\[0\]\.kyvernoPolicy: only kyverno\.io\/v1 ClusterPolicy or Policy, or policies\.kyverno\.io \(v1alpha1, v1beta1, v1\) ValidatingPolicy may be rendered, found rbac\.authorization\.k8s\.io\/v1 ClusterRoleBinding/,
   },
   { name: 'two documents', check: `${policy}\n---\n${policy}`, expect: /exactly one Kyverno policy document, found 2/ },
   { name: 'Policy without namespace', check: policy.replace('ClusterPolicy', 'Policy'), expect: /needs metadata\.namespace/ },
@@ -209,3 +209,44 @@ test('the operator may allow more rule types and bound the namespaces of Policie
   assert.match(formatSpecError(bounded.errors[0]), /kyvernoPolicy metadata\.namespace: Policies may land only in namespaces team-b, apps-\* \(--allow-policy-namespaces\), not in team-a/);
   assert.equal(renderSpec(loaded, 'c', { allowedRuleTypes: new Set(['validate', 'generate']), policyNamespaces: ['team-*'] }).policies.length, 1);
 });
+
+const validatingPolicy = `apiVersion: policies.kyverno.io/v1beta1
+kind: ValidatingPolicy
+metadata:
+  name: no-host-network
+spec:
+  validationActions: [Audit, Warn]
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}
+  validations:
+    - expression: "!object.spec.?hostNetwork.orValue(false)"
+      message: hostNetwork is not allowed`;
+
+test('a ValidatingPolicy renders at its own API version; the mode sets validationActions', () => {
+  for (const [mode, actions] of [['enforce', ['Deny']], ['monitor', ['Audit']]] as const) {
+    const { policies, errors } = render(spec(mode, validatingPolicy));
+    assert.deepEqual(errors, []);
+    const out = policies[0].object;
+    assert.deepEqual([out.apiVersion, out.kind, out.metadata.name, out.metadata.namespace], ['policies.kyverno.io/v1beta1', 'ValidatingPolicy', 'no-host-network', undefined]);
+    assert.deepEqual(out.spec.validationActions, actions);
+    assert.equal(out.metadata.labels!['app.kubernetes.io/managed-by'], 'kspec');
+    assert.equal(out.metadata.labels!['kspec.io/check'], 'the-check');
+    assert.equal('validationFailureAction' in out.spec, false, 'a ValidatingPolicy has no failure action');
+  }
+});
+
+const rejectedValidatingPolicies = [
+  { name: 'without validations', check: validatingPolicy.replace(/  validations:[\s\S]*/, ''), expect: /spec\.validations must list at least one validation/ },
+  { name: 'without matchConstraints', check: validatingPolicy.replace(/  matchConstraints:\n.*\n.*\n/, ''), expect: /spec\.matchConstraints is required/ },
+  { name: 'with a namespace', check: validatingPolicy.replace('  name: no-host-network', '  name: no-host-network\n  namespace: x'), expect: /a ValidatingPolicy is cluster-scoped/ },
+  { name: 'at an unknown version', check: validatingPolicy.replace('v1beta1', 'v2'), expect: /found policies\.kyverno\.io\/v2 ValidatingPolicy/ },
+];
+
+for (const c of rejectedValidatingPolicies) {
+  test(`rejected ValidatingPolicy check: ${c.name}`, () => {
+    const { policies, errors } = render(spec('enforce', c.check));
+    assert.equal(policies.length, 0);
+    assert.match(formatSpecError(errors[0]), c.expect);
+  });
+}

@@ -65,6 +65,41 @@ describe('deploy/kyverno-crds', () => {
     assert.deepEqual(cpolr.shortNames, ['cpolr']);
   });
 
+  it("serves Kyverno's ValidatingPolicy CRD at v1alpha1, v1beta1 and v1, with its defaults and enums", async (t) => {
+    const cluster = await testCluster(t);
+    if (!cluster) return;
+    for (const version of ['v1alpha1', 'v1beta1', 'v1']) {
+      const res: any = (await kubeRequest(cluster.endpoint, 'GET', `/apis/policies.kyverno.io/${version}`)).json();
+      const vpol = res.resources.find((x: any) => x.kind === 'ValidatingPolicy');
+      assert.equal(vpol?.namespaced, false, version);
+      assert.deepEqual(vpol?.shortNames, ['vpol']);
+    }
+    const name = uniqueName('vpol');
+    const vpol = (validationActions: string[]) => ({
+      apiVersion: 'policies.kyverno.io/v1',
+      kind: 'ValidatingPolicy',
+      metadata: { name },
+      spec: {
+        validationActions,
+        evaluation: { background: {} },
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] },
+        validations: [{ expression: "object.metadata.name != 'x'", message: 'no x' }],
+      },
+    });
+    try {
+      const live = await serverSideApply(cluster.endpoint, vpol(['Deny']));
+      assert.deepEqual(live.spec.validationActions, ['Deny']);
+      assert.equal(live.spec.evaluation.background.enabled, true, 'the CRD defaults background.enabled');
+      assert.deepEqual(live.spec.validations, [{ expression: "object.metadata.name != 'x'", message: 'no x' }]);
+      const older: any = (await kubeRequest(cluster.endpoint, 'GET', `/apis/policies.kyverno.io/v1alpha1/validatingpolicies/${name}`)).json();
+      assert.equal(older.apiVersion, 'policies.kyverno.io/v1alpha1');
+      assert.deepEqual(older.spec.validations, live.spec.validations, 'every version serves the same object');
+      await assert.rejects(serverSideApply(cluster.endpoint, vpol(['Block'])), (err: unknown) => err instanceof KubeHttpError && err.status === 422 && /validationActions/.test(err.message));
+    } finally {
+      await kubeRequest(cluster.endpoint, 'DELETE', `/apis/policies.kyverno.io/v1/validatingpolicies/${name}`, { allow: [404] });
+    }
+  });
+
   it('defaults a ClusterPolicy the way Kyverno 1.13 does and keeps rule internals', async (t) => {
     const cluster = await testCluster(t);
     if (!cluster) return;

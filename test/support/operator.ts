@@ -32,6 +32,25 @@ spec:
             labels:
               app: "?*"`;
 
+/**
+ * A ValidatingPolicy requiring the label app on Pods; with `namespace`, only Pods of that
+ * namespace (a matchCondition), so parallel tests never assess each other's Pods.
+ */
+export const validatingPolicyYaml = (name: string, opts: { namespace?: string; apiVersion?: string } = {}) => `apiVersion: ${opts.apiVersion ?? 'policies.kyverno.io/v1'}
+kind: ValidatingPolicy
+metadata:
+  name: ${name}
+spec:
+  matchConstraints:
+    resourceRules:
+      - apiGroups: [""]
+        apiVersions: [v1]
+        operations: [CREATE, UPDATE]
+        resources: [pods]${opts.namespace ? `\n  matchConditions:\n    - name: test-namespace\n      expression: "object.metadata.namespace == '${opts.namespace}'"` : ''}
+  validations:
+    - expression: "object.metadata.?labels.?app.orValue('') != ''"
+      message: label app is required`;
+
 /** A ClusterSpecification with one policy whose checks are the given Kyverno policies. */
 export function specYaml(name: string, ns: string, opts: { mode?: string; remediation?: string; target?: string; checks: Record<string, string> }): string {
   const body = Object.entries(opts.checks)

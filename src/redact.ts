@@ -249,6 +249,16 @@ function redactError(err: Error, depth: number, seen: WeakSet<object>): Record<s
   return o;
 }
 
+/** A copy of a JSON-like value with redactSecrets() applied to every string in it (reports, specs' status). */
+export function redactSecretsIn<T>(value: T): T {
+  if (typeof value === 'string') return redactSecrets(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactSecretsIn(v)) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecretsIn(v)])) as T;
+  }
+  return value;
+}
+
 /**
  * An Error that is safe to throw on, log or print: its message redacted (with `context` before
  * it), no stack, and none of the request options (headers with credentials) client libraries hang

@@ -7,7 +7,7 @@ import { toClusterError, isNotFound } from './api-error.ts';
 import { limiterFor } from './request-limiter.ts';
 import type { RequestLimiter } from './request-limiter.ts';
 import { MANAGED_BY, MANAGER } from '../render/ownership.ts';
-import { redactString } from '../redact.ts';
+import { redactSecretsIn, redactString } from '../redact.ts';
 
 type KspecKind = 'ClusterSpecification' | 'ClusterTarget' | 'ComplianceReport' | 'DriftReport';
 const PLURALS: Record<KspecKind, string> = {
@@ -73,7 +73,7 @@ export class KspecStore {
 
   /** Server-side applies the object (without status) and returns what the server stored. */
   async apply<T extends KspecObject>(object: T): Promise<T> {
-    const { status: _status, ...body } = withoutEmptyStrings(object) as T & { status?: unknown };
+    const { status: _status, ...body } = withoutEmptyStrings(redactSecretsIn(object)) as T & { status?: unknown };
     const { name, namespace } = object.metadata;
     try {
       return (await this.limiter.run(() => this.custom.patchNamespacedCustomObject(
@@ -88,7 +88,7 @@ export class KspecStore {
   /** Server-side applies the status subresource. */
   async applyStatus<T extends KspecObject>(object: T): Promise<T> {
     const { name, namespace } = object.metadata;
-    const body = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace }, status: withoutEmptyStrings(object.status) };
+    const body = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace }, status: withoutEmptyStrings(redactSecretsIn(object.status)) };
     try {
       return (await this.limiter.run(() => this.custom.patchNamespacedCustomObjectStatus(
         { group: GROUP, version: VERSION, plural: PLURALS[object.kind], namespace: namespace!, name, body, fieldManager: FIELD_MANAGER, force: true },

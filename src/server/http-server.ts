@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Counter, Registry } from 'prom-client';
 import { nullLogger, type Logger } from '../log.ts';
+import { redactSecrets } from '../redact.ts';
 import {
   BodyTooLargeError,
   DEFAULT_MAX_WEBHOOK_BODY,
@@ -127,7 +128,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
       if (path === '/metrics') {
         try {
-          const text = await options.metricsRegistry.metrics();
+          // Label values come from names in the repository: a secret must not ride out in one.
+          const text = redactSecrets(await options.metricsRegistry.metrics());
           send(res, 200, text, options.metricsRegistry.contentType);
         } catch (err) {
           log.error('collecting metrics failed', { err });

@@ -2,7 +2,7 @@
 // credential-shaped text in logs and errors; ordinary words stay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clearSecrets, redactSecrets, redactString, registerBasicAuth, safeError } from '../../src/redact.ts';
+import { clearSecrets, redactSecrets, redactSecretsIn, redactString, registerBasicAuth, safeError } from '../../src/redact.ts';
 
 test('registered secrets are masked plain, Basic-encoded and URL-encoded', (t) => {
   t.after(clearSecrets);
@@ -30,4 +30,11 @@ test('logs and errors also lose credential-shaped text; command output keeps con
   assert.equal(e.message, 'pushing: push to https://[REDACTED]@h failed');
   assert.equal((e as { code?: string }).code, 'HttpError');
   assert.equal((e as { headers?: unknown }).headers, undefined);
+});
+
+test('redactSecretsIn masks every string of a report-like object and keeps its shape', (t) => {
+  t.after(clearSecrets);
+  registerBasicAuth('x-access-token', 'tok-9f8e7d6c');
+  const report = { status: { message: 'fetch of https://h/r.git?access_token=tok-9f8e7d6c failed', count: 3, ok: false, items: ['tok-9f8e7d6c', { note: null }] } };
+  assert.deepEqual(redactSecretsIn(report), { status: { message: 'fetch of https://h/r.git?access_token=[REDACTED] failed', count: 3, ok: false, items: ['[REDACTED]', { note: null }] } });
 });

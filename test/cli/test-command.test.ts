@@ -159,3 +159,14 @@ test('kspec test prints control characters from test files as visible escapes', 
   assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(run.stdout + run.stderr), JSON.stringify(run.stdout));
   assert.match(run.stdout, /policy=require-team\\x1b\]0;pwned\\x07 rule=check\\x1b\[2J/);
 });
+
+test('kspec test and scan --spec refuse URLs plainly, without echoing their credentials', async () => {
+  const url = 'https://bot:pw-4e1f9a@git.example/specs.git?access_token=tok-8c2d';
+  const testRun = await kspec(['test', url]);
+  assert.equal(testRun.code, 2);
+  assert.match(testRun.stderr, /kspec test: DIR is a local folder; kspec test does not fetch URLs/);
+  const scanRun = await kspec(['scan', '--spec', url, 'x.yaml']);
+  assert.equal(scanRun.code, 2);
+  assert.match(scanRun.stderr, /--spec reads a local folder or file; scan does not fetch URLs/);
+  for (const out of [testRun.stdout, testRun.stderr, scanRun.stdout, scanRun.stderr]) assert.ok(!out.includes('pw-4e1f9a') && !out.includes('tok-8c2d'), out);
+});

@@ -19,6 +19,8 @@ const flagSpec = {
   'fail-on': { type: 'string', default: 'enforce' },
 } as const;
 
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
 const command: Command = {
   name: 'scan',
   usage: 'kspec scan [--spec PATH | --policy FILE_OR_DIR ...] [-o table|json|yaml|sarif] [--fail-on enforce|any|none] MANIFEST_PATH...',
@@ -28,6 +30,7 @@ const command: Command = {
     if (!flags.spec && policyPaths.length === 0) throw new UsageError('give --spec PATH or --policy FILE_OR_DIR');
     if (flags.spec && policyPaths.length) throw new UsageError('--spec and --policy cannot be combined');
     if (positionals.length === 0) throw new UsageError('give at least one MANIFEST_PATH (file or folder)');
+    if (flags.spec && URL_LIKE.test(flags.spec)) throw new UsageError('--spec reads a local folder or file; scan does not fetch URLs (clone the repository first)');
     const format = oneOf('--output', flags.output ?? 'table', ['table', 'json', 'yaml', 'sarif'] as const);
     const failOn = oneOf('--fail-on', flags['fail-on'] ?? 'enforce', ['enforce', 'any', 'none'] as const);
     const note = (text: string) => io.stderr(`kspec scan: ${terminalSafe(text)}\n`);

@@ -22,6 +22,7 @@ const command: Command = {
     if (positionals.length !== 1) throw new UsageError('expected exactly one DIR argument');
     const format = oneOf('--output', flags.output ?? 'text', ['text', 'json', 'junit'] as const);
     const dir = positionals[0];
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dir)) throw new UsageError('DIR is a local folder; kspec test does not fetch URLs (clone the repository first)');
     const kind = await pathKind(dir);
     if (kind !== 'directory') throw new UsageError(kind === 'missing' ? `${dir} does not exist` : `${dir} is not a directory`);
     // Files a test names are read only under DIR unless --allow-outside says otherwise.

@@ -195,7 +195,7 @@ export class LeaderElector {
     this.#log.debug('attempting to acquire lease');
     while (!stop.aborted) {
       if (await this.#tryAcquireOrRenew()) {
-        this.#log.info('acquired lease');
+        this.#log.info('acquired lease', { from: this.#acquiredFrom });
         return true;
       }
       await sleep(this.retryPeriodMs * (1 + Math.random() * JITTER_FACTOR), stop);
@@ -286,6 +286,13 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * How the last successful attempt got the Lease: it did not exist, its holder released it, or
+   * its holder stopped renewing it for a whole lease duration. Logged, so a handover can be told
+   * from a crash takeover without timing it.
+   */
+  #acquiredFrom: 'absent' | 'released' | 'expired' | 'ours' = 'absent';
+
   /** One attempt, as client-go's tryAcquireOrRenew. Never throws. */
   async #tryAcquireOrRenew(timeoutMs = this.renewDeadlineMs): Promise<boolean> {
     const now = new Date();
@@ -316,6 +323,7 @@ export class LeaderElector {
           'creating lease',
         );
         this.#observe(created);
+        this.#acquiredFrom = 'absent';
         return true;
       }
       this.#observe(lease);
@@ -343,6 +351,7 @@ export class LeaderElector {
         'updating lease',
       );
       this.#observe(updated);
+      this.#acquiredFrom = mine ? 'ours' : rec.holder === '' ? 'released' : 'expired';
       return true;
     } catch (err) {
       const status = statusOf(err);

@@ -292,6 +292,9 @@ export class LeaderElector {
    * from a crash takeover without timing it.
    */
   #acquiredFrom: 'absent' | 'released' | 'expired' | 'ours' = 'absent';
+  get acquiredFrom(): 'absent' | 'released' | 'expired' | 'ours' {
+    return this.#acquiredFrom;
+  }
 
   /** One attempt, as client-go's tryAcquireOrRenew. Never throws. */
   async #tryAcquireOrRenew(timeoutMs = this.renewDeadlineMs): Promise<boolean> {

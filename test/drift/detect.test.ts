@@ -1,12 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { detectDrift } from '../../src/drift/detect.ts';
-import type { DesiredPolicy, KyvernoPolicy } from '../../src/render/desired-policy.ts';
+import { fixture, testFixturePairs, type FixturePair } from './fixture-pairs.ts';
+import type { DesiredPolicy } from '../../src/render/desired-policy.ts';
 
-const fixture = (name: string): KyvernoPolicy => parse(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8'));
 const desiredPolicy = (file: string, checkId: string): DesiredPolicy => ({ object: fixture(file), specName: 'production', policyId: 'pod-security', checkId, severity: 'high' });
 const desired = desiredPolicy('base.desired.yaml', 'run-as-non-root');
 const twoRules = desiredPolicy('two-rules.desired.yaml', 'host-access');
@@ -15,7 +12,7 @@ const NOW = '2026-11-25T10:00:00Z';
 // Pairs of desired/live fixtures: the live side as the API server and Kyverno return it, after
 // an out-of-band edit (drift) or without one (harmless differences). Without a learned server
 // form, as when the dry run is impossible: the normalizer table alone must tell them apart.
-const pairs: { live: string; desired?: DesiredPolicy; drift: string[]; why: string }[] = [
+const pairs: FixturePair[] = [
   // Harmless: not drift.
   { live: 'kyverno-defaults.live.yaml', drift: [], why: 'server metadata, the defaults of Kyverno 1.13\'s CRD, status and a new source commit are not drift' },
   { live: 'legacy-autogen.live.yaml', drift: [], why: 'autogen rules in spec.rules and a lower-cased action are what Kyverno up to 1.7 writes' },
@@ -36,23 +33,7 @@ const pairs: { live: string; desired?: DesiredPolicy; drift: string[]; why: stri
   { live: 'rules-reordered.live.yaml', desired: twoRules, drift: ['spec.rules[0]', 'spec.rules[1]'], why: 'rules reordered: each place holds another rule' },
 ];
 
-for (const pair of pairs) {
-  test(`drift fixture ${pair.live}: ${pair.why}`, () => {
-    const want = pair.desired ?? desired;
-    const result = detectDrift([want], [fixture(pair.live)], NOW);
-    if (pair.drift.length === 0) {
-      assert.deepEqual(result.drifts.map((d) => d.event), []);
-      assert.equal(result.inSync.length, 1);
-      return;
-    }
-    assert.equal(result.drifts.length, 1);
-    const [drift] = result.drifts;
-    assert.equal(drift.type, 'modified');
-    assert.deepEqual(drift.event.fields!.map((f) => f.path), pair.drift);
-    const name = want.object.metadata.name;
-    assert.match(drift.event.diff!, new RegExp(`^--- live/ClusterPolicy/${name}\n\\+\\+\\+ desired/ClusterPolicy/${name}`, 'm'));
-  });
-}
+testFixturePairs('drift fixture', desired, pairs);
 
 test('a modified field reports old and new values and a unified diff', () => {
   const [drift] = detectDrift([desired], [fixture('failure-action-changed.live.yaml')], NOW).drifts;

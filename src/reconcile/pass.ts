@@ -3,14 +3,13 @@ import type { ClusterSpecification } from '../api/types.ts';
 import { KspecStore } from '../cluster/kspec-store.ts';
 import { fetchSnapshot } from '../source/git-source.ts';
 import type { Snapshot, SourceOptions } from '../source/git-source.ts';
-import { loadSpecs } from '../spec/load.ts';
+import { loadSpecs, specKey } from '../spec/load.ts';
 import type { LoadResult } from '../spec/load.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
 import type { Logger } from '../log.ts';
-import { planSpecs, sourceIdentity, targetKeyOf, targetsByKey } from './spec-plan.ts';
+import { mirrorsOf, planSpecs, sourceIdentity, targetKeyOf, targetKeyOfSpec, targetsByKey } from './spec-plan.ts';
 import type { TargetOwnership } from '../shard/target-ownership.ts';
 import { displayRepo } from '../source/repo-url.ts';
-import { SOURCE_ANNOTATION } from '../render/ownership.ts';
 import { reconcileSpec } from './reconcile-spec.ts';
 import { publishTargets } from './publish.ts';
 import { connectTargets } from './connect-targets.ts';
@@ -89,8 +88,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const sourceId = options.source ? sourceIdentity(displayRepo(options.source.repo), options.source.path) : undefined;
   // Sharded, a replica renders and reconciles only the specs of the targets it owns; the fleet is
   // what this repository and path name (another installation's mirrors are not ours to split).
-  const ourMirrors = kspecObjects.specs.filter((m) => sourceId !== undefined && m.metadata.annotations?.[SOURCE_ANNOTATION] === sourceId);
-  const owned = options.ownership ? await options.ownership.claim(fleetTargets(load, ourMirrors)) : undefined;
+  const owned = options.ownership ? await options.ownership.claim(fleetTargets(load, mirrorsOf(kspecObjects.specs, sourceId))) : undefined;
   const mine = owned ? ownedOnly(load, kspecObjects.specs, owned) : { load, mirrors: kspecObjects.specs };
   const plans = planSpecs(mine.load, snapshot?.commit ?? '', sourceId, mine.mirrors, fetchError, {
     serveAppliedSpecs: options.serveAppliedSpecs ?? !options.source,
@@ -102,7 +100,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const write: Fence = options.ownership ? (key, stage, fn) => options.ownership!.write(key, stage, fn) : (_key, _stage, fn) => fn();
   if (mayWrite) {
     const targetsFromGit = mine.load.targets.map((t) => t.target);
-    await Promise.all(targetsFromGit.map((t) => write(`${t.metadata.namespace}/${t.metadata.name}`, 'publish target', () => publishTargets(store, [t], kspecObjects)))).catch((err) => {
+    await Promise.all(targetsFromGit.map((t) => write(specKey(t.metadata), 'publish target', () => publishTargets(store, [t], kspecObjects)))).catch((err) => {
       options.metrics?.passErrors.inc({ stage: 'publish' });
       log.error('cannot mirror ClusterTargets', { error: (err as Error).message });
     });
@@ -152,17 +150,17 @@ export type Fence = <T>(target: string, stage: string, fn: () => Promise<T>) => 
 /** Every ClusterTarget the repository and the spec mirrors name: the fleet to split. */
 function fleetTargets(load: LoadResult, mirrors: ClusterSpecification[]): string[] {
   const keys = new Set([
-    ...load.targets.map((t) => `${t.target.metadata.namespace}/${t.target.metadata.name}`),
-    ...[...load.specs.map((s) => s.spec), ...mirrors].map((s) => `${s.metadata.namespace}/${s.spec.targetClusterRef.name}`),
+    ...load.targets.map((t) => specKey(t.target.metadata)),
+    ...[...load.specs.map((s) => s.spec), ...mirrors].map(targetKeyOfSpec),
   ]);
   return [...keys].sort();
 }
 
 /** The part of the repository and of the mirrors that concerns the targets this replica owns. */
 function ownedOnly(load: LoadResult, mirrors: ClusterSpecification[], owned: Set<string>): { load: LoadResult; mirrors: ClusterSpecification[] } {
-  const ours = (s: ClusterSpecification) => owned.has(`${s.metadata.namespace}/${s.spec.targetClusterRef.name}`);
+  const ours = (s: ClusterSpecification) => owned.has(targetKeyOfSpec(s));
   return {
-    load: { ...load, specs: load.specs.filter((s) => ours(s.spec)), targets: load.targets.filter((t) => owned.has(`${t.target.metadata.namespace}/${t.target.metadata.name}`)) },
+    load: { ...load, specs: load.specs.filter((s) => ours(s.spec)), targets: load.targets.filter((t) => owned.has(specKey(t.target.metadata))) },
     mirrors: mirrors.filter(ours),
   };
 }

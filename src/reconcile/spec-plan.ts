@@ -75,7 +75,12 @@ export function isClean(plan: SpecPlan): boolean {
 }
 
 /** The namespace/name of the ClusterTarget a spec targets: the unit of sharding. */
-export const targetKeyOf = (plan: SpecPlan) => `${plan.namespace}/${plan.spec.spec.targetClusterRef.name}`;
+export const targetKeyOfSpec = (spec: ClusterSpecification) => specKey({ namespace: spec.metadata.namespace, name: spec.spec.targetClusterRef.name });
+export const targetKeyOf = (plan: SpecPlan) => specKey({ namespace: plan.namespace, name: plan.spec.spec.targetClusterRef.name });
+
+/** The spec mirrors this repository and path wrote; another kspec (a shard, another team) may keep its own. */
+export const mirrorsOf = (clusterSpecs: ClusterSpecification[], source: string | undefined) =>
+  clusterSpecs.filter((m) => source !== undefined && m.metadata.annotations?.[SOURCE_ANNOTATION] === source);
 
 export { specKey };
 
@@ -89,8 +94,7 @@ export { specKey };
 export function planSpecs(load: LoadResult, commit: string, source: string | undefined, clusterSpecs: ClusterSpecification[], fetchError?: string, options: PlanOptions = {}): SpecPlan[] {
   const plans = new Map<string, SpecPlan>();
   const rules = options.rules ?? DEFAULT_RENDER_RULES;
-  // Only this repository's mirrors: another kspec (a shard, another team) may keep its own.
-  const mirrors = clusterSpecs.filter((m) => source !== undefined && m.metadata.annotations?.[SOURCE_ANNOTATION] === source);
+  const mirrors = mirrorsOf(clusterSpecs, source);
   const mirrorByKey = new Map(mirrors.map((m) => [specKey(m.metadata), m]));
   const othersByKey = new Map(clusterSpecs.filter((s) => !mirrors.includes(s)).map((s) => [specKey(s.metadata), s]));
   const sourceId = source ?? '';

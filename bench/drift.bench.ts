@@ -7,42 +7,10 @@ import { renderSpec } from '../src/render/render.ts';
 import { detectDrift } from '../src/drift/detect.ts';
 import type { KyvernoPolicy } from '../src/render/desired-policy.ts';
 import { policyKey } from '../src/render/desired-policy.ts';
+import { privilegedSpecText } from './fixtures/privileged-spec.ts';
 
 const CHECKS = 2000;
-const checks = Array.from({ length: CHECKS }, (_, i) => `        - id: check-${i}
-          kyvernoPolicy: |
-            apiVersion: kyverno.io/v1
-            kind: ClusterPolicy
-            metadata:
-              name: bench-policy-${i}
-            spec:
-              rules:
-                - name: rule-${i}
-                  match:
-                    any:
-                      - resources:
-                          kinds: [Pod]
-                  validate:
-                    message: containers must not run privileged
-                    pattern:
-                      spec:
-                        containers:
-                          - =(securityContext):
-                              =(privileged): "false"
-`).join('');
-const text = `apiVersion: kspec.io/v1alpha1
-kind: ClusterSpecification
-metadata:
-  name: bench
-spec:
-  targetClusterRef: {name: local}
-  enforcementMode: enforce
-  policies:
-    - id: fleet
-      title: Fleet
-      severity: high
-      checks:
-${checks}`;
+const text = privilegedSpecText({ name: 'bench', target: 'local', checks: CHECKS, policyName: (i) => `bench-policy-${i}`, ruleName: (i) => `rule-${i}` });
 
 const t0 = performance.now();
 const load = loadSpecs(new Map([['bench.yaml', text]]));

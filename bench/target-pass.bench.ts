@@ -21,6 +21,7 @@ import { renderSpec } from '../src/render/render.ts';
 import { nullLogger } from '../src/log.ts';
 import { REPO_ROOT, up } from '../scripts/lib/control-plane.ts';
 import { endpointFromKubeconfig, kubeRequest } from '../scripts/lib/kube-http.ts';
+import { privilegedSpecText } from './fixtures/privileged-spec.ts';
 
 const SIZES = [10, 100, 1000];
 const NAMESPACE = process.env.KSPEC_BENCH_NAMESPACE ?? 'kspec-bench';
@@ -46,42 +47,7 @@ interface PassCost {
 }
 
 function specText(n: number): string {
-  const checks = Array.from({ length: n }, (_, i) => `        - id: check-${i}
-          kyvernoPolicy: |
-            apiVersion: kyverno.io/v1
-            kind: ClusterPolicy
-            metadata:
-              name: bench-${n}-${i}
-            spec:
-              rules:
-                - name: privileged-${i}
-                  match:
-                    any:
-                      - resources:
-                          kinds: [Pod]
-                          namespaces: [${NAMESPACE}]
-                  validate:
-                    message: containers must not run privileged
-                    pattern:
-                      spec:
-                        containers:
-                          - =(securityContext):
-                              =(privileged): "false"
-`).join('');
-  return `apiVersion: kspec.io/v1alpha1
-kind: ClusterSpecification
-metadata:
-  name: bench-${n}
-  namespace: ${NAMESPACE}
-spec:
-  targetClusterRef: {name: bench-${n}}
-  enforcementMode: enforce
-  policies:
-    - id: fleet
-      title: Fleet
-      severity: high
-      checks:
-${checks}`;
+  return privilegedSpecText({ name: `bench-${n}`, namespace: NAMESPACE, target: `bench-${n}`, checks: n, policyName: (i) => `bench-${n}-${i}`, ruleName: (i) => `privileged-${i}`, matchNamespace: NAMESPACE });
 }
 
 const targetText = (n: number, version: string) => `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata:\n  name: bench-${n}\n  namespace: ${NAMESPACE}\nspec:\n  inCluster: true\n  version: "${version}"\n`;

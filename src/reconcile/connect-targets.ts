@@ -10,6 +10,7 @@ import { setConditions } from './conditions.ts';
 import type { ConditionInput } from './conditions.ts';
 import type { TargetBackoff } from './target-backoff.ts';
 import type { SpecPlan } from './spec-plan.ts';
+import { targetKeyOf } from './spec-plan.ts';
 import type { Fence } from './pass.ts';
 import type { ManagementSnapshot } from './management-snapshot.ts';
 import { sameJson } from './write-if-changed.ts';
@@ -51,7 +52,7 @@ export function connectTargets(plans: SpecPlan[], options: ConnectOptions): Map<
   const connecting = new Map<string, Promise<ConnectedTarget>>();
   for (const plan of plans) {
     const name = plan.spec.spec.targetClusterRef.name;
-    const key = `${plan.namespace}/${name}`;
+    const key = targetKeyOf(plan);
     if (name && !connecting.has(key)) connecting.set(key, connectOne(key, { name, namespace: plan.namespace }, options));
   }
   return connecting;

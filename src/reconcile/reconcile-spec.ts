@@ -16,7 +16,7 @@ import type { ConnectedTarget } from './connect-targets.ts';
 import type { SpecOutcome, Stage } from './spec-outcome.ts';
 import { driftEventsOf } from './spec-outcome.ts';
 import { recordMetrics } from './spec-metrics.ts';
-import { isClean } from './spec-plan.ts';
+import { isClean, targetKeyOf } from './spec-plan.ts';
 import { liveAfterActions, observeDrift, withoutServerFormNote } from './observe-drift.ts';
 import type { Fence } from './pass.ts';
 
@@ -68,7 +68,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
     return outcome;
   }
 
-  const target = await ctx.targets.get(`${plan.namespace}/${cluster}`);
+  const target = await ctx.targets.get(targetKeyOf(plan));
   outcome.target = target;
   if (target?.error) fail('target', new Error(target.error));
   if (target?.resolved && target.observation && plan.desiredFrom !== 'none') {
@@ -87,7 +87,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   // A replica that lost the lease leaves publishing to the new leader, whose view is newer.
   if (!ctx.dryRun && !ctx.signal?.aborted) {
     try {
-      await ctx.write(`${plan.namespace}/${cluster}`, 'publish', () => publishOutcome(outcome, ctx, now, fail));
+      await ctx.write(targetKeyOf(plan), 'publish', () => publishOutcome(outcome, ctx, now, fail));
     } catch (err) {
       fail('publish', err);
     }
@@ -128,7 +128,7 @@ async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetO
   }
   const acting = () => act(found.drifts, policies, { remediate: outcome.remediation === 'auto', mayPrune: isClean(plan), dryRun: ctx.dryRun });
   try {
-    outcome.actions = outcome.remediation === 'auto' && found.drifts.length > 0 && !ctx.dryRun ? await ctx.write(`${plan.namespace}/${outcome.cluster}`, 'act', acting) : await acting();
+    outcome.actions = outcome.remediation === 'auto' && found.drifts.length > 0 && !ctx.dryRun ? await ctx.write(targetKeyOf(plan), 'act', acting) : await acting();
   } catch (err) {
     outcome.actions = found.drifts.map((drift) => ({ drift, action: 'none' }));
     return fail('act', err);

@@ -194,7 +194,9 @@ describe('Grafana dashboard', () => {
       return p;
     };
     find(/score per cluster/i, 'kspec_compliance_score');
-    find(/violations/i, 'kspec_policy_violations_total');
+    find(/^policy violations/i, 'kspec_policy_violations_total');
+    // Standing violations come from the gauge, not from increase() over the counter.
+    find(/violating resources now/i, 'kspec_policy_violations{');
     find(/drift events/i, 'kspec_drift_events_total');
     const latency = find(/latency/i, 'kspec_reconciliation_duration_seconds_bucket');
     assert.ok((latency.targets as Obj[]).every((t) => (t.expr as string).startsWith('histogram_quantile(')));

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
@@ -61,6 +61,12 @@ async function startPrometheus(t: { after(fn: () => void): void }, target: strin
       return body.data.result.map((r) => [r.metric, Number(r.value[1])]);
     },
   };
+}
+
+/** Every PromQL expression of the Grafana dashboard's panels. */
+function dashboardQueries(): string[] {
+  const dashboard = JSON.parse(readFileSync(join(import.meta.dirname, '../../deploy/monitoring/grafana-dashboard.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+  return dashboard.panels.flatMap((p) => (p.targets ?? []).map((target) => target.expr));
 }
 
 const single = async (p: Prometheus, expr: string): Promise<number | undefined> => (await p.query(expr))[0]?.[1];
@@ -144,5 +150,15 @@ test('the seed queries answer what they say against a real Prometheus scraping k
   await objects.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `labels-${id}` } });
   await waitFor('prometheus to see the next drift event', 60_000, async () => (await single(prometheus, `kspec_drift_events_total{spec="labels-${id}",type="missing"}`)) === 3, 500);
   assert.equal(await single(prometheus, `sum(kspec_policy_violations_total{spec="labels-${id}"})`), 2, 'the first Pod before Prometheus started, the second once');
+
+  // The Grafana dashboard's queries are valid PromQL on this Prometheus (query() asserts
+  // success), with its variables given values as Grafana would substitute them; the standing
+  // violations table lists the two violating Pods of the one violated policy.
+  for (const expr of dashboardQueries()) {
+    await prometheus.query(expr.replaceAll('$cluster', '.*').replaceAll('$spec', `.*-${id}`).replaceAll('$__rate_interval', '1m'));
+  }
+  const standing = dashboardQueries().find((e) => e.includes('kspec_policy_violations{'))!;
+  const rows = await prometheus.query(standing.replaceAll('$cluster', '.*').replaceAll('$spec', `.*-${id}`));
+  assert.deepEqual(rows.map(([m, v]) => [m.spec, m.policy, v]), [[`labels-${id}`, 'labels', 2]]);
   t.diagnostic(`series seen: ${JSON.stringify(await prometheus.query(`count by (__name__) ({__name__=~"kspec_.*"})`))}`);
 });

@@ -41,6 +41,8 @@ export interface SpecContext {
   signal?: AbortSignal;
 }
 
+type Fail = (stage: Stage, err: unknown, alreadyLogged?: boolean) => void;
+
 /** One spec against its cluster: target → observe → server form → diff → act → confirm → assess → publish. */
 export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<SpecOutcome> {
   const started = Date.now();
@@ -51,12 +53,13 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
     actions: [], remaining: [], inSync: 0, policyResults: [], complianceSource: 'unavailable', fullViolations: new Map(),
     errors: plan.errors.map(formatSpecError), notes: [],
   };
-  const fail = (stage: Stage, err: unknown) => {
+  /** Marks the spec failed at `stage`, and logs why unless the stage's own log line already did. */
+  const fail: Fail = (stage, err, alreadyLogged = false) => {
     outcome.phase = 'Failed';
     outcome.failedStage ??= stage;
     outcome.errors.push(`${stage}: ${(err as Error).message}`);
     ctx.metrics?.passErrors.inc({ stage });
-    ctx.log.error(`${stage} failed`, { error: (err as Error).message });
+    if (!alreadyLogged) ctx.log.error(`${stage} failed`, { error: (err as Error).message });
   };
 
   // Refused (another source owns it, or nobody does): no target is touched, only the status says why.
@@ -100,7 +103,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
  * The spec's share of the target's observation, diff, act (unless report-only), and confirm from what
  * the API server answered to the writes.
  */
-async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetObservation; clusterId: string }, outcome: SpecOutcome, ctx: SpecContext, now: string, fail: (stage: Stage, err: unknown) => void): Promise<void> {
+async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetObservation; clusterId: string }, outcome: SpecOutcome, ctx: SpecContext, now: string, fail: Fail): Promise<void> {
   const { policies } = cluster.observation;
   const compare = async (live: KyvernoPolicy[]) => {
     const observed = await observeDrift(plan, live, policies, ctx.serverForms, cluster.clusterId, now);
@@ -134,7 +137,8 @@ async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetO
     return fail('act', err);
   }
   logActions(outcome.actions, plan.sourceCommit, ctx.log);
-  for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error));
+  // logActions warned about each refused write, with its policy.
+  for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error), true);
   if (!outcome.actions.some((a) => a.action === 'created' || a.action === 'applied' || a.action === 'deleted')) return;
   for (const { drift, action, stored } of outcome.actions) {
     if (action === 'created' && stored && drift.type === 'missing') ctx.serverForms.rememberCreated(cluster.clusterId, drift.desired.object, stored);
@@ -149,7 +153,7 @@ async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetO
 }
 
 /** Resource-level compliance from Kyverno's policy reports or kspec's engine, as the spec asks. */
-async function assess(plan: SpecPlan, observation: TargetObservation, outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: (stage: Stage, err: unknown) => void): Promise<void> {
+async function assess(plan: SpecPlan, observation: TargetObservation, outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: Fail): Promise<void> {
   try {
     const assessment = await assessCompliance({
       source: plan.spec.spec.complianceSource ?? 'auto',

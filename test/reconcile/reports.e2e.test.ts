@@ -143,6 +143,9 @@ test('the log says what kspec did: one info line per policy created, reverted or
     ['info', 'deleted policy', `ClusterPolicy/stray-${f.id}`, 'local', commit],
     ['warn', 'refused: policy not changed', `ClusterPolicy/b-${f.id}`, 'local', commit],
   ]);
+  // The refusal is said once: the warning names the policy, and no second error line repeats it.
+  const refusal = f.logs.map((l) => JSON.parse(l) as Record<string, string>).find((l) => l.msg === 'refused: policy not changed' && l.spec === `enf-${f.id}`)!;
+  assert.equal(f.logs.filter((l) => l.includes(refusal.error)).length, 1, 'the refused write is logged once');
   await f.objects.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `b-${f.id}` } });
   await f.objects.patch({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `a-${f.id}` }, spec: { validationFailureAction: 'Audit' } } as KubernetesObject, undefined, undefined, 'kubectl-edit', undefined, PatchStrategy.MergePatch);
   const seen = f.logs.length;

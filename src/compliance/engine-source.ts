@@ -207,7 +207,9 @@ function namespaceOf(item: KubeItem): string {
 
 function hasContext(spec: Record<string, unknown>): boolean {
   const text = JSON.stringify(spec);
-  return text.includes('"apiCall"') || text.includes('"configMap"') || text.includes('"globalReference"') || text.includes('"imageRegistry"');
+  return text.includes('"apiCall"') || text.includes('"configMap"') || text.includes('"globalReference"') || text.includes('"imageRegistry"') ||
+    // CEL's resource library reads through the same apiCall resolver.
+    /resource\.(Get|List)\(/.test(text);
 }
 
 /**

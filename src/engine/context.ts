@@ -95,6 +95,15 @@ export function buildBaseContext(resource: Record<string, unknown>, ectx: Evalua
   return ctx;
 }
 
+/**
+ * A GET of an API path through the apiCall resolver, cached like context entries: what the CEL
+ * resource library reads. Undefined when nothing can answer API calls.
+ */
+export function apiGetThrough(resolvers: Resolvers | undefined, cache: ResolutionCache | undefined): ((urlPath: string) => unknown) | undefined {
+  if (!resolvers?.apiCall) return undefined;
+  return (urlPath) => resolveWith(cache, `apiCall:${JSON.stringify({ urlPath, method: 'GET' })}`, () => resolvers.apiCall!({ urlPath, method: 'GET' }));
+}
+
 function resolveWith(cache: ResolutionCache | undefined, key: string, produce: () => unknown): unknown {
   if (cache?.has(key)) return cache.get(key);
   const value = produce();

@@ -3,7 +3,7 @@
 import { isObject } from './jmespath/values.ts';
 import { matches, excluded } from './match.ts';
 import type { MatchInput } from './match.ts';
-import { buildBaseContext, loadContextEntries, PendingResolution } from './context.ts';
+import { apiGetThrough, buildBaseContext, loadContextEntries, PendingResolution } from './context.ts';
 import type { ResolutionCache } from './context.ts';
 import { evaluateConditions } from './conditions.ts';
 import { runValidator } from './validate.ts';
@@ -107,7 +107,7 @@ function evaluateRule(rule: CompiledRule, resource: Record<string, unknown>, bas
     const pre = evaluateConditions(rule.preconditions, ctx);
     if (!pre.passed) return { status: 'skip', message: ['preconditions not met', pre.message].filter((s) => s).join('; ') };
     if (!rule.cel) return runPodSecurity(rule, resource);
-    const outcome = runCelRule(rule.cel, resource, ectx, `Validation rule '${rule.name}'`);
+    const outcome = runCelRule(rule.cel, resource, ectx, `Validation rule '${rule.name}'`, apiGetThrough(env.resolvers, cache));
     if (outcome) return outcome;
     // A ValidatingPolicy whose matchConditions are false does not apply; a rule's celPreconditions skip it.
     return rule.cel.constraints ? null : { status: 'skip', message: 'cel preconditions not met' };

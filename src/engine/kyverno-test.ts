@@ -7,7 +7,8 @@ import { parseYamlDocuments } from '../spec/yaml-documents.ts';
 import { compilePolicy, evaluatePolicy } from './evaluate.ts';
 import { isObject } from './jmespath/values.ts';
 import { setContextValue } from './variables.ts';
-import type { CompiledPolicy, EvaluationContext, RuleResult } from './types.ts';
+import type { CompiledPolicy, EvaluationContext, Resolvers, RuleResult } from './types.ts';
+import { contextResolvers } from './test-context.ts';
 import { isValidatingPolicy, VALIDATING_POLICY_KINDS } from './cel/validating-policy.ts';
 import { compileCelException, isCelException } from './cel/exceptions.ts';
 import type { CelException } from './cel/exceptions.ts';
@@ -321,6 +322,17 @@ export async function runTestFile(file: string, access: TestFileAccess): Promise
       report.errors.push(`cannot load exception ${e}: ${(err as Error).message}`);
     }
   }
+  // The cluster objects and image metadata the test stands in for the cluster.
+  let resolvers: Resolvers | undefined;
+  if (typeof test.context === 'string') {
+    try {
+      const context = (await loadYamlDocuments(await named(test.context))).find((d) => d.kind === 'Context');
+      if (context) resolvers = contextResolvers(context);
+      else report.errors.push(`${test.context}: no document of kind Context`);
+    } catch (err) {
+      report.errors.push(`cannot load context ${test.context}: ${(err as Error).message}`);
+    }
+  }
   const valuesPath = typeof test.variables === 'string' ? test.variables : typeof test.values === 'string' ? test.values : undefined;
   const userInfoPath = typeof test.userinfo === 'string' ? test.userinfo : undefined;
   let values: ValuesFile;
@@ -365,6 +377,7 @@ export async function runTestFile(file: string, access: TestFileAccess): Promise
           namespaceObjects: (ns) => values.namespaces[ns],
           paramResources,
           celExceptions,
+          ...(resolvers ? { resolvers } : {}),
           variables,
           ruleValues: ruleValues,
           ...(ruleForeachValues ? { ruleForeachValues } : {}),

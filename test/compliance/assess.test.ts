@@ -159,6 +159,41 @@ test('engine source: apiCall and configMap context against the target cluster', 
   assert.ok(result.stats!.apiCalls >= 2);
 });
 
+test('engine source: a ValidatingPolicy reads other objects of the target with resource.Get and resource.List', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const blocked = await cluster.namespace('cel-blocked');
+  const open = await cluster.namespace('cel-open');
+  await create(cluster, [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: blocked }, data: { blocked: 'true' } } as KubernetesObject,
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: open }, data: { blocked: 'false' } } as KubernetesObject,
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'front', namespace: open }, spec: { ports: [{ port: 80 }] } } as KubernetesObject,
+    pod(blocked, 'p1'),
+    pod(open, 'p2'),
+  ]);
+  const name = uniqueName('cel-lookup');
+  const policy = {
+    apiVersion: 'policies.kyverno.io/v1alpha1', kind: 'ValidatingPolicy', metadata: { name },
+    spec: {
+      matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'] }] },
+      matchConditions: [{ name: 'these-namespaces', expression: `object.metadata.namespace in ['${blocked}', '${open}']` }],
+      variables: [{ name: 'settings', expression: "resource.Get('v1', 'configmaps', object.metadata.namespace, 'settings')" }],
+      validations: [
+        { expression: "variables.settings.data.blocked != 'true'", message: 'the namespace blocks Pods' },
+        { expression: "resource.List('v1', 'services', object.metadata.namespace).items.size() > 0", message: 'a Pod needs a Service in its namespace' },
+      ],
+    },
+  } as unknown as KyvernoPolicy;
+  const result = await assessCompliance({ source: 'engine', desired: [desired(policy, 'cel')], specPolicies: [specPolicy('cel', ['c1'])], kc: cluster.kc, now: new Date() });
+  assert.deepEqual(result.errors, []);
+  const full = result.fullViolations.get('cel')!;
+  assert.deepEqual(full.map((v) => [v.namespace, v.resource]), [[blocked, 'Pod/p1']]);
+  assert.match(full[0].message, /the namespace blocks Pods/);
+  // Each namespace's ConfigMap read once; the Services listed only where the first validation
+  // passed (the first failing validation decides).
+  assert.equal(result.stats!.apiCalls, 3, JSON.stringify(result.stats));
+});
+
 test('engine source: background false is not scanned; a malformed policy is a violation with an error', async (t) => {
   const cluster = await testCluster(t);
   if (!cluster) return;

@@ -5,6 +5,9 @@ import type { UserInfo } from '../types.ts';
 import type { NamedProgram } from './expressions.ts';
 import { resourceForKind } from './resources.ts';
 import { toCel, toCelCached } from './values.ts';
+import { CelResourceLookup } from './lib/resource.ts';
+import type { ApiGet } from './lib/resource.ts';
+import { PendingResolution } from '../context.ts';
 
 export interface AdmissionInput {
   object: Record<string, unknown>;
@@ -13,7 +16,13 @@ export interface AdmissionInput {
   userInfo: UserInfo;
   namespaceObject: Record<string, unknown> | null;
   params: Record<string, unknown> | null;
+  /** Reads other objects for `resource.Get` / `resource.List`; absent where nothing can. */
+  apiGet?: ApiGet;
 }
+
+const noApiAccess: ApiGet = () => {
+  throw new Error('resource.Get and resource.List need access to a cluster, and none is given here');
+};
 
 function request(input: AdmissionInput): Record<string, unknown> {
   const o = input.object;
@@ -44,6 +53,7 @@ export function buildActivation(input: AdmissionInput, variables: NamedProgram[]
     request: null,
     params: input.params ? toCel(input.params) : null,
     namespaceObject: input.namespaceObject ? toCel(input.namespaceObject) : null,
+    resource: new CelResourceLookup(input.apiGet ?? noApiAccess),
   };
   activation.request = { ...(toCel(request(input)) as Record<string, unknown>), object: activation.object, oldObject: activation.oldObject };
   const vars: Record<string, unknown> = {};
@@ -56,6 +66,8 @@ export function buildActivation(input: AdmissionInput, variables: NamedProgram[]
           try {
             return { value: v.program.evaluate(activation) };
           } catch (err) {
+            // A lookup still in flight is not the variable's error: the async evaluation retries.
+            if (err instanceof PendingResolution) throw err;
             return { error: new Error(`variable ${v.name}: ${(err as Error).message}`) };
           }
         })();

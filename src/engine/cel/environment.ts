@@ -9,6 +9,7 @@ import { registerIP } from './lib/ip.ts';
 import { registerLists } from './lib/lists.ts';
 import { registerQuantity } from './lib/quantity.ts';
 import { registerRegex } from './lib/regex.ts';
+import { registerResource } from './lib/resource.ts';
 import { registerSets } from './lib/sets.ts';
 import { registerStrings } from './lib/strings.ts';
 import { registerUrl } from './lib/url.ts';
@@ -46,6 +47,7 @@ function createEnvironment(): Environment {
   registerQuantity(env);
   registerIP(env);
   registerFormat(env);
+  registerResource(env);
   meterEvaluator(evaluatorOf(env));
   return env;
 }

@@ -14,6 +14,7 @@ import { runExpressionSet } from './run.ts';
 import type { CelOutcome } from './run.ts';
 import { buildActivation } from './activation.ts';
 import { isClusterScopedKind } from './resources.ts';
+import type { ApiGet } from './lib/resource.ts';
 
 export interface CelRule {
   /** The policy's matchConstraints (ValidatingPolicy); null for validate.cel rules, matched by `match`. */
@@ -47,17 +48,19 @@ function exempted(rule: CelRule, input: AdmissionInput, exceptions: CelException
 }
 
 /** The rule's outcome for a resource it matched, or null when it does not apply. */
-export function runCelRule(rule: CelRule, resource: Record<string, unknown>, ectx: EvaluationContext, label: string): CelOutcome | null {
+export function runCelRule(rule: CelRule, resource: Record<string, unknown>, ectx: EvaluationContext, label: string, apiGet?: ApiGet): CelOutcome | null {
   const meta = isObject(resource.metadata) ? resource.metadata : {};
   // A resource read from a file without a namespace is in `default`, as the Kyverno CLI has it.
   const namespace = isClusterScopedKind(String(resource.kind ?? '')) ? '' : String(meta.namespace ?? '') || 'default';
   const input: AdmissionInput = {
-    object: resource,
+    // ...and its object says so, as the request Kyverno's CLI builds for it does.
+    object: namespace && meta.namespace === undefined ? { ...resource, metadata: { ...meta, namespace } } : resource,
     oldObject: isObject(ectx.oldObject) ? ectx.oldObject : null,
     operation: ectx.operation ?? 'CREATE',
     userInfo: ectx.userInfo ?? {},
     namespaceObject: namespaceObject(namespace, ectx),
     params: null,
+    ...(apiGet ? { apiGet } : {}),
   };
   const exception = exempted(rule, input, ectx.celExceptions ?? []);
   if (exception) return { status: 'skip', message: `rule is skipped due to policy exception ${exception}` };

@@ -6,6 +6,7 @@ import { buildActivation } from './activation.ts';
 import type { AdmissionInput } from './activation.ts';
 import type { ExpressionSet } from './expressions.ts';
 import { celToText } from './values.ts';
+import { PendingResolution } from '../context.ts';
 
 export interface CelOutcome {
   status: 'pass' | 'fail' | 'error' | 'skip';
@@ -39,6 +40,7 @@ export function runExpressionSet(set: ExpressionSet, input: AdmissionInput, labe
     try {
       if (!asBool(c.program.evaluate(activation), `matchCondition ${c.name}`)) return null;
     } catch (err) {
+      if (err instanceof PendingResolution) throw err;
       errors.push(`matchCondition ${c.name}: ${(err as Error).message}`);
     }
   }
@@ -48,6 +50,7 @@ export function runExpressionSet(set: ExpressionSet, input: AdmissionInput, labe
     try {
       ok = asBool(v.program.evaluate(activation), `validation ${index}`);
     } catch (err) {
+      if (err instanceof PendingResolution) throw err;
       if (set.failurePolicy === 'Ignore') return null;
       return { status: 'error', message: `${label}: expression ${JSON.stringify(v.program.source.trim())} could not be evaluated: ${(err as Error).message}` };
     }
@@ -58,6 +61,7 @@ export function runExpressionSet(set: ExpressionSet, input: AdmissionInput, labe
         const m = v.messageExpression.evaluate(activation);
         message = typeof m === 'string' ? m : `failed to convert message expression to string: ${celToText(m)}`;
       } catch (err) {
+        if (err instanceof PendingResolution) throw err;
         message = `failed to evaluate message expression: ${(err as Error).message}`;
       }
     }

@@ -109,3 +109,74 @@ test('a Kyverno CLI test of ValidatingPolicies runs with namespaces, params and 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+const withContext: Record<string, string> = {
+  'policy.yaml': `apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: approved-registries}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+  variables:
+  - {name: approved, expression: "resource.Get('v1', 'configmaps', 'platform', 'registries').data.allowed.split(',')"}
+  - {name: quotas, expression: "resource.List('v1', 'resourcequotas', object.metadata.namespace).items"}
+  validations:
+  - expression: "object.spec.containers.all(c, variables.approved.exists(r, c.image.startsWith(r + '/')))"
+    message: images come from an approved registry
+  - expression: "size(variables.quotas) > 0"
+    message: the namespace has a ResourceQuota
+`,
+  'resources.yaml': `apiVersion: v1
+kind: Pod
+metadata: {name: approved, namespace: team}
+spec: {containers: [{name: c, image: "registry.example.com/app:1"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: elsewhere, namespace: team}
+spec: {containers: [{name: c, image: "docker.io/app:1"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: no-quota}
+spec: {containers: [{name: c, image: "registry.example.com/app:1"}]}
+`,
+  'context.yaml': `apiVersion: cli.kyverno.io/v1alpha1
+kind: Context
+spec:
+  resources:
+  - {apiVersion: v1, kind: ConfigMap, metadata: {name: registries, namespace: platform}, data: {allowed: "registry.example.com,mirror.example.com"}}
+  - {apiVersion: v1, kind: ResourceQuota, metadata: {name: q, namespace: team}, spec: {hard: {pods: "10"}}}
+`,
+  'kyverno-test.yaml': `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+policies: [policy.yaml]
+resources: [resources.yaml]
+context: context.yaml
+results:
+- {isValidatingPolicy: true, policy: approved-registries, kind: Pod, resources: [team/approved], result: pass}
+- {isValidatingPolicy: true, policy: approved-registries, kind: Pod, resources: [team/elsewhere], result: fail}
+- {isValidatingPolicy: true, policy: approved-registries, kind: Pod, resources: [default/no-quota], result: fail}
+`,
+};
+
+test("the test's Context file stands in for the cluster: resource.Get and resource.List read its objects", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kspec-cel-context-'));
+  try {
+    for (const [name, text] of Object.entries(withContext)) await writeFile(join(dir, name), text);
+    const report = await runKyvernoTests(dir);
+    const [file] = report.files;
+    assert.deepEqual(file.errors, []);
+    assert.deepEqual(file.mismatches, []);
+    assert.deepEqual([report.passed, report.failed, report.skipped], [3, 0, 0]);
+
+    // Without the Context file the lookups have nothing to read: an error result, saying why.
+    await writeFile(join(dir, 'kyverno-test.yaml'), withContext['kyverno-test.yaml'].replace('context: context.yaml\n', ''));
+    const bare = await runKyvernoTests(dir);
+    assert.deepEqual(bare.files[0].mismatches.map((m) => m.got), ['error', 'error', 'error']);
+    assert.match(bare.files[0].mismatches[0].message ?? '', /resource\.Get and resource\.List need access to a cluster/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -13,6 +13,7 @@ import { registerResource } from './lib/resource.ts';
 import { registerSets } from './lib/sets.ts';
 import { registerStrings } from './lib/strings.ts';
 import { registerUrl } from './lib/url.ts';
+import { registerUser } from './lib/user.ts';
 
 export interface CelProgram {
   readonly source: string;
@@ -48,6 +49,7 @@ function createEnvironment(): Environment {
   registerIP(env);
   registerFormat(env);
   registerResource(env);
+  registerUser(env);
   meterEvaluator(evaluatorOf(env));
   return env;
 }

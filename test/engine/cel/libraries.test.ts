@@ -78,3 +78,10 @@ test('an expression that exceeds its cost budget stops with an error instead of 
   assert.throws(() => evaluateWithLimit('[1, 2, 3].all(x, x > 0)', {}, 5), /cost limit exceeded \(limit 5\)/);
   assert.equal(evaluateWithLimit('[1, 2, 3].all(x, x > 0)', {}, 1000), true);
 });
+
+test("Kyverno's user library: parseServiceAccount splits a ServiceAccount's username, and gives empty parts for anyone else", () => {
+  pass("parseServiceAccount('system:serviceaccount:payments:deployer').Namespace == 'payments'");
+  pass("parseServiceAccount('system:serviceaccount:payments:deployer').Name == 'deployer'");
+  pass("parseServiceAccount('alice@example.com').Name == '' && parseServiceAccount('alice@example.com').Namespace == ''");
+  pass("parseServiceAccount('system:serviceaccount:no-name').Name == ''");
+});

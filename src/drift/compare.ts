@@ -3,6 +3,7 @@ import type { KindTable } from './normalizers.ts';
 import { PROVENANCE_ANNOTATIONS } from '../render/ownership.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import type { FieldChange } from '../api/types.ts';
+import { sameJson } from '../util/same-json.ts';
 
 type Json = unknown;
 type JsonObject = Record<string, Json>;
@@ -141,15 +142,6 @@ function collectChanges(expected: Json, live: Json, path: string, changes: Field
   if (!sameJson(expected, live)) changes.push(change(path, expected, live));
 }
 
-function sameJson(a: Json, b: Json): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
-  if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((key) => key in b && sameJson(a[key], b[key]));
-  }
-  return false;
-}
 
 function pick(from: Record<string, string> | undefined, wanted: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -13,7 +13,7 @@ import type { SpecPlan } from './spec-plan.ts';
 import { targetKeyOf } from './spec-plan.ts';
 import type { Fence } from './pass.ts';
 import type { ManagementSnapshot } from './management-snapshot.ts';
-import { sameJson } from './write-if-changed.ts';
+import { sameJson } from '../util/same-json.ts';
 
 /** A target cluster as this pass found it: connected, or why not. */
 export interface ConnectedTarget {

@@ -4,20 +4,10 @@
 // content is unchanged is still rewritten once its timestamp is older than --report-refresh, so
 // that "when detection last ran" stays roughly true without a write every pass. Pure.
 import type { ClusterSpecification, ClusterTarget, ComplianceReport, DriftReport } from '../api/types.ts';
+import { sameJson } from '../util/same-json.ts';
 
 /** Default of --report-refresh. */
 export const DEFAULT_REPORT_REFRESH_MS = 10 * 60_000;
-
-/** JSON equality that ignores key order and undefined members (what a JSON round trip drops). */
-export function sameJson(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
-  );
-}
 
 /** True when `stamp` is missing, unreadable or older than `refreshMs` before `now`. */
 export function refreshDue(stamp: string | undefined, now: Date, refreshMs: number): boolean {

@@ -18,11 +18,11 @@ export const clusterFlags = {
  * The management cluster's kubeconfig. Also sets the client-side limits (--kube-api-qps,
  * --kube-api-burst) that every API server kspec then talks to gets, each its own.
  */
-export function kubeConfig(flags: { kubeconfig?: string; context?: string; 'kube-api-qps'?: string; 'kube-api-burst'?: string }): KubeConfig {
+export function kubeConfig(flags: { kubeconfig?: string; context?: string; 'kube-api-qps'?: string; 'kube-api-burst'?: string }, env: NodeJS.ProcessEnv): KubeConfig {
   const qps = Number(flags['kube-api-qps'] ?? DEFAULT_KUBE_API_LIMITS.qps);
   const burst = Number(flags['kube-api-burst'] ?? DEFAULT_KUBE_API_LIMITS.burst);
   if (!(qps > 0)) throw new UsageError(`--kube-api-qps takes a number of requests per second above 0, not ${JSON.stringify(flags['kube-api-qps'])}`);
   if (!(Number.isInteger(burst) && burst >= 1)) throw new UsageError(`--kube-api-burst takes a whole number of requests, 1 or more, not ${JSON.stringify(flags['kube-api-burst'])}`);
   setKubeApiLimits({ qps, burst });
-  return loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) });
+  return loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}), env });
 }

@@ -1,4 +1,5 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { kubeConfigFromString } from './kubeconfig.ts';
 import type { ClusterTarget } from '../api/types.ts';
 import type { KspecStore } from './kspec-store.ts';
 
@@ -23,8 +24,7 @@ export async function resolveTarget(
   if (!target) throw new Error(`ClusterTarget ${ref.namespace}/${ref.name} is not defined in Git or in the cluster`);
   const secretRef = target.spec.kubeconfig?.secretRef;
   if (target.spec.inCluster || !secretRef) return { name: ref.name, kc: management, target };
-  const text = await store.readSecretKey(ref.namespace, secretRef.name, secretRef.key ?? 'kubeconfig');
-  const kc = new KubeConfig();
-  kc.loadFromString(text);
-  return { name: ref.name, kc, target };
+  const key = secretRef.key ?? 'kubeconfig';
+  const text = await store.readSecretKey(ref.namespace, secretRef.name, key);
+  return { name: ref.name, kc: kubeConfigFromString(text, `the kubeconfig in Secret ${ref.namespace}/${secretRef.name} (key ${key})`), target };
 }

@@ -32,7 +32,7 @@ const plan: Command = {
       ...servingOptions(flags),
       namespace: flags.namespace!,
       rules: renderRules(flags),
-      management: kubeConfig(flags),
+      management: kubeConfig(flags, io.env),
       dryRun: true,
       assess: false,
       serverForms,

@@ -28,7 +28,7 @@ const reconcile: Command = {
       ...servingOptions(flags),
       namespace: flags.namespace!,
       rules: renderRules(flags),
-      management: kubeConfig(flags),
+      management: kubeConfig(flags, io.env),
       dryRun: flags['dry-run'],
       reportRefreshMs: reportRefreshMs(flags['report-refresh']),
       serverForms,

@@ -69,7 +69,7 @@ const run: Command = {
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
     const source = optionalSourceOptions(flags, io.env);
     const rules = renderRules(flags);
-    const management = kubeConfig(flags);
+    const management = kubeConfig(flags, io.env);
     const reportRefresh = reportRefreshMs(flags['report-refresh']);
     const passAges = new TargetPassAges();
     const metrics = createMetrics({ oldestTargetPassAge: () => passAges.oldestAgeSeconds(Date.now()) });

@@ -63,7 +63,10 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
     const { dir, gitdir } = found;
     const inner = normalizeSubPath(join(relative(dir, given), subPath));
     const ref = options.ref ?? (await git.currentBranch({ fs, dir, gitdir })) ?? 'HEAD';
-    const commit = await resolveCommit(dir, gitdir, [ref, `refs/heads/${ref}`, `refs/tags/${ref}`]);
+    const commit = await resolveCommit(dir, gitdir, [ref, `refs/heads/${ref}`, `refs/tags/${ref}`]).catch(async (err) => {
+      if (!options.ref) throw err;
+      throw new RefNotFoundError(options.ref, dir, await git.listBranches({ fs, dir, gitdir }).catch(() => []));
+    });
     return { commit, repo: dir, ref, ...(await readTree(dir, gitdir, commit, inner, limits)) };
   }
   const dir = join(options.cacheDir, 'repos', createHash('sha256').update(location.location).digest('hex').slice(0, 24));
@@ -83,7 +86,32 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
   } catch (err) {
     // Past a limit the message is kspec's own; anything else is the fetch failing.
     if (err instanceof SourceLimitError) throw err;
+    if (options.ref && (err as { code?: string; data?: { what?: string } }).code === 'NotFoundError' && (err as { data?: { what?: string } }).data?.what === options.ref) {
+      throw new RefNotFoundError(options.ref, location.location, await remoteBranches(common));
+    }
     throw new SourceError(`cannot fetch ${location.location}${options.ref ? ` (${options.ref})` : ''}: ${redactString((err as Error).message)}`);
+  }
+}
+
+/**
+ * The branch or tag asked for is not in the repository: said plainly, with the branches that are
+ * there, so that a typo in --branch is seen at once (never planned or rendered from a cache).
+ */
+export class RefNotFoundError extends SourceError {
+  constructor(ref: string, repo: string, branches: string[]) {
+    const shown = branches.slice(0, 10);
+    const there = shown.length ? `; branches there: ${shown.join(', ')}${branches.length > shown.length ? `, and ${branches.length - shown.length} more` : ''}` : '';
+    super(`branch or tag "${ref}" not found in ${redactString(repo)}${there}`);
+  }
+}
+
+/** The remote's branch names, for the message of a missing ref; none when they cannot be listed. */
+async function remoteBranches(connection: Pick<Parameters<typeof git.listServerRefs>[0], 'http' | 'url' | 'onAuth' | 'onAuthFailure'>): Promise<string[]> {
+  try {
+    const refs = await git.listServerRefs({ ...connection, prefix: 'refs/heads/' });
+    return refs.map((r) => r.ref.replace('refs/heads/', '')).sort();
+  } catch {
+    return [];
   }
 }
 

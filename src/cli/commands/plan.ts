@@ -3,6 +3,7 @@ import { parseFlags } from '../command.ts';
 import { outputFlag, outputFormat, servingFlags, servingOptions, sourceFlags, sourceOptions, renderFlags, renderRules } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
+import { fetchSnapshot } from '../../source/git-source.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
 import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
 import { createLogger, parseLogLevel } from '../../log.ts';
@@ -27,12 +28,18 @@ const plan: Command = {
     const source = sourceOptions(flags, io.env);
     const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'warn' });
     const serverForms = ServerFormCache.load(serverFormsFile(source.cacheDir));
+    const management = kubeConfig(flags, io.env);
+    // A plan shows what the repository asks for. When the repository cannot be read (a branch that
+    // does not exist, a host that does not answer) there is nothing to plan: the error is the
+    // command's, rather than a plan of the last good state the pass would keep in effect.
+    const snapshot = await fetchSnapshot(source);
     const result = await reconcilePass({
       source,
+      snapshot,
       ...servingOptions(flags),
       namespace: flags.namespace!,
       rules: renderRules(flags),
-      management: kubeConfig(flags, io.env),
+      management,
       dryRun: true,
       assess: false,
       serverForms,

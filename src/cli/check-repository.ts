@@ -6,7 +6,7 @@ import type { Snapshot } from '../source/git-source.ts';
 import { loadSpecs } from '../spec/load.ts';
 import type { LoadResult } from '../spec/load.ts';
 import type { SpecError } from '../spec/errors.ts';
-import { formatSpecError } from '../spec/errors.ts';
+import { formatSnippet, formatSpecError } from '../spec/errors.ts';
 import { renderSpecs } from '../render/render.ts';
 import type { RenderResult } from '../render/render.ts';
 import type { LoadedSpec } from '../spec/load.ts';
@@ -42,7 +42,11 @@ export async function checkRepository(repo: string, flags: RepositoryFlagValues,
   return { snapshot, load, rendered, errors };
 }
 
-/** An error as one terminal line: file:line: field: message, control characters escaped. */
+/**
+ * An error as one terminal line, file:line: field: message, then for invalid YAML the file's line
+ * with a caret under the column; control characters escaped.
+ */
 export function errorLine(error: SpecError): string {
-  return `${terminalSafeCell(formatSpecError(error))}\n`;
+  const snippet = error.snippet === undefined ? '' : formatSnippet({ ...error, snippet: terminalSafeCell(error.snippet) });
+  return `${terminalSafeCell(formatSpecError(error))}\n${snippet}`;
 }

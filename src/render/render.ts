@@ -1,8 +1,9 @@
 import type { LoadedSpec } from '../spec/load.ts';
 import { specKey } from '../spec/load.ts';
 import type { SpecError } from '../spec/errors.ts';
-import { fieldPath } from '../spec/errors.ts';
+import { fieldPath, lineOf } from '../spec/errors.ts';
 import { parseYamlDocuments } from '../spec/yaml-documents.ts';
+import type { LiteralBlock } from '../spec/yaml-documents.ts';
 import { validateKyvernoPolicy } from './kyverno-schema.ts';
 import { DEFAULT_RENDER_RULES, ruleProblems } from './render-rules.ts';
 import type { RenderRules } from './render-rules.ts';
@@ -22,7 +23,14 @@ const ALLOWED_KINDS = new Set<PolicyKind>(['ClusterPolicy', 'Policy']);
 /** Problems reported per check; past this, one line says how many more there are. */
 const MAX_PROBLEMS_PER_CHECK = 20;
 
-type Fail = (message: string, innerLine?: number, innerField?: string) => void;
+/** A position inside a check's policy text; `syntax` when the text itself is not valid YAML there. */
+interface InnerPosition {
+  line: number;
+  column: number;
+  syntax?: boolean;
+}
+
+type Fail = (message: string, inner?: InnerPosition, innerField?: string) => void;
 
 /**
  * Renders every spec of a commit, keyed by `namespace/name`, with the errors that belong to
@@ -64,15 +72,15 @@ export function renderSpec(loaded: LoadedSpec, sourceCommit: string, rules: Rend
   const names = new Map<string, string>();
   spec.spec.policies.forEach((policy, p) =>
     policy.checks.forEach((check, c) => {
-      const line = origin.checkLines.get(`${policy.id}/${check.id}`) ?? origin.line;
-      const fail: Fail = (message, innerLine, innerField) => {
+      const checkKey = `${policy.id}/${check.id}`;
+      const line = origin.checkLines.get(checkKey) ?? origin.line;
+      const block = origin.checkBlocks?.get(checkKey);
+      const fail: Fail = (message, inner, innerField) => {
         result.errors.push({
           file: origin.file,
           document: origin.document,
-          // A block scalar's content starts on the line after its key.
-          line: innerLine ? line + innerLine : line,
+          ...placeInFile(line, block, check.kyvernoPolicy, inner, message),
           field: `spec.policies[${p}].checks[${c}].kyvernoPolicy${innerField ? ` ${innerField}` : ''}`,
-          message,
           specName: spec.metadata.name,
           policyId: policy.id,
           checkId: check.id,
@@ -91,6 +99,24 @@ export function renderSpec(loaded: LoadedSpec, sourceCommit: string, rules: Rend
   return result;
 }
 
+/**
+ * Where a problem inside a check's policy text is in the repository file. In a literal block
+ * (`kyvernoPolicy: |`) the text's lines are the file's lines, shifted by the block's first line and
+ * indentation, so the error gets the file's line, column and, for invalid YAML, the file's line as
+ * snippet. In any other style (folded, quoted) they are not: the error points at the key and says
+ * where in the text it is.
+ */
+function placeInFile(keyLine: number, block: LiteralBlock | undefined, text: string, inner: InnerPosition | undefined, message: string): Pick<SpecError, 'line' | 'column' | 'message' | 'snippet'> {
+  if (!inner) return { line: keyLine, message };
+  if (!block) return { line: keyLine, message: `${message} (line ${inner.line}, column ${inner.column} of the policy text)` };
+  return {
+    line: block.firstLine + inner.line - 1,
+    column: block.indent + inner.column,
+    message,
+    ...(inner.syntax ? { snippet: ' '.repeat(block.indent) + lineOf(text, inner.line) } : {}),
+  };
+}
+
 function parseCheck(check: Check, fail: Fail, rules: RenderRules): KyvernoPolicy | undefined {
   const docs = parseYamlDocuments('kyvernoPolicy', check.kyvernoPolicy);
   if (docs.length !== 1) {
@@ -99,7 +125,7 @@ function parseCheck(check: Check, fail: Fail, rules: RenderRules): KyvernoPolicy
   }
   const [doc] = docs;
   if (doc.error) {
-    fail(doc.error.message, doc.error.line);
+    fail(doc.error.message, { line: doc.error.line, column: doc.error.column, syntax: true });
     return undefined;
   }
   const value = doc.value as Record<string, unknown>;
@@ -112,7 +138,7 @@ function parseCheck(check: Check, fail: Fail, rules: RenderRules): KyvernoPolicy
   if (!validatingPolicy && (apiVersion !== 'kyverno.io/v1' || !ALLOWED_KINDS.has(kind as PolicyKind))) {
     fail(
       `only kyverno.io/v1 ClusterPolicy or Policy, or policies.kyverno.io (v1alpha1, v1beta1, v1) ValidatingPolicy may be rendered, found ${String(apiVersion)} ${String(kind)}`,
-      doc.locate(['kind']).line,
+      doc.locate(['kind']),
     );
     return undefined;
   }
@@ -127,7 +153,7 @@ function parseCheck(check: Check, fail: Fail, rules: RenderRules): KyvernoPolicy
     problems.push({ path: ['spec', 'rules'], message: 'spec.rules must list at least one rule' });
   }
   if (problems.length === 0 && !validatingPolicy) problems.push(...ruleProblems(value as unknown as KyvernoPolicy, rules));
-  for (const problem of problems.slice(0, MAX_PROBLEMS_PER_CHECK)) fail(problem.message, doc.locate(problem.path).line, fieldPath(problem.path) || undefined);
+  for (const problem of problems.slice(0, MAX_PROBLEMS_PER_CHECK)) fail(problem.message, doc.locate(problem.path), fieldPath(problem.path) || undefined);
   if (problems.length > MAX_PROBLEMS_PER_CHECK) fail(`and ${problems.length - MAX_PROBLEMS_PER_CHECK} more problems in this policy`);
   return problems.length ? undefined : (value as unknown as KyvernoPolicy);
 }

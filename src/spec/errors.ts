@@ -12,6 +12,8 @@ export interface SpecError {
   specName?: string;
   /** Its namespace (the default one when the document names none). */
   specNamespace?: string;
+  /** The file's line at `line`, as written: shown under YAML syntax errors, with a caret at `column`. */
+  snippet?: string;
   /** Set for errors confined to one check: the rest of the spec still renders. */
   policyId?: string;
   checkId?: string;
@@ -33,5 +35,26 @@ export function fieldPath(path: (string | number)[]): string {
     else if (/^[A-Za-z_][\w-]*$/.test(part)) out += out ? `.${part}` : part;
     else out += `[${JSON.stringify(part)}]`;
   }
+  return out;
+}
+
+/** A 1-based line of a text, without its line break. */
+export function lineOf(text: string, line: number): string {
+  let start = 0;
+  for (let n = 1; n < line; n++) {
+    const next = text.indexOf('\n', start);
+    if (next < 0) return '';
+    start = next + 1;
+  }
+  const end = text.indexOf('\n', start);
+  return text.slice(start, end < 0 ? text.length : end).replace(/\r$/, '');
+}
+
+/** The snippet under an error: the line with its number, and a caret under the column. */
+export function formatSnippet(error: SpecError): string {
+  if (error.snippet === undefined) return '';
+  const number = String(error.line);
+  let out = `    ${number} | ${error.snippet}\n`;
+  if (error.column) out += `    ${' '.repeat(number.length)} | ${' '.repeat(error.column - 1)}^\n`;
   return out;
 }

@@ -1,8 +1,8 @@
 import type { ClusterSpecification, ClusterTarget } from '../api/types.ts';
 import { parseYamlDocuments } from './yaml-documents.ts';
-import type { SourceDocument } from './yaml-documents.ts';
+import type { LiteralBlock, SourceDocument } from './yaml-documents.ts';
 import { validateDocument } from './validate.ts';
-import { fieldPath } from './errors.ts';
+import { fieldPath, lineOf } from './errors.ts';
 import type { SpecError } from './errors.ts';
 import { decodeFileText } from './file-text.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
@@ -21,6 +21,8 @@ export interface Origin {
   line: number;
   /** Line of each check's kyvernoPolicy value, keyed by `policyId/checkId`. */
   checkLines: Map<string, number>;
+  /** Where each check's kyvernoPolicy text lies in the file, when it is a literal block (`|`). */
+  checkBlocks?: Map<string, LiteralBlock>;
 }
 
 export interface LoadedSpec {
@@ -73,16 +75,16 @@ export function loadSpecs(files: Map<string, string | Uint8Array>, options: Load
       continue;
     }
     for (const doc of parseYamlDocuments(file, decoded.text, limits)) {
-      loadDocument(doc, result, options.namespace ?? DEFAULT_NAMESPACE);
+      loadDocument(doc, result, options.namespace ?? DEFAULT_NAMESPACE, decoded.text);
     }
   }
   rejectDuplicates(result);
   return result;
 }
 
-function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string): void {
+function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string, text: string): void {
   if (doc.error) {
-    result.errors.push({ file: doc.file, document: doc.index, ...doc.error });
+    result.errors.push({ file: doc.file, document: doc.index, ...doc.error, snippet: lineOf(text, doc.error.line) });
     return;
   }
   const value = doc.value as Record<string, unknown>;
@@ -112,7 +114,7 @@ function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string
   }
   const metadata = value.metadata as Record<string, unknown>;
   metadata.namespace ??= namespace;
-  const origin: Origin = { file: doc.file, document: doc.index, line: doc.line, checkLines: new Map() };
+  const origin: Origin = { file: doc.file, document: doc.index, line: doc.line, checkLines: new Map(), checkBlocks: new Map() };
   if (kind === 'ClusterTarget') {
     result.targets.push({ target: value as unknown as ClusterTarget, origin });
     return;
@@ -124,9 +126,12 @@ function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string
     return;
   }
   spec.spec.policies.forEach((policy, p) =>
-    policy.checks.forEach((check, c) =>
-      origin.checkLines.set(`${policy.id}/${check.id}`, doc.locate(['spec', 'policies', p, 'checks', c, 'kyvernoPolicy']).line),
-    ),
+    policy.checks.forEach((check, c) => {
+      const path = ['spec', 'policies', p, 'checks', c, 'kyvernoPolicy'];
+      origin.checkLines.set(`${policy.id}/${check.id}`, doc.locate(path).line);
+      const block = doc.literalBlock(path);
+      if (block) origin.checkBlocks!.set(`${policy.id}/${check.id}`, block);
+    }),
   );
   result.specs.push({ spec, origin });
 }

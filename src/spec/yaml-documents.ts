@@ -13,8 +13,22 @@ export interface SourceDocument {
   value: unknown;
   /** Line and column (1-based) of the node at a path of keys and indexes, or of its nearest ancestor. */
   locate(path: (string | number)[]): { line: number; column: number };
+  /**
+   * Where the text of a literal block scalar (`key: |`) at a path lies in the file, when the value
+   * there is one: its content lines are the file's lines from `firstLine` on, each with `indent`
+   * more spaces, so a position inside the text maps back onto the file. Other scalar styles fold
+   * or unescape their lines, and an explicit indentation indicator is rare: undefined for those.
+   */
+  literalBlock(path: (string | number)[]): LiteralBlock | undefined;
   /** Set when the document cannot be read: invalid YAML, or past a limit. The message is complete. */
   error?: { message: string; line: number; column: number };
+}
+
+export interface LiteralBlock {
+  /** 1-based line of the file holding the text's first line. */
+  firstLine: number;
+  /** Spaces before each line of the text in the file. */
+  indent: number;
 }
 
 type YamlLimits = Pick<InputLimits, 'maxDocuments' | 'maxExpandedBytes'>;
@@ -44,6 +58,7 @@ export function parseYamlDocuments(file: string, text: string, limits: YamlLimit
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
+  const source: SourceText = { text, position, lineStart: (line) => lineCounter.lineStarts[line - 1] ?? text.length };
   const out: SourceDocument[] = [];
   let index = 0;
   try {
@@ -56,7 +71,7 @@ export function parseYamlDocuments(file: string, text: string, limits: YamlLimit
         out.push(failed(file, index, position(doc.contents?.range?.[0] ?? doc.range[0]), `more than ${limits.maxDocuments} YAML documents in one file (limit ${LIMIT_FLAGS.maxDocuments})`));
         break;
       }
-      const parsed = toSourceDocument(file, index, doc, position, { expanded: 0, limit: limits.maxExpandedBytes });
+      const parsed = toSourceDocument(file, index, doc, source, { expanded: 0, limit: limits.maxExpandedBytes });
       if (parsed) out.push(parsed);
     }
   } catch (err) {
@@ -66,20 +81,35 @@ export function parseYamlDocuments(file: string, text: string, limits: YamlLimit
   return out;
 }
 
+/** The file's text with its line index: offsets to positions and back. */
+interface SourceText {
+  text: string;
+  position(offset: number): { line: number; column: number };
+  /** Offset where a 1-based line starts. */
+  lineStart(line: number): number;
+}
+
 function failed(file: string, index: number, at: { line: number; column: number }, message: string): SourceDocument {
-  return { file, index, line: at.line, value: undefined, locate: () => at, error: { message, ...at } };
+  return { file, index, line: at.line, value: undefined, locate: () => at, literalBlock: () => undefined, error: { message, ...at } };
 }
 
 function toSourceDocument(
   file: string,
   index: number,
   doc: Document.Parsed,
-  position: (offset: number) => { line: number; column: number },
+  source: SourceText,
   budget: { expanded: number; limit: number },
 ): SourceDocument | undefined {
+  const { position } = source;
   const start = doc.contents?.range?.[0] ?? doc.range?.[0] ?? 0;
   const at = position(start);
-  const base = { file, index, line: at.line, locate: (path: (string | number)[]) => position(nearestNode(doc, path)?.range?.[0] ?? start) };
+  const base = {
+    file,
+    index,
+    line: at.line,
+    locate: (path: (string | number)[]) => position(nearestNode(doc, path)?.range?.[0] ?? start),
+    literalBlock: (path: (string | number)[]) => literalBlockAt(doc, path, source),
+  };
   const error = doc.errors[0];
   if (error) {
     return { ...base, value: undefined, error: { message: `invalid YAML: ${error.message.split('\n')[0]}`, ...position(error.pos[0]) } };
@@ -219,6 +249,29 @@ function pairsByKey(node: YAMLMap): Map<string, Pair> {
     keyIndexes.set(node, index);
   }
   return index;
+}
+
+/** See SourceDocument.literalBlock. */
+function literalBlockAt(doc: Document.Parsed, path: (string | number)[], source: SourceText): LiteralBlock | undefined {
+  let node: unknown = doc.contents;
+  for (const key of path) {
+    if (isMap(node)) node = pairsByKey(node).get(String(key))?.value;
+    else if (isSeq(node) && typeof key === 'number') node = node.items[key];
+    else return undefined;
+  }
+  if (!isScalar(node) || node.type !== 'BLOCK_LITERAL' || !node.range) return undefined;
+  const header = source.position(node.range[0]);
+  // `|`, `|-` or `|+`, maybe with a comment; a digit is an explicit indentation indicator.
+  const headerText = source.text.slice(node.range[0], source.lineStart(header.line + 1));
+  if (/^\|[-+]?\d|^\|\d/.test(headerText)) return undefined;
+  // Without an indicator, the first line that is not blank sets the indentation.
+  const firstLine = header.line + 1;
+  for (let line = firstLine; source.lineStart(line) < node.range[1]; line++) {
+    const text = source.text.slice(source.lineStart(line), source.lineStart(line + 1));
+    const indent = /^ */.exec(text)![0].length;
+    if (text.slice(indent).trim() !== '') return { firstLine, indent };
+  }
+  return undefined;
 }
 
 function nearestNode(doc: Document.Parsed, path: (string | number)[]): Node | undefined {

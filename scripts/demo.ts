@@ -47,7 +47,7 @@ say('2. Plan: what kspec would do (exit 1 = drift, like kubectl diff)');
 await kspec(['plan', ...repo]);
 
 say('3. Reconcile once: production-security installs its policies in Enforce, platform-hygiene (monitor) in Audit');
-await kspec(['reconcile', '--once', ...repo]);
+await kspec(['reconcile', ...repo]);
 const { KubernetesObjectApi, KubeConfig, PatchStrategy } = await import('@kubernetes/client-node');
 const kc = new KubeConfig();
 kc.loadFromFile(cluster.kubeconfigPath);
@@ -71,7 +71,7 @@ say('5. Plan shows the drift as a diff');
 await kspec(['plan', ...repo]);
 
 say('6. Reconcile reverts it');
-await kspec(['reconcile', '--once', ...repo]);
+await kspec(['reconcile', ...repo]);
 
 say('7. Plan again: the cluster matches both specs (exit 0)');
 process.stdout.write(`plan exited ${await kspec(['plan', ...repo])}\n`);

@@ -1,4 +1,5 @@
-// Structured logging: one JSON object per line on stderr, with levels and bound context.
+// Structured logging: one line per event on stderr, with levels and bound context. Lines are JSON
+// objects (for log collectors), or `time LEVEL message key=value ...` for a person at a terminal.
 //
 //   import { logger, registerSecret } from './log.ts';
 //   registerSecret(process.env.KSPEC_GIT_TOKEN ?? '');
@@ -12,6 +13,7 @@
 // keys) and every value registered with registerSecret() are replaced by "[REDACTED]".
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'json' | 'text';
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -30,8 +32,13 @@ export interface Logger {
 export interface LoggerOptions {
   /** Defaults to KSPEC_LOG_LEVEL, then 'info'. */
   level?: LogLevel;
-  /** Receives one complete line (JSON + '\n'). Defaults to process.stderr. */
+  /** Receives one complete line (ending in '\n'). Defaults to process.stderr. */
   sink?: (line: string) => void;
+  /**
+   * Defaults to KSPEC_LOG_FORMAT, then text when the default sink (stderr) is a terminal, JSON
+   * otherwise. A given sink gets JSON unless told.
+   */
+  format?: LogFormat;
   /** Fields on every line. */
   fields?: LogFields;
   /** Clock, for tests. */
@@ -39,6 +46,7 @@ export interface LoggerOptions {
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Parses a level name (case-insensitive; 'warning' and 'err' accepted); undefined when unknown. */
@@ -51,9 +59,16 @@ export function parseLogLevel(value: string | undefined): LogLevel | undefined {
   return (LOG_LEVELS as readonly string[]).includes(v) ? (v as LogLevel) : undefined;
 }
 
+/** Parses a log format name (case-insensitive); undefined when unknown. */
+export function parseLogFormat(value: string | undefined): LogFormat | undefined {
+  const v = value?.trim().toLowerCase();
+  return (LOG_FORMATS as readonly string[]).includes(v ?? '') ? (v as LogFormat) : undefined;
+}
+
 // Redaction lives in one place for the whole program (src/redact.ts); the logger applies it to
 // every line, and re-exports what callers used to import from here.
 import { redact, redactString } from './redact.ts';
+import { terminalSafeCell } from './util/terminal-text.ts';
 export { clearSecrets, isSensitiveKey, redact, redactString, REDACTED, registerSecret } from './redact.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -62,6 +77,7 @@ export { clearSecrets, isSensitiveKey, redact, redactString, REDACTED, registerS
 interface Core {
   level: LogLevel;
   sink: (line: string) => void;
+  format: LogFormat;
   now: () => Date;
 }
 
@@ -109,7 +125,7 @@ class JsonLogger implements Logger {
     if (!this.isLevelEnabled(level)) return;
     let line: string;
     try {
-      line = formatLine(this.#core.now(), level, msg, this.#fields, fields);
+      line = (this.#core.format === 'text' ? textLine : jsonLine)(this.#core.now(), level, msg, this.#fields, fields);
     } catch (err) {
       // Never let a log call throw into the caller.
       line = JSON.stringify({ time: new Date().toISOString(), level, msg: redactString(String(msg)), logError: String(err) }) + '\n';
@@ -122,7 +138,7 @@ class JsonLogger implements Logger {
   }
 }
 
-function formatLine(now: Date, level: LogLevel, msg: string, bound: LogFields, fields: LogFields | undefined): string {
+function jsonLine(now: Date, level: LogLevel, msg: string, bound: LogFields, fields: LogFields | undefined): string {
   const record: Record<string, unknown> = { time: now.toISOString(), level, msg: redactString(String(msg)) };
   const merged = { ...bound, ...(fields ?? {}) };
   const clean = redact(merged) as Record<string, unknown>;
@@ -132,17 +148,36 @@ function formatLine(now: Date, level: LogLevel, msg: string, bound: LogFields, f
   return JSON.stringify(record) + '\n';
 }
 
-/** Creates an independent logger (its own level and sink). */
+/**
+ * `17:01:02 WARN  cannot reach target  cluster=prod error="connect ECONNREFUSED"`: the same
+ * redacted fields as the JSON line, quoted when they hold spaces, quotes or `=`, and with control
+ * characters made visible, as everything printed to a terminal.
+ */
+function textLine(now: Date, level: LogLevel, msg: string, bound: LogFields, fields: LogFields | undefined): string {
+  const clean = redact({ ...bound, ...(fields ?? {}) }) as Record<string, unknown>;
+  const pairs = Object.entries(clean).map(([k, v]) => `${k}=${textValue(v)}`);
+  const time = [now.getHours(), now.getMinutes(), now.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  const head = `${time} ${level.toUpperCase().padEnd(5)} ${terminalSafeCell(redactString(String(msg)))}`;
+  return terminalSafeCell(pairs.length ? `${head}  ${pairs.join(' ')}` : head) + '\n';
+}
+
+function textValue(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' && /^[^\s"'=\\]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+/** Creates an independent logger (its own level, format and sink). */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const core: Core = {
     level: options.level ?? parseLogLevel(process.env.KSPEC_LOG_LEVEL) ?? 'info',
     sink: options.sink ?? ((line) => void process.stderr.write(line)),
+    format: options.format ?? parseLogFormat(process.env.KSPEC_LOG_FORMAT) ?? (!options.sink && process.stderr.isTTY ? 'text' : 'json'),
     now: options.now ?? (() => new Date()),
   };
   return new JsonLogger(core, { ...(options.fields ?? {}) });
 }
 
-/** The process-wide logger: level from KSPEC_LOG_LEVEL (default info), lines to stderr. */
+/** The process-wide logger: level from KSPEC_LOG_LEVEL (default info), format as createLogger's, lines to stderr. */
 export const logger: Logger = createLogger();
 
 /** A logger that drops everything (default for library code called without one). */

@@ -2,7 +2,7 @@
 //
 // kspec against kubectl on the same objects, on a real etcd + kube-apiserver started for each
 // size. Policies are generated from real Kyverno policies (bench/scale/generate.ts); kubectl gets
-// exactly the objects `kspec render -o DIR` writes. API requests are counted from the API
+// exactly the objects `kspec render --output-dir DIR` writes. API requests are counted from the API
 // server's audit log. The benchmark measures and prints; it never fails because something is slow.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -172,21 +172,21 @@ async function benchSize(policies: number, withRun: boolean, kubectlBin: string)
       cacheDir: join(work, 'cache'),
     };
     generateRepo(env.repo, policies, specCount, readSourcePolicies());
-    const rendered = await kspec(env, ['render', env.repo, '-o', env.rendered]);
+    const rendered = await kspec(env, ['render', env.repo, '--output-dir', env.rendered]);
     if (rendered.code !== 0) throw new Error(`kspec render failed: ${rendered.stderr}`);
     log(rendered.stdout.trim());
 
     const kubectlApply = await measure(env, 'kubectl apply --server-side (from empty)', () => kubectl(env, ['apply', '--server-side', '-R', '-f', env.rendered]));
     await deleteAllOwned(env);
-    const kspecEmpty = await measure(env, 'kspec reconcile --once (from empty)', () => kspec(env, ['reconcile', '--once', '--repo', env.repo]), [0, 1]);
+    const kspecEmpty = await measure(env, 'kspec reconcile (from empty)', () => kspec(env, ['reconcile', '--repo', env.repo]), [0, 1]);
     const kspecPlan = await measure(env, 'kspec plan (idle)', () => kspec(env, ['plan', '--repo', env.repo]), [0, 1]);
     const kubectlDiff = await measure(env, 'kubectl diff --server-side (idle)', () => kubectl(env, ['diff', '--server-side', '--force-conflicts', '-R', '-f', env.rendered]), [0, 1]);
     // The pass after the one that created everything still writes: drift fixed is news for the
     // status and the DriftReport. The pass after that one is idle.
-    await kspec(env, ['reconcile', '--once', '--repo', env.repo]);
-    const kspecIdle = await measure(env, 'kspec reconcile --once (idle)', () => kspec(env, ['reconcile', '--once', '--repo', env.repo]), [0, 1]);
+    await kspec(env, ['reconcile', '--repo', env.repo]);
+    const kspecIdle = await measure(env, 'kspec reconcile (idle)', () => kspec(env, ['reconcile', '--repo', env.repo]), [0, 1]);
     const drift = await makeDrift(env.ep, 'kspec');
-    const kspecDrift = await measure(env, `kspec reconcile --once (10 % drift)`, () => kspec(env, ['reconcile', '--once', '--repo', env.repo]), [0, 1]);
+    const kspecDrift = await measure(env, `kspec reconcile (10 % drift)`, () => kspec(env, ['reconcile', '--repo', env.repo]), [0, 1]);
     await makeDrift(env.ep, 'kubectl');
     const kubectlPrune = await measure(env, 'kubectl apply --prune (10 % drift)', () =>
       kubectl(env, ['apply', '--server-side', '--force-conflicts', '--prune', '-l', 'app.kubernetes.io/managed-by=kspec', '--prune-whitelist', 'kyverno.io/v1/ClusterPolicy', '-R', '-f', env.rendered]),
@@ -219,9 +219,9 @@ function report(main: SizeResult, all: SizeResult[], startup: Awaited<ReturnType
   const m = main;
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the end), Node ${process.version}, ${kubectlVersion}, kube-apiserver 1.20 + etcd on loopback; load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min) at the end`;
   const rows = [
-    ['From empty', `\`reconcile --once\` ${s(m.kspecEmpty.run.ms)}, ${m.kspecEmpty.requests.total} requests (${m.kspecEmpty.requests.writes} writes, ${m.kspecEmpty.requests.eventsCreated} Events)`, `\`apply --server-side -R -f DIR\` ${s(m.kubectlApply.run.ms)}, ${m.kubectlApply.requests.total} requests`, `${times(m.kubectlApply.run.ms, m.kspecEmpty.run.ms)} (goal ≥ 2×)`],
+    ['From empty', `\`reconcile\` ${s(m.kspecEmpty.run.ms)}, ${m.kspecEmpty.requests.total} requests (${m.kspecEmpty.requests.writes} writes, ${m.kspecEmpty.requests.eventsCreated} Events)`, `\`apply --server-side -R -f DIR\` ${s(m.kubectlApply.run.ms)}, ${m.kubectlApply.requests.total} requests`, `${times(m.kubectlApply.run.ms, m.kspecEmpty.run.ms)} (goal ≥ 2×)`],
     ['Idle, detect only', `\`plan\` ${s(m.kspecPlan.run.ms)}, ${m.kspecPlan.requests.total} requests`, `\`diff --server-side -R -f DIR\` ${s(m.kubectlDiff.run.ms)}, ${m.kubectlDiff.requests.total} requests`, `${times(m.kubectlDiff.run.ms, m.kspecPlan.run.ms)} (goal ≥ 5×)`],
-    ['Idle pass', `\`reconcile --once\` ${s(m.kspecIdle.run.ms)}, ${m.kspecIdle.requests.total} requests, ${m.kspecIdle.requests.writes} writes`, '–', `goal ≤ 60 requests, 0 writes`],
+    ['Idle pass', `\`reconcile\` ${s(m.kspecIdle.run.ms)}, ${m.kspecIdle.requests.total} requests, ${m.kspecIdle.requests.writes} writes`, '–', `goal ≤ 60 requests, 0 writes`],
     [`10 % drift repaired (${m.drift.edited} edited, ${m.drift.deleted} deleted, ${m.drift.extra} extra)`, `${s(m.kspecDrift.run.ms)}, ${m.kspecDrift.requests.total} requests`, `\`apply --server-side --prune\` ${s(m.kubectlPrune.run.ms)}, ${m.kubectlPrune.requests.total} requests`, `${times(m.kubectlPrune.run.ms, m.kspecDrift.run.ms)} (goal ≥ 2×)`],
     ['Events from empty', `${m.kspecEmpty.requests.eventsCreated}`, '–', 'goal ≤ 100'],
     ['`kspec run` resident memory', m.run ? `${m.run.rssMb.map((r) => `${r.toFixed(0)} MB`).join(', ')} after passes 1–${m.run.rssMb.length} (passes took ${m.run.passSeconds.map((p) => p.toFixed(1)).join(', ')} s)` : 'not measured', '–', 'goal ≤ 200 MB'],
@@ -247,7 +247,7 @@ function report(main: SizeResult, all: SizeResult[], startup: Awaited<ReturnType
     `${specCount} enforce-mode specs aimed at one cluster (compliance source auto: the engine, as no Kyverno runs).`,
     `The timed steps run on a cluster without workload, as kubectl's do; \`kspec run\` then runs with ${resourceCount} Pods,`,
     'Deployments and Services for its compliance engine to list and evaluate.',
-    'kubectl gets exactly the objects `kspec render -o DIR` wrote. Requests are counted from the API',
+    'kubectl gets exactly the objects `kspec render --output-dir DIR` wrote. Requests are counted from the API',
     "server's audit log (everything the command sent). Times are wall-clock, one run each.",
     '',
     `Machine: ${machine}. Run: ${new Date().toISOString()}.`,

@@ -11,12 +11,12 @@ import { renderSpecs } from '../render/render.ts';
 import type { RenderResult } from '../render/render.ts';
 import type { LoadedSpec } from '../spec/load.ts';
 import type { FlagSpec } from './command.ts';
-import { inputLimits, limitFlags, renderFlags, renderRules, sourceOptions } from './common-flags.ts';
+import { cacheDirFlag, inputLimits, limitFlags, renderFlags, renderRules, sourceOptions } from './common-flags.ts';
 import { terminalSafeCell } from '../util/terminal-text.ts';
 
 export const repositoryFlags = {
-  ref: { type: 'string' },
-  'cache-dir': { type: 'string' },
+  ref: { type: 'string', value: 'REF', description: 'Read this commit, branch or tag of the enclosing Git repository instead of the files on disk' },
+  'cache-dir': cacheDirFlag(),
   ...limitFlags,
   ...renderFlags,
 } satisfies Record<string, FlagSpec>;

@@ -7,11 +7,11 @@ import { loadKubeConfig } from '../cluster/kubeconfig.ts';
 import { DEFAULT_KUBE_API_LIMITS, setKubeApiLimits } from '../cluster/request-limiter.ts';
 
 export const clusterFlags = {
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
-  namespace: { type: 'string', short: 'n', default: 'kspec-system' },
-  'kube-api-qps': { type: 'string', default: String(DEFAULT_KUBE_API_LIMITS.qps) },
-  'kube-api-burst': { type: 'string', default: String(DEFAULT_KUBE_API_LIMITS.burst) },
+  kubeconfig: { type: 'string', value: 'FILE', description: 'Kubeconfig of the management cluster (default: $KUBECONFIG, ~/.kube/config, then in-cluster)' },
+  context: { type: 'string', value: 'NAME', description: "Kubeconfig context to use (default: the kubeconfig's current context)" },
+  namespace: { type: 'string', short: 'n', value: 'NS', default: 'kspec-system', description: "Namespace of kspec's own objects: applied specs and targets, mirrors, reports, Leases" },
+  'kube-api-qps': { type: 'string', value: 'N', default: String(DEFAULT_KUBE_API_LIMITS.qps), description: 'Requests per second sent to each API server, on average' },
+  'kube-api-burst': { type: 'string', value: 'N', default: String(DEFAULT_KUBE_API_LIMITS.burst), description: 'Requests that may go to each API server at once, above --kube-api-qps' },
 } satisfies Record<string, FlagSpec>;
 
 /**

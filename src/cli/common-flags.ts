@@ -5,32 +5,35 @@ import type { SourceOptions } from '../source/git-source.ts';
 import { registerSecret } from '../log.ts';
 import { oneOf, UsageError } from './command.ts';
 import { parseDuration } from '../engine/duration.ts';
-import { DEFAULT_LIMITS, parseSize } from '../spec/limits.ts';
+import { DEFAULT_LIMITS, formatSize, parseSize } from '../spec/limits.ts';
 import type { InputLimits } from '../spec/limits.ts';
 import { parseRenderRules, RULE_TYPES } from '../render/render-rules.ts';
 import type { RenderRules } from '../render/render-rules.ts';
 
 
+/** `4MiB`: a size as help shows it and the flag takes it. */
+const sizeText = (bytes: number) => formatSize(bytes).replace(' ', '');
+
 /** Size limits on what is read from a repository (see src/spec/limits.ts); each names its default. */
 export const limitFlags = {
-  'max-file-bytes': { type: 'string', default: String(DEFAULT_LIMITS.maxFileBytes) },
-  'max-documents': { type: 'string', default: String(DEFAULT_LIMITS.maxDocuments) },
-  'max-repo-bytes': { type: 'string', default: String(DEFAULT_LIMITS.maxRepoBytes) },
-  'max-expanded-bytes': { type: 'string', default: String(DEFAULT_LIMITS.maxExpandedBytes) },
+  'max-file-bytes': { type: 'string', value: 'SIZE', default: sizeText(DEFAULT_LIMITS.maxFileBytes), description: 'Largest file read from the repository (KiB, MiB, KB, MB or bytes); a larger one is an error of that file' },
+  'max-documents': { type: 'string', value: 'N', default: String(DEFAULT_LIMITS.maxDocuments), description: 'Most YAML documents read from one file; the documents past it are an error' },
+  'max-repo-bytes': { type: 'string', value: 'SIZE', default: sizeText(DEFAULT_LIMITS.maxRepoBytes), description: 'Most bytes read from the repository in all; past it the read fails like a fetch, so nothing is pruned' },
+  'max-expanded-bytes': { type: 'string', value: 'SIZE', default: sizeText(DEFAULT_LIMITS.maxExpandedBytes), description: 'Largest size of one YAML document once its aliases are expanded' },
 } satisfies Record<string, FlagSpec>;
 
 export const sourceFlags = {
-  repo: { type: 'string' },
-  branch: { type: 'string' },
-  path: { type: 'string' },
-  'cache-dir': { type: 'string' },
+  repo: { type: 'string', value: 'URL', description: 'Specs repository: a local path, file:// or http(s):// URL (token from KSPEC_GIT_TOKEN, never a flag)' },
+  branch: { type: 'string', value: 'BRANCH', description: 'Branch to read (default: the checked-out branch of a local path, the default branch of a URL)' },
+  path: { type: 'string', value: 'DIR', description: 'Folder of the repository that holds the specs (default: all of it)' },
+  'cache-dir': cacheDirFlag(),
   ...limitFlags,
 } satisfies Record<string, FlagSpec>;
 
 /** Which specs a pass serves besides the repository's own. */
 export const servingFlags = {
-  'cluster-specs': { type: 'boolean' },
-  'take-over': { type: 'boolean' },
+  'cluster-specs': { type: 'boolean', description: 'With --repo, also serve the ClusterSpecifications applied to the cluster' },
+  'take-over': { type: 'boolean', description: "Move specs another repository's mirror holds to this repository, on purpose" },
 } satisfies Record<string, FlagSpec>;
 
 export function servingOptions(flags: { 'cluster-specs': boolean; 'take-over': boolean }): { serveAppliedSpecs?: boolean; takeOver: boolean } {
@@ -42,8 +45,8 @@ export function servingOptions(flags: { 'cluster-specs': boolean; 'take-over': b
  * (KSPEC_ALLOW_RULE_TYPES, KSPEC_ALLOW_POLICY_NAMESPACES), never read from the repository.
  */
 export const renderFlags = {
-  'allow-rule-types': { type: 'string' },
-  'allow-policy-namespaces': { type: 'string' },
+  'allow-rule-types': { type: 'string', value: 'TYPE,...', description: 'Rule types a spec may render besides validate: mutate, generate, verifyImages' },
+  'allow-policy-namespaces': { type: 'string', value: 'NS,...', description: "Namespaces (names, or patterns such as team-*) a spec's Policies may land in (default: any)" },
 } satisfies Record<string, FlagSpec>;
 
 export function renderRules(flags: { 'allow-rule-types'?: string; 'allow-policy-namespaces'?: string }): RenderRules {
@@ -66,12 +69,14 @@ export function inputLimits(flags: LimitFlagValues): InputLimits {
   return { maxFileBytes: size('max-file-bytes'), maxDocuments: documents, maxRepoBytes: size('max-repo-bytes'), maxExpandedBytes: size('max-expanded-bytes') };
 }
 
-export const outputFlag = { output: { type: 'string', short: 'o', default: 'table' } } satisfies Record<string, FlagSpec>;
+const OUTPUT_FORMATS = ['table', 'yaml', 'json'] as const;
 
-export type OutputFormat = 'table' | 'yaml' | 'json';
+export const outputFlag = { output: { type: 'string', short: 'o', value: 'FORMAT', values: OUTPUT_FORMATS, default: 'table', description: 'Output format' } } satisfies Record<string, FlagSpec>;
+
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export function outputFormat(value: string | undefined): OutputFormat {
-  return oneOf('--output', value, ['table', 'yaml', 'json'] as const);
+  return oneOf('--output', value, OUTPUT_FORMATS);
 }
 
 /** Source options from flags; the Git token only ever comes from the environment. */
@@ -91,12 +96,19 @@ export function sourceOptions(flags: { repo?: string; branch?: string; path?: st
 }
 
 /** How often an unchanged report or spec status is rewritten anyway, to move its timestamp. */
-export const reportRefreshFlag = { 'report-refresh': { type: 'string', default: '10m' } } satisfies Record<string, FlagSpec>;
+export const reportRefreshFlag = {
+  'report-refresh': { type: 'string', value: 'DURATION', default: '10m', description: 'Rewrite an unchanged report or status once it is this old, to move its timestamp' },
+} satisfies Record<string, FlagSpec>;
 
 export function reportRefreshMs(value: string | undefined): number {
   const seconds = value === undefined ? null : parseDuration(value);
   if (seconds === null || seconds < 0) throw new UsageError(`--report-refresh takes a duration such as 10m or 1h, not ${JSON.stringify(value)}`);
   return seconds * 1000;
+}
+
+/** --cache-dir; a function so that check-repository.ts and sourceFlags share one text. */
+export function cacheDirFlag() {
+  return { type: 'string', value: 'DIR', description: 'Where clones and learned server forms are kept (default: $XDG_CACHE_HOME/kspec or ~/.cache/kspec)' } satisfies FlagSpec;
 }
 
 /** Where Git clones and learned server forms are kept: --cache-dir, or ~/.cache/kspec. */

@@ -5,8 +5,8 @@ import type { GitHub } from '../writeback/index.ts';
 import { registerSecret } from '../log.ts';
 
 export const githubFlags = {
-  'github-repository': { type: 'string' },
-  'github-api-url': { type: 'string' },
+  'github-repository': { type: 'string', value: 'OWNER/NAME', description: 'GitHub repository of pull requests and comments (default: $GITHUB_REPOSITORY)' },
+  'github-api-url': { type: 'string', value: 'URL', description: 'GitHub API, for GitHub Enterprise (default: $GITHUB_API_URL, then https://api.github.com)' },
 } satisfies Record<string, FlagSpec>;
 
 /**

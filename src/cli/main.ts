@@ -1,45 +1,38 @@
-import type { Command, CommandIO } from './command.ts';
+import type { CommandIO } from './command.ts';
 import { processIO, UsageError } from './command.ts';
+import { COMMANDS } from './command-table.ts';
+import { commandHelp, programHelp } from './help.ts';
 import { redactSecrets, redactString } from '../redact.ts';
 import { terminalSafeCell } from '../util/terminal-text.ts';
-
-/**
- * Commands by name, with the one-line summary `kspec --help` shows. Each lives in its own file and
- * is loaded only when used: the summaries are here so that help loads none of them (a command
- * that reaches a cluster brings the Kubernetes client with it).
- */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
-  validate: { summary: 'Check ClusterSpecifications and ClusterTargets; exit 1 with file:line errors', load: () => import('./commands/validate.ts') },
-  render: { summary: 'Print or write the Kyverno policies kspec would apply', load: () => import('./commands/render.ts') },
-  plan: { summary: 'Show the drift between the repository and the cluster, changing nothing', load: () => import('./commands/plan.ts') },
-  reconcile: { summary: 'Run one full pass: fetch, render, diff, enforce or report, publish', load: () => import('./commands/reconcile.ts') },
-  run: { summary: 'Run the poller: reconcile on a schedule and on push webhooks, serve metrics', load: () => import('./commands/run.ts') },
-  test: { summary: 'Run Kyverno CLI test suites (kyverno-test.yaml) with the built-in engine', load: () => import('./commands/test.ts') },
-  scan: { summary: 'Check manifests offline against a spec or Kyverno policies; exit 1 when an Enforce rule fails', load: () => import('./commands/scan.ts') },
-};
+import { closest } from '../util/closest.ts';
 
 export async function main(argv: string[], given: CommandIO = processIO): Promise<number> {
   const io = redactedIO(given);
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(help());
-    return name ? 0 : 2;
+  const [first, ...rest] = argv;
+  if (!first || first === '--help' || first === '-h' || (first === 'help' && rest.length === 0)) {
+    io.stdout(programHelp(COMMANDS));
+    return first ? 0 : 2;
   }
-  const entry = COMMANDS[name];
+  if (first === '--version') return main(['version', ...rest], given);
+  // `kspec help plan` is `kspec plan --help`.
+  const [name, args] = first === 'help' ? [rest[0], ['--help']] : [first, rest];
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
-    io.stderr(`kspec: unknown command "${name}"\n\n${help()}`);
+    const near = closest(name, Object.keys(COMMANDS));
+    const what = name.startsWith('-') ? `unknown flag ${name}` : `unknown command ${JSON.stringify(name)}`;
+    io.stderr(`kspec: ${terminalSafeCell(what)}${near ? `; did you mean ${near}?` : ''}\nRun 'kspec --help' for the commands.\n`);
     return 2;
   }
   const command = (await entry.load()).default;
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout(`${entry.summary}\n\nUsage: ${command.usage}\n`);
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(commandHelp(entry.summary, command));
     return 0;
   }
   try {
-    return await command.run(rest, io);
+    return await command.run(args, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`kspec ${name}: ${terminalSafeCell(err.message)}\nUsage: ${command.usage}\n`);
+      io.stderr(`kspec ${name}: ${terminalSafeCell(err.message)}\nUsage: ${command.usage.split('\n')[0]}\nRun 'kspec ${name} --help' for its flags and examples.\n`);
       return 2;
     }
     // A path or URL from the user or the repository can be in the message.
@@ -61,9 +54,4 @@ function redactedIO(io: CommandIO): CommandIO {
     stderr: (text) => io.stderr(redactString(text)),
     stderrIsTTY: io.stderrIsTTY ?? (io.stderr === processIO.stderr && process.stderr.isTTY === true),
   };
-}
-
-function help(): string {
-  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`);
-  return `kspec keeps Kubernetes clusters compliant with Kyverno policies committed to Git.\n\nUsage: kspec COMMAND [flags]\n\nCommands:\n${lines.join('\n')}\n\nEvery flag can also be set as KSPEC_<FLAG> in the environment (--reports-branch: KSPEC_REPORTS_BRANCH).\n`;
 }

@@ -1,4 +1,4 @@
-// Where `reconcile --once` and `plan` keep the server forms they learned, between runs: in the
+// Where `reconcile` and `plan` keep the server forms they learned, between runs: in the
 // cache folder (--cache-dir, default ~/.cache/kspec), next to the Git clones.
 import { join } from 'node:path';
 import type { ServerFormCache } from '../cluster/server-form.ts';

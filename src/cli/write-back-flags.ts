@@ -6,13 +6,15 @@ import type { SourceOptions } from '../source/git-source.ts';
 import type { Logger } from '../log.ts';
 import { githubFlags, githubFromEnv } from './github-flags.ts';
 
+const WRITE_BACK_MODES = ['none', 'commit', 'pull-request'] as const;
+
 export const writeBackFlags = {
-  'write-back': { type: 'string', default: 'none' },
-  'reports-branch': { type: 'string', default: 'kspec-reports' },
-  'commit-author-name': { type: 'string', default: 'kspec' },
-  'commit-author-email': { type: 'string', default: 'kspec@users.noreply.github.com' },
-  'commit-message': { type: 'string' },
-  adopt: { type: 'boolean' },
+  'write-back': { type: 'string', value: 'MODE', values: WRITE_BACK_MODES, default: 'none', description: 'Write results to Git: commit reports to --reports-branch, or keep drift pull requests' },
+  'reports-branch': { type: 'string', value: 'BRANCH', default: 'kspec-reports', description: 'Branch reports are committed to (never the branch kspec reads)' },
+  'commit-author-name': { type: 'string', value: 'NAME', default: 'kspec', description: 'Author name of report commits' },
+  'commit-author-email': { type: 'string', value: 'EMAIL', default: 'kspec@users.noreply.github.com', description: 'Author email of report commits' },
+  'commit-message': { type: 'string', value: 'TEXT', description: 'Message of report commits (default: one that names the source commit)' },
+  adopt: { type: 'boolean', description: 'Propose the drift of remediation: report specs back into their spec files, in the drift pull request' },
   ...githubFlags,
 } satisfies Record<string, FlagSpec>;
 
@@ -32,7 +34,7 @@ type WriteBackFlagValues = {
  * specs repository there is nowhere to write back to.
  */
 export async function writeBackConfig(flags: WriteBackFlagValues, source: SourceOptions | undefined, env: NodeJS.ProcessEnv, log: Logger): Promise<GitWriteBackConfig | undefined> {
-  const mode: WriteBackMode = oneOf('--write-back', flags['write-back'], ['none', 'commit', 'pull-request'] as const);
+  const mode: WriteBackMode = oneOf('--write-back', flags['write-back'], WRITE_BACK_MODES);
   if (!source) {
     if (mode !== 'none') throw new UsageError('--write-back needs --repo: reports are written back to the specs repository');
     return undefined;

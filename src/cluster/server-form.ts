@@ -69,7 +69,7 @@ export class ServerFormCache {
 
   /**
    * A cache that starts with the forms an earlier process saved to `file`, each for a day after
-   * it was learned: `reconcile --once` and `plan` run one pass per process, and without this
+   * it was learned: `reconcile` and `plan` run one pass per process, and without this
    * every run would dry-run every policy again. A missing or unreadable file starts empty.
    */
   static load(file: string, options: ServerFormOptions = {}): ServerFormCache {

@@ -86,10 +86,10 @@ test('usage errors exit 2 and name the problem', async () => {
   const r = await cli(['plan']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--repo is required/);
-  assert.equal((await cli(['reconcile', '--repo', '.'])).code, 2);
+  assert.equal((await cli(['reconcile', '--repo', '.', '--write-back', 'sometimes'])).code, 2);
 });
 
-test('plan exit codes follow kubectl diff: 1 with drift, 0 without, 2 on error; flags come from the environment too', async (t) => {
+test('plan exit codes follow kubectl diff: 1 with drift, 0 without, 2 on error; reconcile runs one pass without --once, logs on stderr only', async (t) => {
   const cluster = await testCluster(t);
   if (!cluster) return;
   const ns = await cluster.namespace('cli');
@@ -99,9 +99,12 @@ test('plan exit codes follow kubectl diff: 1 with drift, 0 without, 2 on error; 
   const drift = await cli(['plan', '--repo', repo], env);
   assert.equal(drift.code, 1, drift.err);
   assert.match(drift.out, new RegExp(`\\+ ClusterPolicy/cli-${id}  missing \\(create\\)`));
-  const applied = await cli(['reconcile', '--once', '--repo', repo, '-o', 'json'], env);
+  const applied = await cli(['reconcile', '--repo', repo, '-o', 'json'], { ...env, KSPEC_LOG_LEVEL: 'info' });
   assert.equal(applied.code, 0, applied.out);
+  // stdout is the JSON result alone; the log lines are on stderr, as JSON since it is no terminal.
   assert.equal(JSON.parse(applied.out).specs[0].phase, 'Active');
+  const logs = applied.err.trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string });
+  assert.ok(logs.length > 0 && logs.every((l) => l.level && l.msg), applied.err);
   const clean = await cli(['plan'], { ...env, KSPEC_REPO: repo });
   assert.equal(clean.code, 0, clean.out);
   assert.match(clean.out, /no drift: 1 policies in sync/);
@@ -119,13 +122,14 @@ test('plan after a monitor spec was reconciled exits 0; a report-only spec\'s dr
   const before = await cli(['plan', '--repo', repo], env);
   assert.equal(before.code, 1, before.err);
   assert.match(before.out, new RegExp(`\\(monitor\\)[^\\n]*\\n  \\+ ClusterPolicy/cli-${id}  missing \\(create\\)`));
-  const applied = await cli(['reconcile', '--once', '--repo', repo], env);
+  const applied = await cli(['reconcile', '--repo', repo], env);
   assert.equal(applied.code, 0, applied.out + applied.err);
   const clean = await cli(['plan', '--repo', repo], env);
   assert.equal(clean.code, 0, clean.out);
   assert.match(clean.out, /no drift: 1 policies in sync/);
 
   const reportOnly = specRepo(ns, `r${id}`, 'monitor\n  remediation: report');
+  // --once is no longer needed, and still accepted.
   assert.equal((await cli(['reconcile', '--once', '--repo', reportOnly], env)).code, 0);
   const standing = await cli(['plan', '--repo', reportOnly], env);
   assert.equal(standing.code, 1, 'the drift kspec leaves alone is still drift');

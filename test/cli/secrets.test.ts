@@ -84,7 +84,7 @@ test('no command prints, stores, commits, reports or exports a secret it was giv
     await run(['render', repo], env);
     const plan = await run(['plan', '--repo', repo], env);
     assert.ok(plan.code === 0 || plan.code === 1, `plan with the token in the ${form}: ${plan.stderr}`);
-    const reconcile = await run(['reconcile', '--once', '--repo', repo, '--branch', 'main', '--write-back', 'commit'], env);
+    const reconcile = await run(['reconcile', '--repo', repo, '--branch', 'main', '--write-back', 'commit'], env);
     assert.equal(reconcile.code, 0, `reconcile with the token in the ${form}: ${reconcile.stderr}`);
     await run(['scan', '--spec', repo, manifest], env);
     await run(['test', repo], env);
@@ -94,7 +94,7 @@ test('no command prints, stores, commits, reports or exports a secret it was giv
   const denied = await run(['plan', '--repo', wrong]);
   assert.equal(denied.code, 2, 'a wrong password is an error');
   await run(['validate', wrong]);
-  await run(['reconcile', '--once', '--repo', wrong, '--write-back', 'commit']);
+  await run(['reconcile', '--repo', wrong, '--write-back', 'commit']);
 
   // kspec run, with the token in the URL's query: its logs and its metrics.
   const operator = await startKspecRun(t, ['--repo', withQuery, '--branch', 'main', '--schedule', '0 0 1 1 *'], { ...baseEnv, KSPEC_CACHE_DIR: tempDir('kspec-sec-run-') });

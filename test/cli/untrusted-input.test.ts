@@ -116,7 +116,7 @@ test('validate URL and render URL clone into the cache directory, never into the
   assert.equal(readdirSync(join(cache, 'kspec', 'repos')).length, 1, 'one clone in the cache');
 });
 
-test('render -o DIR: same-name specs and Policies of two namespaces go to distinct files; validate tells them apart', async () => {
+test('render --output-dir DIR: same-name specs and Policies of two namespaces go to distinct files; validate tells them apart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kspec-ns-'));
   const policyIn = (ns: string) => policyOf('Policy', 'shared', 'validate: {message: m, pattern: {metadata: {name: "?*"}}}', ns);
   writeFileSync(join(dir, 'targets.yaml'), `${inClusterTarget('team-a')}---\n${inClusterTarget('team-b')}`);
@@ -126,7 +126,7 @@ test('render -o DIR: same-name specs and Policies of two namespaces go to distin
   assert.equal(validate.code, 0, validate.stderr);
   assert.match(validate.stdout, /^2 specifications/m);
   const out = mkdtempSync(join(tmpdir(), 'kspec-out-'));
-  const render = await kspec(['render', dir, '-o', out]);
+  const render = await kspec(['render', dir, '--output-dir', out]);
   assert.equal(render.code, 0, render.stderr);
   assert.ok(existsSync(join(out, 'team-a/web/policy-team-a_shared.yaml')));
   assert.ok(existsSync(join(out, 'team-b/web/policy-team-b_shared.yaml')));
@@ -174,14 +174,14 @@ test('limit flags take sizes; a bad value is a usage error', async () => {
   assert.match(many.stderr, /^many\.yaml:21:1 \(document 11\): more than 10 YAML documents in one file \(limit --max-documents\)$/m);
 });
 
-test('reconcile --once on the real API server: the good spec is enforced although other files are broken', async (t) => {
+test('reconcile on the real API server: the good spec is enforced although other files are broken', async (t) => {
   const cluster = await testCluster(t);
   if (!cluster) return;
   const ns = await cluster.namespace('hostile');
   const id = ns.slice(-8);
   const repo = hostileRepo(ns, id);
   const env = { KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_LOG_LEVEL: 'error' };
-  const pass = await kspec(['reconcile', '--once', '--repo', repo, ...LIMIT, '-o', 'json'], { env });
+  const pass = await kspec(['reconcile', '--repo', repo, ...LIMIT, '-o', 'json'], { env });
   assert.equal(pass.code, 1, 'the broken files make the pass report failure');
   const result = JSON.parse(pass.stdout);
   const good = result.specs.find((s: { name?: string; spec?: string }) => JSON.stringify(s).includes(`good-${id}`));

@@ -46,7 +46,7 @@ test('reconcile --write-back commit pushes reports to the reports branch once, a
   t.after(() => git.stop());
   await git.createRepo('specs', files(ns, id));
   const env = { KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_GIT_TOKEN: git.token, KSPEC_GIT_USERNAME: git.username, KSPEC_CACHE_DIR: mkdtempSync(join(tmpdir(), 'kspec-c-')), KSPEC_LOG_LEVEL: 'error' };
-  const args = ['reconcile', '--once', '--repo', git.repoUrl('specs'), '--branch', 'main', '--write-back', 'commit'];
+  const args = ['reconcile', '--repo', git.repoUrl('specs'), '--branch', 'main', '--write-back', 'commit'];
   const first = await cli(args, env);
   assert.equal(first.code, 0, first.err + first.out);
   assert.match(first.out, /reports committed to kspec-reports/);
@@ -116,7 +116,7 @@ test('reconcile --write-back pull-request: a drift PR is opened, updated with an
     KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_CACHE_DIR: mkdtempSync(join(tmpdir(), 'kspec-c-')), KSPEC_LOG_LEVEL: 'error',
     KSPEC_GIT_TOKEN: token, GITHUB_TOKEN: token, KSPEC_GITHUB_REPOSITORY: 'acme/specs', KSPEC_GITHUB_API_URL: fake.baseUrl,
   };
-  const args = ['reconcile', '--once', '--repo', git.repoUrl('specs'), '--branch', 'main', '--write-back', 'pull-request', '--adopt'];
+  const args = ['reconcile', '--repo', git.repoUrl('specs'), '--branch', 'main', '--write-back', 'pull-request', '--adopt'];
   const branch = `kspec/drift/local/wb-${id}`;
 
   // 1. Remediation report installs nothing: the policy is missing, and a PR says so.

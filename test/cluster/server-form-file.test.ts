@@ -20,7 +20,7 @@ function server() {
   };
 }
 
-test('forms saved by one run are used by the next: an idle reconcile --once or plan makes no dry run', async () => {
+test('forms saved by one run are used by the next: an idle reconcile or plan makes no dry run', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'kspec-forms-')), 'cache', 'server-forms.json');
   const first = server();
   const before = new ServerFormCache();

@@ -160,7 +160,7 @@ test('a second repository cannot take over a spec another one manages, unless --
   // B is refused: A's mirror, policies and reports stay as A left them; the spec says why.
   const env = { KSPEC_KUBECONFIG: f.cluster.kubeconfigPath, KSPEC_NAMESPACE: f.ns, KSPEC_GIT_TOKEN: f.git.token, KSPEC_GIT_USERNAME: f.git.username, KSPEC_CACHE_DIR: mkdtempSync(join(tmpdir(), 'kspec-c-')), KSPEC_LOG_LEVEL: 'error' };
   let out = '';
-  const code = await main(['reconcile', '--once', '--repo', f.git.repoUrl(`b-${f.id}`)], { stdout: (s) => void (out += s), stderr: (s) => void (out += s), env: { ...process.env, ...env } });
+  const code = await main(['reconcile', '--repo', f.git.repoUrl(`b-${f.id}`)], { stdout: (s) => void (out += s), stderr: (s) => void (out += s), env: { ...process.env, ...env } });
   assert.equal(code, 1, out);
   assert.match(out, new RegExp(`specs/s\\.yaml defines ClusterSpecification ${f.ns}/${name}, which repository \\S*a-${f.id}\\.git# manages; \\S*b-${f.id}\\.git# does not take it over\\. .*--take-over`));
   assert.ok(await f.policy(`from-a-${f.id}`), 'A\'s policy is not pruned');

@@ -79,7 +79,7 @@ test('a narrowed match plus an added exclude is drift: plan exits 1, an enforce 
     for (const name of [`guarded-${id}`, `argo-${id}`]) await objects.delete(ref(name)).catch(() => undefined);
   });
 
-  const applied = await cli(['reconcile', '--once', '--repo', repo], env);
+  const applied = await cli(['reconcile', '--repo', repo], env);
   assert.equal(applied.code, 0, applied.out + applied.err);
   assert.equal((await cli(['plan', '--repo', repo], env)).code, 0, 'in sync right after applying: the server\'s defaults are not drift');
 
@@ -95,7 +95,7 @@ test('a narrowed match plus an added exclude is drift: plan exits 1, an enforce 
   assert.doesNotMatch(plan.out, new RegExp(`argo-${id}`), 'Argo CD tracking metadata is not drift');
   assert.doesNotMatch(plan.out, /note:/, 'the server form was learned: no fallback');
 
-  const reverted = await cli(['reconcile', '--once', '--repo', repo, '-o', 'json'], env);
+  const reverted = await cli(['reconcile', '--repo', repo, '-o', 'json'], env);
   assert.equal(reverted.code, 0, reverted.out + reverted.err);
   const [outcome] = JSON.parse(reverted.out).specs;
   assert.deepEqual(outcome.drift.driftEvents.map((e: { resourceName: string; action: string }) => [e.resourceName, e.action]), [[`guarded-${id}`, 'applied']]);

@@ -1,4 +1,4 @@
-import type { Command } from '../command.ts';
+import type { Command, FlagSpec } from '../command.ts';
 import { parseFlags } from '../command.ts';
 import { outputFlag, outputFormat, servingFlags, servingOptions, sourceFlags, sourceOptions, renderFlags, renderRules } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
@@ -6,7 +6,7 @@ import { reconcilePass } from '../../reconcile/pass.ts';
 import { fetchSnapshot } from '../../source/git-source.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
 import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
-import { createLogger, parseLogLevel } from '../../log.ts';
+import { commandLogger, logFlags } from '../log-flags.ts';
 import { planText, structured } from '../pass-output.ts';
 import { githubFlags, githubFromEnv } from '../github-flags.ts';
 import { upsertPlanComment } from '../../writeback/index.ts';
@@ -15,18 +15,35 @@ import type { PassResult } from '../../reconcile/pass.ts';
 import { UsageError } from '../command.ts';
 import { isClean } from '../../reconcile/spec-plan.ts';
 
+const flagSpec = {
+  ...sourceFlags,
+  ...clusterFlags,
+  ...servingFlags,
+  ...renderFlags,
+  ...outputFlag,
+  'comment-on-pr': { type: 'string', value: 'N', description: 'Keep one comment with this plan on GitHub pull request N (token from KSPEC_GITHUB_TOKEN)' },
+  ...githubFlags,
+  ...logFlags('warn'),
+} satisfies Record<string, FlagSpec>;
+
 /** Exit codes follow `kubectl diff`: 0 no drift, 1 drift, above 1 an error. */
 const plan: Command = {
   name: 'plan',
-  usage: 'kspec plan --repo R [--branch B] [--path P] [--cluster-specs] [--take-over] [-o table|yaml|json] [--comment-on-pr N --github-repository OWNER/NAME]',
+  usage: 'kspec plan --repo URL [flags]',
+  flags: flagSpec,
+  examples: [
+    { what: 'Drift between examples/repo and the cluster of the current kubectl context, as a diff', command: 'kspec plan --repo . --path examples/repo' },
+    { what: 'The same as JSON, against another context', command: 'kspec plan --repo https://github.com/acme/policies --context prod -o json' },
+    { what: 'In CI: keep the plan as a comment on the pull request', command: 'kspec plan --repo . --comment-on-pr 42 --github-repository acme/policies' },
+  ],
   async run(argv, io) {
-    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...servingFlags, ...renderFlags, ...outputFlag, ...githubFlags, 'comment-on-pr': { type: 'string' } }, io.env);
+    const { flags } = parseFlags(argv, flagSpec, io.env);
     const pullNumber = flags['comment-on-pr'] ? Number(flags['comment-on-pr']) : undefined;
     if (pullNumber !== undefined && !(Number.isInteger(pullNumber) && pullNumber > 0)) throw new UsageError('--comment-on-pr takes a pull request number');
     const github = pullNumber ? await githubFromEnv(flags, io.env) : undefined;
     const format = outputFormat(flags.output);
     const source = sourceOptions(flags, io.env);
-    const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'warn' });
+    const log = commandLogger(flags, io);
     const serverForms = ServerFormCache.load(serverFormsFile(source.cacheDir));
     const management = kubeConfig(flags, io.env);
     // A plan shows what the repository asks for. When the repository cannot be read (a branch that

@@ -1,24 +1,43 @@
-import type { Command } from '../command.ts';
-import { parseFlags, UsageError } from '../command.ts';
+import type { Command, FlagSpec } from '../command.ts';
+import { parseFlags } from '../command.ts';
 import { cacheDir, optionalSourceOptions, outputFlag, outputFormat, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags, renderFlags, renderRules } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
 import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
-import { createLogger, parseLogLevel } from '../../log.ts';
+import { commandLogger, logFlags } from '../log-flags.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { planText, structured, summaryText } from '../pass-output.ts';
 import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
 import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 
+const flagSpec = {
+  ...sourceFlags,
+  ...clusterFlags,
+  ...servingFlags,
+  ...renderFlags,
+  ...outputFlag,
+  'dry-run': { type: 'boolean', description: 'Change nothing: show what the pass would do (server-side dry run)' },
+  ...writeBackFlags,
+  ...reportRefreshFlag,
+  once: { type: 'boolean', description: 'No longer needed: reconcile always runs one pass (accepted for scripts that pass it)' },
+  ...logFlags('info'),
+} satisfies Record<string, FlagSpec>;
+
+/** One pass, then exit: 0 when it went through, 1 when a spec, a target or the write-back failed. */
 const reconcile: Command = {
   name: 'reconcile',
-  usage: 'kspec reconcile --once [--repo R [--branch B] [--path P] [--cluster-specs] [--take-over]] [--dry-run] [--write-back none|commit|pull-request] [-o table|yaml|json]\n  without --repo: serve the ClusterSpecifications applied to the cluster',
+  usage: 'kspec reconcile [--repo URL] [flags]\n  without --repo: serve the ClusterSpecifications applied to the cluster',
+  flags: flagSpec,
+  examples: [
+    { what: 'One pass of examples/repo against the cluster of the current kubectl context', command: 'kspec reconcile --repo . --path examples/repo' },
+    { what: 'What a pass would change, changing nothing', command: 'kspec reconcile --repo . --path examples/repo --dry-run' },
+    { what: 'One pass that commits its reports to the kspec-reports branch', command: 'kspec reconcile --repo https://github.com/acme/policies --write-back commit' },
+  ],
   async run(argv, io) {
-    const { flags } = parseFlags(argv, { ...clusterFlags, ...sourceFlags, ...servingFlags, ...renderFlags, ...outputFlag, ...writeBackFlags, ...reportRefreshFlag, once: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, io.env);
-    if (!flags.once) throw new UsageError('reconcile runs a single pass: pass --once (use `kspec run` for the long-running poller)');
+    const { flags } = parseFlags(argv, flagSpec, io.env);
     const format = outputFormat(flags.output);
-    const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
+    const log = commandLogger(flags, io);
     const source = optionalSourceOptions(flags, io.env);
     const cache = cacheDir(flags, io.env);
     const serverForms = ServerFormCache.load(serverFormsFile(cache));

@@ -1,5 +1,5 @@
 import cron from 'node-cron';
-import type { Command } from '../command.ts';
+import type { Command, FlagSpec } from '../command.ts';
 import { oneOf, parseFlags, UsageError } from '../command.ts';
 import { optionalSourceOptions, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags, renderFlags, renderRules } from '../common-flags.ts';
 import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
@@ -14,7 +14,8 @@ import { forgetMovedTargets } from '../../shard/forget-moved-targets.ts';
 import { installShutdown } from '../../reconcile/shutdown.ts';
 import { startHttpServer } from '../../server/http-server.ts';
 import { createMetrics } from '../../server/metrics.ts';
-import { createLogger, parseLogLevel, registerSecret } from '../../log.ts';
+import { registerSecret } from '../../log.ts';
+import { commandLogger, logFlags } from '../log-flags.ts';
 import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
 import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 import { TargetBackoff } from '../../reconcile/target-backoff.ts';
@@ -30,32 +31,39 @@ import type { Snapshot } from '../../source/git-source.ts';
  * replica holding the Lease reconciles, and with --sharding every replica reconciles the
  * targets it owns (see src/shard).
  */
+const SHARDING = ['none', 'auto', 'static'] as const;
+
+const flagSpec = {
+  ...sourceFlags,
+  ...clusterFlags,
+  ...servingFlags,
+  ...renderFlags,
+  schedule: { type: 'string', value: 'CRON', default: '*/1 * * * *', description: 'Cron schedule of passes; a push webhook also starts one' },
+  listen: { type: 'string', value: 'ADDR', default: ':8080', description: 'Address of /metrics, /healthz, /readyz and POST /webhook' },
+  'dry-run': { type: 'boolean', description: 'Change nothing: report what each pass would do (server-side dry run)' },
+  ...writeBackFlags,
+  ...reportRefreshFlag,
+  'leader-elect': { type: 'boolean', description: 'Replicas coordinate through Leases: one leader works, or with --sharding each its targets' },
+  'lease-name': { type: 'string', value: 'NAME', default: 'kspec-leader', description: 'Name of the leader-election Lease in --namespace' },
+  'lease-duration': { type: 'string', value: 'SECONDS', default: '15', description: 'How long a Lease holds without renewal before another replica may take it' },
+  'renew-deadline': { type: 'string', value: 'SECONDS', default: '10', description: 'How long the leader keeps trying to renew before it stops leading' },
+  'retry-period': { type: 'string', value: 'SECONDS', default: '2', description: 'How often a Lease is tried for or renewed' },
+  sharding: { type: 'string', value: 'MODE', values: SHARDING, default: 'none', description: 'How replicas split the targets: none (one leader), auto (through Leases), static (--shard)' },
+  shard: { type: 'string', value: 'N/M', description: "This replica's shard with --sharding static (ordinal/M takes N from a StatefulSet pod name)" },
+  ...logFlags('info'),
+} satisfies Record<string, FlagSpec>;
+
 const run: Command = {
   name: 'run',
-  usage: 'kspec run [--repo R [--cluster-specs] [--take-over]] --schedule CRON [--listen :8080] [--leader-elect [--lease-duration 15 --renew-deadline 10 --retry-period 2]] [--sharding none|auto|static [--shard N/M]] [--write-back none|commit|pull-request] [--dry-run] [--allow-rule-types mutate,generate,verifyImages] [--allow-policy-namespaces NS,...]',
+  usage: 'kspec run [--repo URL] [flags]\n  without --repo: serve the ClusterSpecifications applied to the cluster',
+  flags: flagSpec,
+  examples: [
+    { what: 'Reconcile a GitHub repository every 5 minutes and on push webhooks', command: "kspec run --repo https://github.com/acme/policies --branch main --schedule '*/5 * * * *'" },
+    { what: 'Serve the specs applied to the cluster (kubectl apply, Argo CD, Flux)', command: "kspec run --schedule '*/5 * * * *'" },
+    { what: 'As the Deployment in deploy/ runs it: replicas splitting the targets', command: 'kspec run --repo https://github.com/acme/policies --leader-elect --sharding auto' },
+  ],
   async run(argv, io) {
-    const { flags } = parseFlags(
-      argv,
-      {
-        ...clusterFlags,
-        ...sourceFlags,
-        ...servingFlags,
-        ...renderFlags,
-        ...writeBackFlags,
-        ...reportRefreshFlag,
-        schedule: { type: 'string', default: '*/1 * * * *' },
-        listen: { type: 'string', default: ':8080' },
-        'leader-elect': { type: 'boolean' },
-        'lease-name': { type: 'string', default: 'kspec-leader' },
-        'lease-duration': { type: 'string', default: '15' },
-        'renew-deadline': { type: 'string', default: '10' },
-        'retry-period': { type: 'string', default: '2' },
-        sharding: { type: 'string', default: 'none' },
-        shard: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-      },
-      io.env,
-    );
+    const { flags } = parseFlags(argv, flagSpec, io.env);
     if (!cron.validate(flags.schedule!)) throw new UsageError(`--schedule ${JSON.stringify(flags.schedule)} is not a valid cron expression`);
     const lease = {
       leaseDurationMs: seconds('--lease-duration', flags['lease-duration']!),
@@ -66,7 +74,7 @@ const run: Command = {
       throw new UsageError('leader election needs --retry-period < --renew-deadline < --lease-duration, so a leader gives up before its Lease can expire for others');
     }
     const sharding = shardingMode(flags.sharding!, flags.shard, Boolean(flags['leader-elect']), io.env);
-    const log = createLogger({ level: parseLogLevel(io.env.KSPEC_LOG_LEVEL) ?? 'info' });
+    const log = commandLogger(flags, io);
     const source = optionalSourceOptions(flags, io.env);
     const rules = renderRules(flags);
     const management = kubeConfig(flags, io.env);
@@ -203,7 +211,7 @@ export default run;
 
 /** --sharding and --shard, checked together: auto needs the Leases of --leader-elect. */
 function shardingMode(flag: string, shard: string | undefined, leaderElect: boolean, env: NodeJS.ProcessEnv): 'none' | 'auto' | StaticShard {
-  const mode = oneOf('--sharding', flag, ['none', 'auto', 'static'] as const);
+  const mode = oneOf('--sharding', flag, SHARDING);
   if (mode !== 'static' && shard !== undefined) throw new UsageError('--shard N/M goes with --sharding static');
   if (mode === 'auto' && !leaderElect) throw new UsageError('--sharding auto needs --leader-elect: replicas find each other and hold their targets through Leases');
   if (mode !== 'static') return mode;

@@ -5,25 +5,34 @@
 // Exit 0 when nothing fails the run, 1 when something does (by default a violation of an Enforce
 // rule; --fail-on any|none), 2 on a usage or input error.
 import { oneOf, parseFlags, UsageError } from '../command.ts';
-import type { Command, CommandIO } from '../command.ts';
+import type { Command, CommandIO, FlagSpec } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 import { kyvernoPolicies, loadManifests, specPolicies } from '../scan-inputs.ts';
 import { writeScan } from '../scan-output.ts';
 import { scan } from '../../compliance/offline-scan.ts';
 import { terminalSafe } from '../../util/terminal-text.ts';
 
+const FORMATS = ['table', 'json', 'yaml', 'sarif'] as const;
+const FAIL_ON = ['enforce', 'any', 'none'] as const;
+
 const flagSpec = {
-  spec: { type: 'string' },
-  policy: { type: 'string', multiple: true },
-  output: { type: 'string', short: 'o', default: 'table' },
-  'fail-on': { type: 'string', default: 'enforce' },
-} as const;
+  spec: { type: 'string', value: 'PATH', description: 'Check against the policies this ClusterSpecification folder or file renders' },
+  policy: { type: 'string', value: 'FILE_OR_DIR', multiple: true, description: 'Check against these Kyverno policy files (repeat the flag for more)' },
+  output: { type: 'string', short: 'o', value: 'FORMAT', values: FORMATS, default: 'table', description: 'Output format (sarif for GitHub code scanning)' },
+  'fail-on': { type: 'string', value: 'WHICH', values: FAIL_ON, default: 'enforce', description: 'Violations that fail the run (exit 1): of Enforce rules, of any rule, or none' },
+} satisfies Record<string, FlagSpec>;
 
 const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 const command: Command = {
   name: 'scan',
-  usage: 'kspec scan [--spec PATH | --policy FILE_OR_DIR ...] [-o table|json|yaml|sarif] [--fail-on enforce|any|none] MANIFEST_PATH...',
+  usage: 'kspec scan (--spec PATH | --policy FILE_OR_DIR...) [flags] MANIFEST_PATH...',
+  flags: flagSpec,
+  examples: [
+    { what: 'Check manifests against the policies of the example specs', command: 'kspec scan --spec examples/repo manifests/' },
+    { what: 'SARIF for GitHub code scanning, failing on Audit violations too', command: 'kspec scan --spec examples/repo manifests/ -o sarif --fail-on any > kspec.sarif' },
+    { what: 'Check against Kyverno policy files instead of a spec', command: 'kspec scan --policy policies/ --policy extra.yaml deploy/' },
+  ],
   async run(argv: string[], io: CommandIO): Promise<number> {
     const { flags, positionals } = parseFlags(argv, flagSpec, io.env);
     const policyPaths = flags.policy === undefined ? [] : Array.isArray(flags.policy) ? (flags.policy as string[]) : [flags.policy];
@@ -31,8 +40,8 @@ const command: Command = {
     if (flags.spec && policyPaths.length) throw new UsageError('--spec and --policy cannot be combined');
     if (positionals.length === 0) throw new UsageError('give at least one MANIFEST_PATH (file or folder)');
     if (flags.spec && URL_LIKE.test(flags.spec)) throw new UsageError('--spec reads a local folder or file; scan does not fetch URLs (clone the repository first)');
-    const format = oneOf('--output', flags.output ?? 'table', ['table', 'json', 'yaml', 'sarif'] as const);
-    const failOn = oneOf('--fail-on', flags['fail-on'] ?? 'enforce', ['enforce', 'any', 'none'] as const);
+    const format = oneOf('--output', flags.output ?? 'table', FORMATS);
+    const failOn = oneOf('--fail-on', flags['fail-on'] ?? 'enforce', FAIL_ON);
     const note = (text: string) => io.stderr(`kspec scan: ${terminalSafe(text)}\n`);
     const loaded = flags.spec ? await specPolicies(flags.spec) : await kyvernoPolicies(policyPaths);
     loaded.notes.forEach(note);

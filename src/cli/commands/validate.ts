@@ -1,4 +1,4 @@
-import type { Command } from '../command.ts';
+import type { Command, FlagSpec } from '../command.ts';
 import { parseFlags, UsageError } from '../command.ts';
 import type { SpecError } from '../../spec/errors.ts';
 import { danglingTargetRefs } from '../../spec/target-refs.ts';
@@ -6,11 +6,24 @@ import { outputFlag, outputFormat } from '../common-flags.ts';
 import { serialize } from '../format.ts';
 import { checkRepository, errorLine, repositoryFlags } from '../check-repository.ts';
 
+const flagSpec = {
+  ...outputFlag,
+  'targets-from-cluster': { type: 'boolean', description: 'A targetClusterRef naming no ClusterTarget of the repository is a note, not an error (targets applied to the cluster)' },
+  ...repositoryFlags,
+} satisfies Record<string, FlagSpec>;
+
+/** Exit 0 when everything loads and renders, 1 with file:line:field errors. */
 const validate: Command = {
   name: 'validate',
-  usage: 'kspec validate PATH|URL [--ref REF] [--targets-from-cluster] [-o table|yaml|json] [--allow-rule-types T,...] [--allow-policy-namespaces NS,...] [--max-file-bytes SIZE] [--max-documents N] [--max-repo-bytes SIZE] [--max-expanded-bytes SIZE] [--cache-dir DIR]',
+  usage: 'kspec validate PATH|URL [flags]',
+  flags: flagSpec,
+  examples: [
+    { what: 'Check the example specs and targets (a pre-commit hook can run `kspec validate .`)', command: 'kspec validate examples/repo' },
+    { what: 'Check the main branch of the enclosing repository instead of the files on disk', command: 'kspec validate . --ref main' },
+    { what: 'Errors as JSON, with targets kept in the cluster rather than in Git', command: 'kspec validate . --targets-from-cluster -o json' },
+  ],
   async run(argv, io) {
-    const { flags, positionals } = parseFlags(argv, { ...outputFlag, ...repositoryFlags, 'targets-from-cluster': { type: 'boolean' } }, io.env);
+    const { flags, positionals } = parseFlags(argv, flagSpec, io.env);
     const format = outputFormat(flags.output);
     if (positionals.length !== 1) throw new UsageError('validate takes exactly one PATH');
     const { snapshot, load, rendered, errors } = await checkRepository(positionals[0], flags, io.env);

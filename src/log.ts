@@ -162,8 +162,9 @@ function textLine(now: Date, level: LogLevel, msg: string, bound: LogFields, fie
 }
 
 function textValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  return typeof value === 'string' && /^[^\s"'=\\]+$/.test(text) ? text : JSON.stringify(text);
+  return /^[^\s"'=\\]+$/.test(text) ? text : JSON.stringify(text);
 }
 
 /** Creates an independent logger (its own level, format and sink). */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { parse } from 'yaml';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,6 +80,20 @@ test('render prints the policies with ownership labels', async () => {
   assert.equal(out.match(/^kind: ClusterPolicy$/gm)?.length, 9);
   assert.equal(out.match(/^kind: ValidatingPolicy$/gm)?.length, 3);
   assert.match(out, /app\.kubernetes\.io\/managed-by: kspec/);
+});
+
+test('render -o is the format: a YAML stream or a JSON List of the same policies; a folder goes to --output-dir', async () => {
+  const yaml = await cli(['render', join(ROOT, 'examples/repo')]);
+  const json = await cli(['render', join(ROOT, 'examples/repo'), '-o', 'json']);
+  assert.equal(json.code, 0, json.err);
+  const list = JSON.parse(json.out);
+  assert.equal(list.kind, 'List');
+  assert.deepEqual(list.items, yaml.out.split(/^---$/m).map((doc) => parse(doc)));
+  const out = join(mkdtempSync(join(tmpdir(), 'kspec-render-')), 'json');
+  const asFolder = await cli(['render', join(ROOT, 'examples/repo'), '-o', out]);
+  assert.equal(asFolder.code, 2);
+  assert.match(asFolder.err, /--output \(-o\) is the format, yaml or json, not "[^"]+"; to write files use --output-dir /);
+  assert.ok(!existsSync(out), 'no folder named after the format');
 });
 
 test('usage errors exit 2 and name the problem', async () => {

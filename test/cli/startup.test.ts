@@ -37,6 +37,11 @@ test('kspec --help loads no npm package at all', () => {
   assert.deepEqual(packagesLoadedBy(['--help']), []);
 });
 
+test('kspec version and --version load no npm package at all', () => {
+  assert.deepEqual(packagesLoadedBy(['version']), []);
+  assert.deepEqual(packagesLoadedBy(['--version', '-o', 'json']), []);
+});
+
 test('kspec plan does load the Kubernetes client (the check above can see it)', () => {
   assert.ok(packagesLoadedBy(['plan', '--help']).includes('@kubernetes/client-node'));
 });

@@ -20,40 +20,45 @@ async function script(shell: string): Promise<string> {
 
 const has = (shell: string) => spawnSync(shell, ['-c', 'exit 0']).status === 0;
 
-/** What bash offers for the command line `words` (the last one is the word being completed). */
-function bashComplete(file: string, words: string[]): string[] {
-  const quoted = words.map((w) => `'${w}'`).join(' ');
-  const result = spawnSync('bash', ['--norc', '--noprofile', '-c', `source '${file}'; COMP_WORDS=(${quoted}); COMP_CWORD=${words.length - 1}; _kspec; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+/**
+ * What bash offers for each command line (the last word is the one being completed), all asked of
+ * one bash process.
+ */
+function bashCompletions(file: string, lines: string[][]): string[][] {
+  const calls = lines.map((words) => `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; COMPREPLY=(); _kspec; printf '%s\\n' "\${COMPREPLY[@]}"; echo '<end>'`);
+  const result = spawnSync('bash', ['--norc', '--noprofile', '-c', `source '${file}'\n${calls.join('\n')}`], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stderr, '');
-  return result.stdout.split('\n').filter(Boolean).sort();
+  return result.stdout.split('<end>\n').slice(0, -1).map((out) => out.split('\n').filter(Boolean).sort());
 }
 
 test('bash: commands, every flag of every command, and the values of enumerated flags', { skip: !has('bash') && 'bash is not installed' }, async () => {
   const file = await script('bash');
-  assert.deepEqual(bashComplete(file, ['kspec', '']), [...Object.keys(COMMANDS), '--help', '--version'].sort());
-  assert.deepEqual(bashComplete(file, ['kspec', 're']), ['reconcile', 'render']);
-  assert.deepEqual(bashComplete(file, ['kspec', 'pl']), ['plan']);
+  const expected: [string[], string[]][] = [
+    [['kspec', ''], [...Object.keys(COMMANDS), '--help', '--version'].sort()],
+    [['kspec', 're'], ['reconcile', 'render']],
+    [['kspec', 'pl'], ['plan']],
+    [['kspec', 'reconcile', '--re'], ['--repo', '--report-refresh', '--reports-branch']],
+    [['kspec', 'plan', '-o', ''], ['json', 'table', 'yaml']],
+    [['kspec', 'render', '.', '-o', 'j'], ['json']],
+    [['kspec', 'scan', '--spec', 'x', '--fail-on', ''], ['any', 'enforce', 'none']],
+    [['kspec', 'test', '-o', 'j'], ['json', 'junit']],
+    // --flag=value: bash splits the word at '='.
+    [['kspec', 'plan', '--output', '=', ''], ['json', 'table', 'yaml']],
+    [['kspec', 'plan', '--output', '=', 'y'], ['yaml']],
+    [['kspec', 'completion', ''], ['bash', 'fish', 'zsh']],
+    // A free value (a path, a URL) is left to bash's file name completion.
+    [['kspec', 'plan', '--repo', ''], []],
+    [['kspec', 'version', '-o', ''], ['json', 'text', 'yaml']],
+  ];
   for (const { command } of await loadCommands()) {
-    const longFlags = [...Object.keys(command.flags), 'help'].map((f) => `--${f}`).sort();
-    assert.deepEqual(bashComplete(file, ['kspec', command.name, '--']), longFlags, command.name);
+    expected.push([['kspec', command.name, '--'], [...Object.keys(command.flags), 'help'].map((f) => `--${f}`).sort()]);
     for (const [name, flag] of Object.entries(command.flags)) {
-      if (flag.values) assert.deepEqual(bashComplete(file, ['kspec', command.name, `--${name}`, '']), [...flag.values].sort(), `${command.name} --${name}`);
+      if (flag.values) expected.push([['kspec', command.name, `--${name}`, ''], [...flag.values].sort()]);
     }
   }
-  assert.deepEqual(bashComplete(file, ['kspec', 'reconcile', '--re']), ['--repo', '--report-refresh', '--reports-branch']);
-  assert.deepEqual(bashComplete(file, ['kspec', 'plan', '-o', '']), ['json', 'table', 'yaml']);
-  assert.deepEqual(bashComplete(file, ['kspec', 'render', '.', '-o', 'j']), ['json']);
-  assert.deepEqual(bashComplete(file, ['kspec', 'scan', '--spec', 'x', '--fail-on', '']), ['any', 'enforce', 'none']);
-  assert.deepEqual(bashComplete(file, ['kspec', 'test', '-o', 'j']), ['json', 'junit']);
-  // --flag=value: bash splits the word at '='.
-  assert.deepEqual(bashComplete(file, ['kspec', 'plan', '--output', '=', '']), ['json', 'table', 'yaml']);
-  assert.deepEqual(bashComplete(file, ['kspec', 'plan', '--output', '=', 'y']), ['yaml']);
-  assert.deepEqual(bashComplete(file, ['kspec', 'completion', '']), ['bash', 'fish', 'zsh']);
-  // A free value (a path, a URL) is left to bash's file name completion.
-  assert.deepEqual(bashComplete(file, ['kspec', 'plan', '--repo', '']), []);
-  // Flags before the command do not hide it.
-  assert.deepEqual(bashComplete(file, ['kspec', 'version', '-o', '']), ['json', 'text', 'yaml']);
+  const offered = bashCompletions(file, expected.map(([words]) => words));
+  expected.forEach(([words, want], i) => assert.deepEqual(offered[i], want, words.join(' ')));
 });
 
 test('fish: the script loads and completes commands, flags and values', { skip: !has('fish') && 'fish is not installed' }, async () => {

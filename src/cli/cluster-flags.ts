@@ -5,6 +5,7 @@ import type { FlagSpec } from './command.ts';
 import { UsageError } from './command.ts';
 import { loadKubeConfig } from '../cluster/kubeconfig.ts';
 import { DEFAULT_KUBE_API_LIMITS, setKubeApiLimits } from '../cluster/request-limiter.ts';
+import { renderFlags, servingFlags, sourceFlags } from './common-flags.ts';
 
 export const clusterFlags = {
   kubeconfig: { type: 'string', value: 'FILE', description: 'Kubeconfig of the management cluster (default: $KUBECONFIG, ~/.kube/config, then in-cluster)' },
@@ -26,3 +27,6 @@ export function kubeConfig(flags: { kubeconfig?: string; context?: string; 'kube
   setKubeApiLimits({ qps, burst });
   return loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}), env });
 }
+
+/** What every command that runs a pass (plan, reconcile, run) takes: where specs come from, the cluster, what is served and rendered. */
+export const passFlags = { ...sourceFlags, ...clusterFlags, ...servingFlags, ...renderFlags } satisfies Record<string, FlagSpec>;

@@ -1,7 +1,7 @@
 import type { Command, FlagSpec } from '../command.ts';
 import { parseFlags } from '../command.ts';
-import { outputFlag, outputFormat, servingFlags, servingOptions, sourceFlags, sourceOptions, renderFlags, renderRules } from '../common-flags.ts';
-import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
+import { outputFlag, outputFormat, servingOptions, sourceOptions, renderRules } from '../common-flags.ts';
+import { kubeConfig, passFlags } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { fetchSnapshot } from '../../source/git-source.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
@@ -16,10 +16,7 @@ import { UsageError } from '../command.ts';
 import { isClean } from '../../reconcile/spec-plan.ts';
 
 const flagSpec = {
-  ...sourceFlags,
-  ...clusterFlags,
-  ...servingFlags,
-  ...renderFlags,
+  ...passFlags,
   ...outputFlag,
   'comment-on-pr': { type: 'string', value: 'N', description: 'Keep one comment with this plan on GitHub pull request N (token from KSPEC_GITHUB_TOKEN)' },
   ...githubFlags,

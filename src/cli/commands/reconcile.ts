@@ -1,7 +1,7 @@
 import type { Command, FlagSpec } from '../command.ts';
 import { parseFlags } from '../command.ts';
-import { cacheDir, optionalSourceOptions, outputFlag, outputFormat, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags, renderFlags, renderRules } from '../common-flags.ts';
-import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
+import { cacheDir, optionalSourceOptions, outputFlag, outputFormat, reportRefreshFlag, reportRefreshMs, servingOptions, renderRules } from '../common-flags.ts';
+import { kubeConfig, passFlags } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
 import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
@@ -12,10 +12,7 @@ import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
 import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 
 const flagSpec = {
-  ...sourceFlags,
-  ...clusterFlags,
-  ...servingFlags,
-  ...renderFlags,
+  ...passFlags,
   ...outputFlag,
   'dry-run': { type: 'boolean', description: 'Change nothing: show what the pass would do (server-side dry run)' },
   ...writeBackFlags,

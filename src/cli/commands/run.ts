@@ -1,8 +1,8 @@
 import cron from 'node-cron';
 import type { Command, FlagSpec } from '../command.ts';
 import { oneOf, parseFlags, UsageError } from '../command.ts';
-import { optionalSourceOptions, reportRefreshFlag, reportRefreshMs, servingFlags, servingOptions, sourceFlags, renderFlags, renderRules } from '../common-flags.ts';
-import { clusterFlags, kubeConfig } from '../cluster-flags.ts';
+import { optionalSourceOptions, reportRefreshFlag, reportRefreshMs, servingOptions, renderRules } from '../common-flags.ts';
+import { kubeConfig, passFlags } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { PassScheduler } from '../../reconcile/scheduler.ts';
 import { LeaderElector, defaultIdentity, podName } from '../../reconcile/leader-election.ts';
@@ -25,19 +25,10 @@ import { passLogLevel } from '../../reconcile/pass-log-level.ts';
 import { AppliedSpecWatch } from '../../reconcile/applied-spec-watch.ts';
 import type { Snapshot } from '../../source/git-source.ts';
 
-/**
- * The long-running operator: a pass on every cron tick and on every verified push webhook,
- * never two at once; /metrics, /healthz and /readyz on --listen; with --leader-elect only the
- * replica holding the Lease reconciles, and with --sharding every replica reconciles the
- * targets it owns (see src/shard).
- */
 const SHARDING = ['none', 'auto', 'static'] as const;
 
 const flagSpec = {
-  ...sourceFlags,
-  ...clusterFlags,
-  ...servingFlags,
-  ...renderFlags,
+  ...passFlags,
   schedule: { type: 'string', value: 'CRON', default: '*/1 * * * *', description: 'Cron schedule of passes; a push webhook also starts one' },
   listen: { type: 'string', value: 'ADDR', default: ':8080', description: 'Address of /metrics, /healthz, /readyz and POST /webhook' },
   'dry-run': { type: 'boolean', description: 'Change nothing: report what each pass would do (server-side dry run)' },
@@ -53,6 +44,12 @@ const flagSpec = {
   ...logFlags('info'),
 } satisfies Record<string, FlagSpec>;
 
+/**
+ * The long-running operator: a pass on every cron tick and on every verified push webhook,
+ * never two at once; /metrics, /healthz and /readyz on --listen; with --leader-elect only the
+ * replica holding the Lease reconciles, and with --sharding every replica reconciles the
+ * targets it owns (see src/shard).
+ */
 const run: Command = {
   name: 'run',
   usage: 'kspec run [--repo URL] [flags]\n  without --repo: serve the ClusterSpecifications applied to the cluster',

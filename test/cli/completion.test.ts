@@ -1,6 +1,6 @@
 // Shell completion, driven in the real shells: bash through its completion variables
-// (COMP_WORDS, COMP_CWORD, COMPREPLY), fish through `complete --do-complete`; zsh is loaded with
-// compinit and must register the function. Each shell's test skips where it is not installed.
+// (COMP_WORDS, COMP_CWORD, COMPREPLY), fish through `complete --do-complete`, zsh by typing Tab
+// in an interactive zsh on a pseudo-terminal. Each shell's test skips where it is not installed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -77,12 +77,26 @@ test('fish: the script loads and completes commands, flags and values', { skip: 
   assert.deepEqual(complete('kspec reconcile --re'), ['--repo', '--report-refresh', '--reports-branch']);
 });
 
-test('zsh: the script parses, and loaded after compinit it registers the kspec completion', { skip: !has('zsh') && 'zsh is not installed' }, async () => {
+test('zsh: the script parses, and typing Tab in a real interactive zsh completes commands, flags, values and files', { skip: !has('zsh') && 'zsh is not installed' }, async () => {
   const file = await script('zsh');
   const parse = spawnSync('zsh', ['-n', file], { encoding: 'utf8' });
   assert.equal(parse.status, 0, parse.stderr);
-  const home = mkdtempSync(join(tmpdir(), 'kspec-zsh-'));
-  const loaded = spawnSync('zsh', ['-f', '-c', `autoload -U compinit && compinit -u -d '${home}/zcompdump' && source '${file}' && print -r -- $_comps[kspec]`], { encoding: 'utf8', env: { ...process.env, HOME: home } });
-  assert.equal(loaded.status, 0, loaded.stderr);
-  assert.equal(loaded.stdout.trim(), '_kspec');
+  const home = mkdtempSync(join(tmpdir(), 'kspec-zsh-home-'));
+  const dir = mkdtempSync(join(tmpdir(), 'kspec-zsh-'));
+  writeFileSync(join(dir, 'policies.yaml'), '');
+  const expected: [string, string[]][] = [
+    ['kspec re', ['reconcile', 'render']],
+    ['kspec plan -o ', ['json', 'table', 'yaml']],
+    ['kspec plan --output=', ['json', 'table', 'yaml']],
+    ['kspec reconcile --re', ['--repo', '--report-refresh', '--reports-branch']],
+    ['kspec scan --fail-on ', ['any', 'enforce', 'none']],
+    ['kspec completion ', ['bash', 'fish', 'zsh']],
+    ['kspec run --sharding ', ['auto', 'none', 'static']],
+    ['kspec scan --policy ', ['policies.yaml']],
+  ];
+  // A pseudo-terminal session per line; the timeout only keeps a broken shell from hanging the run.
+  const result = spawnSync('zsh', ['-f', join(import.meta.dirname, 'fixtures', 'zsh-complete.zsh'), file, join(home, 'zcompdump'), ...expected.map(([line]) => line)], { cwd: dir, encoding: 'utf8', timeout: 300_000, env: { ...process.env, HOME: home } });
+  assert.equal(result.status, 0, result.stderr);
+  const offered = result.stdout.split('<end>\n').slice(0, -1).map((out) => out.split('\n').filter(Boolean).sort());
+  expected.forEach(([line, want], i) => assert.deepEqual(offered[i], want, line));
 });

@@ -12,9 +12,9 @@ const completion: Command = {
   flags: flagSpec,
   arguments: SHELLS,
   examples: [
-    { what: 'Complete kspec in this bash shell (add the line to ~/.bashrc to keep it)', command: 'source <(kspec completion bash)' },
-    { what: 'zsh: install it where zsh looks for completions', command: 'kspec completion zsh > "${fpath[1]}/_kspec"' },
-    { what: 'fish', command: 'kspec completion fish > ~/.config/fish/completions/kspec.fish' },
+    { what: 'Try it in this bash shell', command: 'source <(kspec completion bash)' },
+    { what: 'bash, for every new shell (with the bash-completion package); generated once, so shells start fast', command: 'kspec completion bash > ~/.local/share/bash-completion/completions/kspec' },
+    { what: 'zsh, for every new shell (fish: kspec completion fish > ~/.config/fish/completions/kspec.fish)', command: 'kspec completion zsh > "${fpath[1]}/_kspec"' },
   ],
   async run(argv, io) {
     const { positionals } = parseFlags(argv, flagSpec, io.env);

@@ -13,7 +13,8 @@ import { renderSpecs } from '../render/render.ts';
 import { parseYamlDocuments } from '../spec/yaml-documents.ts';
 import { compilePolicy, isValidatingPolicy } from '../engine/index.ts';
 import type { Severity } from '../api/types.ts';
-import type { FailureAction, ScanPolicy, ScanResource } from '../compliance/offline-scan.ts';
+import type { ScanPolicy, ScanResource } from '../compliance/offline-scan.ts';
+import { failureActions } from '../render/failure-action.ts';
 import { NotRegularFileError, pathKind, readRegularFile } from '../util/input-file.ts';
 
 const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low'];
@@ -105,27 +106,6 @@ export async function kyvernoPolicies(paths: string[]): Promise<Loaded> {
     }
   }
   return { policies, errors, notes };
-}
-
-/**
- * Whether each rule of a Kyverno policy blocks (Enforce) or reports (Audit), as Kyverno decides:
- * a rule's `validate.failureAction` (Kyverno 1.13+) wins over the policy's
- * `spec.validationFailureAction`, and Audit is the default. Autogen rules follow their source rule.
- * A ValidatingPolicy blocks when spec.validationActions includes Deny.
- */
-function failureActions(policy: Record<string, unknown>): (rule: string) => FailureAction {
-  const asAction = (v: unknown): FailureAction | undefined => (typeof v !== 'string' ? undefined : v.toLowerCase() === 'enforce' ? 'Enforce' : v.toLowerCase() === 'audit' ? 'Audit' : undefined);
-  const spec = (policy.spec ?? {}) as Record<string, unknown>;
-  // A ValidatingPolicy blocks when its validationActions include Deny.
-  if (isValidatingPolicy(policy)) return () => (Array.isArray(spec.validationActions) && spec.validationActions.includes('Deny') ? 'Enforce' : 'Audit');
-  const policyAction = asAction(spec.validationFailureAction) ?? 'Audit';
-  const byRule = new Map<string, FailureAction>();
-  for (const rule of Array.isArray(spec.rules) ? spec.rules : []) {
-    const r = (rule ?? {}) as { name?: unknown; validate?: { failureAction?: unknown } };
-    const action = asAction(r.validate?.failureAction);
-    if (typeof r.name === 'string' && action) byRule.set(r.name, action);
-  }
-  return (rule) => byRule.get(rule.replace(/^autogen-(cronjob-)?/, '')) ?? byRule.get(rule) ?? policyAction;
 }
 
 function compiled(object: Record<string, unknown> | { metadata: { name: string } }): Pick<ScanPolicy, 'name' | 'kind' | 'compiled' | 'messages'> {

@@ -3,6 +3,7 @@
 import { evaluatePolicy } from '../engine/index.ts';
 import type { CompiledPolicy, ResultStatus } from '../engine/index.ts';
 import type { Severity } from '../api/types.ts';
+import type { FailureAction } from '../render/failure-action.ts';
 
 export interface ScanPolicy {
   name: string;
@@ -20,7 +21,7 @@ export interface ScanPolicy {
   failureAction(rule: string): FailureAction;
 }
 
-export type FailureAction = 'Enforce' | 'Audit';
+export type { FailureAction } from '../render/failure-action.ts';
 
 /** Which violations fail a scan: those of Enforce rules (the default), all of them, or none. */
 export type FailOn = 'enforce' | 'any' | 'none';

@@ -1,6 +1,7 @@
 import type { EnforcementMode } from '../api/types.ts';
+import { isValidatingPolicy } from '../engine/index.ts';
 
-type FailureAction = 'Enforce' | 'Audit';
+export type FailureAction = 'Enforce' | 'Audit';
 type Fields = Record<string, unknown>;
 
 /** enforce blocks admission of violating resources; monitor only reports them. */
@@ -51,4 +52,24 @@ function withoutEnforceOverrides(object: Fields, field: string): Fields {
   if (kept.length === overrides.length) return object;
   const { [field]: _dropped, ...rest } = object;
   return kept.length ? { ...rest, [field]: kept } : rest;
+}
+
+/**
+ * Whether each rule of a Kyverno policy blocks (Enforce) or reports (Audit), as Kyverno decides:
+ * a rule's `validate.failureAction` (Kyverno 1.13+) wins over the policy's
+ * `spec.validationFailureAction`, and Audit is the default. Autogen rules follow their source rule.
+ * A ValidatingPolicy blocks when spec.validationActions includes Deny.
+ */
+export function failureActions(policy: Record<string, unknown>): (rule: string) => FailureAction {
+  const asAction = (v: unknown): FailureAction | undefined => (typeof v !== 'string' ? undefined : v.toLowerCase() === 'enforce' ? 'Enforce' : v.toLowerCase() === 'audit' ? 'Audit' : undefined);
+  const spec = (policy.spec ?? {}) as Record<string, unknown>;
+  if (isValidatingPolicy(policy)) return () => (Array.isArray(spec.validationActions) && spec.validationActions.includes('Deny') ? 'Enforce' : 'Audit');
+  const policyAction = asAction(spec.validationFailureAction) ?? 'Audit';
+  const byRule = new Map<string, FailureAction>();
+  for (const rule of Array.isArray(spec.rules) ? spec.rules : []) {
+    const r = (rule ?? {}) as { name?: unknown; validate?: { failureAction?: unknown } };
+    const action = asAction(r.validate?.failureAction);
+    if (typeof r.name === 'string' && action) byRule.set(r.name, action);
+  }
+  return (rule) => byRule.get(rule.replace(/^autogen-(cronjob-)?/, '')) ?? byRule.get(rule) ?? policyAction;
 }

@@ -3,6 +3,7 @@ import type { SpecOutcome } from '../reconcile/spec-outcome.ts';
 import { table, serialize } from './format.ts';
 import type { OutputFormat } from './common-flags.ts';
 import { isClean } from '../reconcile/spec-plan.ts';
+import type { ImpactExample, PolicyImpact } from '../impact/policy-impact.ts';
 
 const VERB: Record<string, { auto: string; report: string }> = {
   missing: { auto: 'create', report: 'report only' },
@@ -20,18 +21,43 @@ export function planText(result: PassResult): string {
     for (const error of spec.errors) out += `  ! ${error}\n`;
     for (const note of spec.notes) out += `  note: ${note}\n`;
     if (spec.actions.length === 0 && spec.errors.length === 0) out += `  no drift: ${spec.inSync} policies in sync\n`;
-    for (const { drift, action, error } of spec.actions) {
+    const lines = spec.actions.map(({ drift, action, error }) => {
       const e = drift.event;
       const extraHeld = drift.type === 'extra' && !isClean(spec.plan);
       const planned = extraHeld ? 'kept: spec is failing' : VERB[drift.type][spec.remediation];
       const verb = action === 'none' || action === 'dry-run' ? planned : action === 'failed' ? `failed: ${error}` : action;
-      out += `  ${SIGN[drift.type]} ${e.resourceKind}/${e.resourceNamespace ? `${e.resourceNamespace}/` : ''}${e.resourceName}  ${drift.type} (${verb})\n`;
+      return `  ${SIGN[drift.type]} ${e.resourceKind}/${e.resourceNamespace ? `${e.resourceNamespace}/` : ''}${e.resourceName}  ${drift.type} (${verb})`;
+    });
+    // The impact column: what each policy change does to the live resources (plan only).
+    const width = Math.max(0, ...lines.map((l) => l.length));
+    for (const [i, { drift }] of spec.actions.entries()) {
+      const e = drift.event;
+      const impact = spec.impact?.find((p) => p.kind === e.resourceKind && p.policy === e.resourceName && p.namespace === e.resourceNamespace);
+      out += impact ? `${lines[i].padEnd(width)}  ${impactText(impact)}\n${impactExamples(impact)}` : `${lines[i]}\n`;
       for (const field of e.fields ?? []) out += `      ${field.path}: ${field.live ?? '<absent>'} → ${field.desired ?? '<absent>'}\n`;
       if (e.diff) out += indent(e.diff.split('\n').filter((l) => !l.startsWith('====')).join('\n'), '      ');
     }
     out += '\n';
   }
   return out;
+}
+
+/** The impact column of a plan line: how many live resources the change denies, reports or stops reporting. */
+export function impactText(impact: PolicyImpact): string {
+  const parts: string[] = [];
+  if (impact.change !== 'delete') {
+    parts.push(impact.violating === 0 ? 'no live resource violates it' : impact.wouldDeny > 0 ? `would deny ${impact.wouldDeny} of ${impact.violating} violating` : `${impact.violating} violating, reported only (${impact.mode})`);
+  }
+  if (impact.noLongerReported > 0 || impact.change === 'delete') parts.push(`stops reporting ${impact.noLongerReported}`);
+  return `${parts.join('; ')}${impact.notes?.length ? ' (incomplete, see notes)' : ''}`;
+}
+
+function impactExamples(impact: PolicyImpact): string {
+  const line = (verb: string, e: ImpactExample) => `      ${verb} ${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}: ${e.message}\n`;
+  const deniedFirst = impact.examples.map((e, i) => line(i < impact.wouldDeny ? 'denies' : 'reports', e)).join('');
+  const more = impact.violating > impact.examples.length ? `      … and ${impact.violating - impact.examples.length} more\n` : '';
+  const stopped = (impact.noLongerReportedExamples ?? []).map((e) => line('no longer reports', e)).join('');
+  return deniedFirst + more + stopped + (impact.notes ?? []).map((n) => `      note: ${n}\n`).join('');
 }
 
 /** One line per spec after a pass, plus totals. */
@@ -70,6 +96,7 @@ export function structured(result: PassResult, format: Exclude<OutputFormat, 'ta
         errors: s.errors,
         drift: s.drift?.status,
         compliance: s.compliance?.status,
+        ...(s.impact ? { impact: s.impact } : {}),
       })),
     },
     format,

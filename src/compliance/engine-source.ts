@@ -6,7 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { compilePolicy, evaluatePolicy, evaluatePolicyAsync, kindSpellings } from '../engine/index.ts';
 import type { ApiCallRequest, CompiledPolicy, EvaluationContext, Resolvers, RuleResult } from '../engine/index.ts';
-import type { DesiredPolicy } from '../render/desired-policy.ts';
+import type { DesiredPolicy, KyvernoPolicy } from '../render/desired-policy.ts';
 import { Discovery } from '../cluster/discovery.ts';
 import type { ResourceType } from '../cluster/discovery.ts';
 import { listPages, namespaceLabels } from '../cluster/resource-lister.ts';
@@ -110,32 +110,12 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
     }
   }
 
-  // Which policies each resource type needs.
-  const discovery = Discovery.for(kc);
-  const byType = new Map<string, { type: ResourceType; entries: Set<Entry> }>();
-  const resolved = new Map<string, Promise<Awaited<ReturnType<Discovery['resolve']>>>>();
-  for (const entry of entries) {
-    for (const spelling of kindSpellings(entry.compiled)) {
-      if (filters.kinds.includes(spelling.split('/').pop()!)) continue;
-      let r = resolved.get(spelling);
-      if (!r) {
-        r = discovery.resolve(spelling);
-        resolved.set(spelling, r);
-      }
-      const { types, note } = await r;
-      if (note) result.notes.push(`${entry.desired.object.metadata.name}: ${note}`);
-      for (const type of types) {
-        const key = `${type.apiVersion}/${type.kind}`;
-        const slot = byType.get(key) ?? { type, entries: new Set<Entry>() };
-        slot.entries.add(entry);
-        byType.set(key, slot);
-      }
-    }
-  }
+  const { byType, notes } = await resourceTypesFor(Discovery.for(kc), entries.map((entry) => ({ compiled: entry.compiled, value: entry })), filters);
+  result.notes.push(...notes.map(({ policy, note }) => `${policy}: ${note}`));
   result.notes = [...new Set(result.notes)];
 
   // Namespace labels feed namespaceSelector and, for CEL policies, namespaceObject.
-  const needsNamespaces = entries.some((e) => /"namespaceSelector"|namespaceObject/.test(JSON.stringify(e.desired.object.spec)));
+  const needsNamespaces = entries.some((e) => readsNamespaceLabels(e.desired.object));
   const labels = !needsNamespaces ? new Map<string, Record<string, string>>() : options.reads ? await options.reads.namespaceLabels({ signal }) : await namespaceLabels(kc, { signal });
   const resolvers = clusterResolvers(kc, signal, () => result.stats.apiCalls++);
   const ctx: EvaluationContext = { namespaceLabels: (ns) => labels.get(ns), resolvers };
@@ -199,13 +179,50 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
   return result;
 }
 
-function namespaceOf(item: KubeItem): string {
+/**
+ * Which resource types to list for which policies: every kind a policy's rules match, resolved
+ * once through discovery, without the kinds the resource filters leave out. A kind that cannot
+ * be listed (a wildcard, a subresource, one the cluster does not serve) gets a note instead.
+ */
+export async function resourceTypesFor<T>(discovery: Discovery, policies: { compiled: CompiledPolicy; value: T }[], filters: ResourceFilters): Promise<{ byType: Map<string, { type: ResourceType; entries: Set<T> }>; notes: { policy: string; note: string }[] }> {
+  const byType = new Map<string, { type: ResourceType; entries: Set<T> }>();
+  const notes: { policy: string; note: string }[] = [];
+  const resolved = new Map<string, Promise<Awaited<ReturnType<Discovery['resolve']>>>>();
+  for (const { compiled, value } of policies) {
+    for (const spelling of kindSpellings(compiled)) {
+      if (filters.kinds.includes(spelling.split('/').pop()!)) continue;
+      let r = resolved.get(spelling);
+      if (!r) {
+        r = discovery.resolve(spelling);
+        resolved.set(spelling, r);
+      }
+      const { types, note } = await r;
+      if (note) notes.push({ policy: compiled.name, note });
+      for (const type of types) {
+        const key = `${type.apiVersion}/${type.kind}`;
+        const slot = byType.get(key) ?? { type, entries: new Set<T>() };
+        slot.entries.add(value);
+        byType.set(key, slot);
+      }
+    }
+  }
+  return { byType, notes };
+}
+
+/** Whether a policy reads namespace labels (namespaceSelector, or a CEL policy's namespaceObject). */
+export function readsNamespaceLabels(policy: KyvernoPolicy): boolean {
+  return /"namespaceSelector"|namespaceObject/.test(JSON.stringify(policy.spec));
+}
+
+/** The namespace a resource filter sees: a Namespace is in itself. */
+export function namespaceOf(item: KubeItem): string {
   const meta = item.metadata ?? {};
   if (item.kind === 'Namespace' && item.apiVersion === 'v1') return String(meta.name ?? '');
   return typeof meta.namespace === 'string' ? meta.namespace : '';
 }
 
-function hasContext(spec: Record<string, unknown>): boolean {
+/** Whether a policy reads cluster data (apiCall, configMap, ...), which only the async engine resolves. */
+export function hasContext(spec: Record<string, unknown>): boolean {
   const text = JSON.stringify(spec);
   return text.includes('"apiCall"') || text.includes('"configMap"') || text.includes('"globalReference"') || text.includes('"imageRegistry"') ||
     // CEL's resource library reads through the same apiCall resolver.

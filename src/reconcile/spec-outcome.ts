@@ -3,6 +3,7 @@ import type { Drift } from '../drift/detect.ts';
 import type { ActionOutcome } from './act.ts';
 import type { ConnectedTarget } from './connect-targets.ts';
 import type { SpecPlan } from './spec-plan.ts';
+import type { PolicyImpact } from '../impact/policy-impact.ts';
 
 export type Stage = 'target' | 'observe' | 'act' | 'confirm' | 'assess' | 'publish';
 
@@ -32,6 +33,8 @@ export interface SpecOutcome {
   errors: string[];
   failedStage?: Stage;
   target?: ConnectedTarget;
+  /** `kspec plan`: what the policies it would write do to the live resources (see src/impact). */
+  impact?: PolicyImpact[];
 }
 
 /** The drift found in a pass as report events, each with what kspec did about it. */

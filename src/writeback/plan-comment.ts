@@ -6,6 +6,7 @@
 import { redactSecrets } from '../redact.ts';
 import type { GitHub } from './github-client.ts';
 import { fence, mdCell, shortSha } from './report-files.ts';
+import type { ImpactExample, PolicyImpact } from '../impact/policy-impact.ts';
 
 export type PlanAction = 'add' | 'change' | 'remove';
 
@@ -31,6 +32,8 @@ export interface PlanResult {
   errors?: { file?: string; message: string }[];
   /** The commit the plan was computed at (the PR head). */
   sourceCommit?: string;
+  /** What the changed policies do to the live resources, per cluster and spec. */
+  impact?: { cluster: string; spec: string; policies: PolicyImpact[] }[];
 }
 
 export const PLAN_MARKER = '<!-- kspec:plan -->';
@@ -69,10 +72,48 @@ export function renderPlanComment(plan: PlanResult, opts: { key?: string } = {})
       lines.push(`<details><summary>${c.action} <code>${mdCell(c.name)}</code> on <code>${mdCell(c.cluster)}</code></summary>`, '', fence(c.diff!, 'diff'), '', '</details>', '');
     }
   }
+  lines.push(...impactSection(plan.impact ?? []));
   lines.push('_Updated by `kspec plan` on every push to this pull request._');
   let text = lines.join('\n') + '\n';
   if (text.length > MAX_COMMENT) text = `${text.slice(0, MAX_COMMENT - 100)}\n\n_…truncated._\n`;
   return text;
+}
+
+const CHANGE: Record<PolicyImpact['change'], string> = { create: 'add', change: 'change', delete: 'remove' };
+
+/**
+ * What merging does to the running workloads: one row per changed policy, and the example
+ * resources folded away under each row that has any.
+ */
+function impactSection(impact: NonNullable<PlanResult['impact']>): string[] {
+  const rows = impact.flatMap(({ cluster, spec, policies }) => policies.map((p) => ({ cluster, spec, p })));
+  if (rows.length === 0) return [];
+  const denied = rows.reduce((n, r) => n + r.p.wouldDeny, 0);
+  const lines = ['### Impact on live resources', ''];
+  lines.push(denied > 0 ? `⚠️ Merging this pull request would **deny ${denied}** live ${denied === 1 ? 'resource' : 'resources'} on their next create or update.` : 'Merging this pull request denies no live resource.', '');
+  lines.push('| Cluster | Spec | Policy | Change | Mode | Violating | Would deny | No longer reported |', '| --- | --- | --- | --- | --- | ---: | ---: | ---: |');
+  for (const { cluster, spec, p } of rows) {
+    const name = `${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.policy}`;
+    lines.push(`| \`${mdCell(cluster)}\` | \`${mdCell(spec)}\` | \`${mdCell(name)}\`${p.notes?.length ? ' ⚠️' : ''} | ${CHANGE[p.change]} | ${p.mode} | ${p.violating} | ${p.wouldDeny > 0 ? `**${p.wouldDeny}**` : '0'} | ${p.noLongerReported} |`);
+  }
+  lines.push('');
+  const item = (e: ImpactExample) => `- ${mdCell(e.kind)} \`${mdCell(`${e.namespace ? `${e.namespace}/` : ''}${e.name}`)}\`: ${mdCell(e.message)}`;
+  for (const { cluster, p } of rows) {
+    const where = `<code>${mdCell(p.policy)}</code> on <code>${mdCell(cluster)}</code>`;
+    if (p.examples.length) {
+      const what = p.wouldDeny > 0 ? `${p.wouldDeny} would be denied` : 'reported only';
+      lines.push(`<details><summary>${p.violating} violating ${where} (${what})</summary>`, '', ...p.examples.map(item));
+      if (p.violating > p.examples.length) lines.push(`- … and ${p.violating - p.examples.length} more`);
+      lines.push('', '</details>', '');
+    }
+    if (p.noLongerReportedExamples?.length) {
+      lines.push(`<details><summary>${p.noLongerReported} no longer reported by ${where}</summary>`, '', ...p.noLongerReportedExamples.map(item));
+      if (p.noLongerReported > p.noLongerReportedExamples.length) lines.push(`- … and ${p.noLongerReported - p.noLongerReportedExamples.length} more`);
+      lines.push('', '</details>', '');
+    }
+    for (const note of p.notes ?? []) lines.push(`> ⚠️ ${mdCell(note)}`, '');
+  }
+  return lines;
 }
 
 export interface PlanCommentResult {

@@ -14,6 +14,7 @@ import type { PlanResult } from '../../writeback/index.ts';
 import type { PassResult } from '../../reconcile/pass.ts';
 import { UsageError } from '../command.ts';
 import { isClean } from '../../reconcile/spec-plan.ts';
+import { addPlanImpact } from '../../impact/plan-impact.ts';
 
 const flagSpec = {
   ...passFlags,
@@ -60,6 +61,7 @@ const plan: Command = {
       log,
     });
     saveServerForms(serverForms, source.cacheDir, log);
+    await addPlanImpact(result);
     io.stdout(format === 'table' ? planText(result) : structured(result, format));
     if (github && pullNumber) {
       const comment = await upsertPlanComment(github, { pullNumber, plan: planForComment(result) });
@@ -92,6 +94,7 @@ function planForComment(result: PassResult): PlanResult {
           })),
       ),
     specs: result.specs.map((s) => ({ cluster: s.cluster, spec: s.plan.name })),
+    impact: result.specs.filter((s) => s.impact?.length).map((s) => ({ cluster: s.cluster, spec: s.plan.name, policies: s.impact! })),
     errors: [...result.specs.flatMap((s) => s.errors.map((message) => ({ message: `${s.plan.name}: ${message}` }))), ...(result.fetchError ? [{ message: result.fetchError }] : [])],
     ...(result.commit ? { sourceCommit: result.commit } : {}),
   };

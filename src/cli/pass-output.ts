@@ -46,7 +46,7 @@ export function planText(result: PassResult): string {
 export function impactText(impact: PolicyImpact): string {
   const parts: string[] = [];
   if (impact.change !== 'delete') {
-    parts.push(impact.violating === 0 ? 'no live resource violates it' : impact.wouldDeny > 0 ? `would deny ${impact.wouldDeny} of ${impact.violating} violating` : `${impact.violating} violating, reported only (${impact.mode})`);
+    parts.push(impact.violating === 0 ? `${impact.mode === 'enforce' ? 'would deny 0: ' : ''}no live resource violates it` : impact.wouldDeny > 0 ? `would deny ${impact.wouldDeny} of ${impact.violating} violating` : `${impact.violating} violating, reported only (${impact.mode})`);
   }
   if (impact.noLongerReported > 0 || impact.change === 'delete') parts.push(`stops reporting ${impact.noLongerReported}`);
   return `${parts.join('; ')}${impact.notes?.length ? ' (incomplete, see notes)' : ''}`;

@@ -25,7 +25,7 @@ async function pods(cluster: TestCluster, ns: string, list: { name: string; labe
   }
 }
 
-async function setup(t: Parameters<typeof testCluster>[0], prefix: string) {
+async function setup(t: { skip(message?: string): void; after(fn: () => Promise<void>): void }, prefix: string) {
   const cluster = await testCluster(t);
   if (!cluster) return undefined;
   const ns = await cluster.namespace(prefix);

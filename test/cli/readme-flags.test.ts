@@ -1,11 +1,13 @@
 // The README and docs/ show commands a user will copy: every `kspec COMMAND --flag` written there
 // must be a flag that command takes, every flag named on its own must be one some command
-// takes, and the README must name every command `kspec --help` lists.
+// takes, every KSPEC_ variable must be one kspec reads, and the README must name every command
+// `kspec --help` lists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS, loadCommands } from '../../src/cli/command-table.ts';
+import { envName } from '../../src/cli/command.ts';
 import type { FlagSpec } from '../../src/cli/command.ts';
 import { cli } from '../support/cli.ts';
 
@@ -86,6 +88,18 @@ test('every kspec command and flag written in README.md and docs/*.md exists in 
   assert.deepEqual(wrong, []);
   assert.ok(checked > 40, `only ${checked} kspec command lines found: the parser is broken`);
 });
+
+test('every KSPEC_ variable in README.md and docs/*.md is a flag\'s variable or one kspec reads', async () => {
+  const flagVariables = new Set((await loadCommands()).flatMap(({ command }) => Object.keys(command.flags).map(envName)));
+  const read = new Set(sources(['src', 'bench', 'scripts']).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/\bKSPEC_[A-Z][A-Z0-9_]*/g)].map((m) => m[0])));
+  const unknown = DOCS.flatMap((file) => [...readFileSync(join(ROOT, file), 'utf8').matchAll(/\bKSPEC_[A-Z][A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => `${file}: ${m[0]}`))
+    .filter((entry) => { const name = entry.split(': ')[1]; return !flagVariables.has(name) && !read.has(name); });
+  assert.deepEqual([...new Set(unknown)], []);
+});
+
+function sources(dirs: string[]): string[] {
+  return dirs.flatMap((dir) => readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name)));
+}
 
 test('the README names every command kspec --help lists, and no other', async () => {
   const help = (await cli(['--help'])).out;

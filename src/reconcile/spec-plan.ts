@@ -162,7 +162,7 @@ export function planSpecs(load: LoadResult, commit: string, source: string | und
   if (fetchError) {
     for (const [key, mirror] of mirrorByKey) {
       const plan = failedPlan(key, sourceId, mirror, rules);
-      plan.errors.push({ file: '', document: 0, line: 0, message: fetchError, specName: mirror.metadata.name });
+      plan.errors.push({ file: '', document: 0, line: 0, message: `${fetchError}; the last good state stays in effect`, specName: mirror.metadata.name });
       plans.set(key, plan);
     }
   }

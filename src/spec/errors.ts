@@ -20,6 +20,8 @@ export interface SpecError {
 }
 
 export function formatSpecError(error: SpecError): string {
+  // A problem of no file (the repository could not be fetched, the cluster could not be read).
+  if (!error.file) return `${error.field ? `${error.field}: ` : ''}${error.message}`;
   // An object applied to the cluster has no file and no lines: only its name and the field.
   const where = error.line ? `${error.file}:${error.line}${error.column ? `:${error.column}` : ''}` : error.file;
   const doc = error.document > 1 ? ` (document ${error.document})` : '';

@@ -69,6 +69,7 @@ test('plan --branch that does not exist: exit 2 naming the branch, the repositor
   const reconcile = await cli(['reconcile', '--once', '--repo', repo, '--branch', 'nobranch'], env);
   assert.equal(reconcile.code, 1);
   assert.match(reconcile.out, /^source: branch or tag "nobranch" not found in \S+; branches there: main, release-1$/m);
+  assert.match(reconcile.out, new RegExp(`^ref-${id} → cluster local .*\n  ! branch or tag "nobranch" not found in \\S+; branches there: main, release-1; the last good state stays in effect$`, 'm'));
   const policy = await cluster.kc.makeApiClient((await import('@kubernetes/client-node')).CustomObjectsApi).getClusterCustomObject({ group: 'kyverno.io', version: 'v1', plural: 'clusterpolicies', name: `ref-${id}` });
   assert.equal((policy as { metadata: { name: string } }).metadata.name, `ref-${id}`, 'the policy is kept');
 });

@@ -9,31 +9,11 @@ import { join } from 'node:path';
 import { cli } from '../support/cli.ts';
 import { testCluster } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
+import { inClusterTarget, policyYaml, specYaml } from '../support/operator.ts';
 
 const files = (ns: string, id: string) => ({
-  'targets/local.yaml': `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: local, namespace: ${ns}}\nspec: {inCluster: true, version: "1.20"}\n`,
-  'specs/spec.yaml': `apiVersion: kspec.io/v1alpha1
-kind: ClusterSpecification
-metadata: {name: ref-${id}, namespace: ${ns}}
-spec:
-  targetClusterRef: {name: local}
-  enforcementMode: enforce
-  policies:
-    - id: labels
-      title: Labels
-      severity: medium
-      checks:
-        - id: app
-          kyvernoPolicy: |
-            apiVersion: kyverno.io/v1
-            kind: ClusterPolicy
-            metadata: {name: ref-${id}}
-            spec:
-              rules:
-                - name: app-label
-                  match: {any: [{resources: {kinds: [Pod], namespaces: [${ns}]}}]}
-                  validate: {message: app label, pattern: {metadata: {labels: {app: "?*"}}}}
-`,
+  'targets/local.yaml': inClusterTarget(ns),
+  'specs/spec.yaml': specYaml(`ref-${id}`, ns, { checks: { app: policyYaml(`ref-${id}`, { namespace: ns }) } }),
 });
 
 test('plan --branch that does not exist: exit 2 naming the branch, the repository and its branches; the cached last good state is not planned', async (t) => {

@@ -62,7 +62,7 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
     }
     const { dir, gitdir } = found;
     const inner = normalizeSubPath(join(relative(dir, given), subPath));
-    const ref = options.ref ?? (await git.currentBranch({ fs, dir, gitdir })) ?? 'HEAD';
+    const ref = options.ref ?? found.head ?? (await git.currentBranch({ fs, dir, gitdir })) ?? 'HEAD';
     const commit = await resolveCommit(dir, gitdir, [ref, `refs/heads/${ref}`, `refs/tags/${ref}`]).catch(async (err) => {
       if (!options.ref) throw err;
       throw new RefNotFoundError(options.ref, dir, await git.listBranches({ fs, dir, gitdir }).catch(() => []));
@@ -120,22 +120,40 @@ function normalizeSubPath(path: string | undefined): string {
   return normalized === '.' ? '' : normalized;
 }
 
-function repositoryAt(dir: string): { dir: string; gitdir: string } | undefined {
-  const gitdir = findGitDir(dir);
-  return gitdir ? { dir, gitdir } : undefined;
+interface LocalRepository {
+  dir: string;
+  gitdir: string;
+  /** The branch (or commit) checked out, when Git keeps it apart from `gitdir`: a linked worktree. */
+  head?: string;
 }
 
-function findEnclosingRepository(start: string): { dir: string; gitdir: string } | undefined {
+function repositoryAt(dir: string): LocalRepository | undefined {
+  const dotGit = join(dir, '.git');
+  if (fs.existsSync(dotGit)) return fs.statSync(dotGit).isFile() ? linkedRepository(dir, dotGit) : { dir, gitdir: dotGit };
+  if (fs.existsSync(join(dir, 'HEAD')) && fs.existsSync(join(dir, 'objects'))) return { dir, gitdir: dir }; // bare
+  return undefined;
+}
+
+/**
+ * A `.git` file points at the repository's data elsewhere: a submodule's folder, or a linked
+ * worktree's (`git worktree add`), whose branches and objects are in the main repository's folder
+ * (named by its `commondir`) while its own HEAD says which branch is checked out there.
+ */
+function linkedRepository(dir: string, dotGitFile: string): LocalRepository | undefined {
+  const pointer = /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(dotGitFile, 'utf8'));
+  if (!pointer) return undefined;
+  const own = resolve(dir, pointer[1].trim());
+  const commondir = join(own, 'commondir');
+  if (!fs.existsSync(commondir)) return { dir, gitdir: own };
+  const head = fs.readFileSync(join(own, 'HEAD'), 'utf8').trim().replace(/^ref:\s*refs\/heads\//, '');
+  return { dir, gitdir: resolve(own, fs.readFileSync(commondir, 'utf8').trim()), head };
+}
+
+function findEnclosingRepository(start: string): LocalRepository | undefined {
   for (let dir = start; ; dir = dirname(dir)) {
     const found = repositoryAt(dir);
     if (found || dirname(dir) === dir) return found;
   }
-}
-
-function findGitDir(dir: string): string | undefined {
-  if (fs.existsSync(join(dir, '.git'))) return join(dir, '.git');
-  if (fs.existsSync(join(dir, 'HEAD')) && fs.existsSync(join(dir, 'objects'))) return dir; // bare
-  return undefined;
 }
 
 async function resolveCommit(dir: string, gitdir: string, candidates: string[]): Promise<string> {

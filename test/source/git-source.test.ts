@@ -59,3 +59,18 @@ test('over HTTP: cloned once with the token, fetched incrementally, token never 
   assert.ok(!config.includes(git.token), '.git/config holds no token');
   await assert.rejects(fetchSnapshot({ ...options, token: 'bad-token' }), (err: Error) => !err.message.includes('bad-token') && /cannot fetch/.test(err.message));
 });
+
+test('a linked worktree (git worktree add) is read at its own branch; another ref through the shared repository', async () => {
+  const { git } = localRepo();
+  const main = git('rev-parse', 'HEAD');
+  const worktree = join(mkdtempSync(join(tmpdir(), 'kspec-worktree-')), 'feature');
+  git('worktree', 'add', '-q', '-b', 'feature', worktree);
+  writeFileSync(join(worktree, 'specs/a.yaml'), 'a: feature\n');
+  execFileSync('git', ['-C', worktree, '-c', 'user.name=t', '-c', 'user.email=t@example.test', 'commit', '-qam', 'feature']);
+  const feature = execFileSync('git', ['-C', worktree, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+  const own = await fetchSnapshot({ repo: worktree, path: 'specs', cacheDir: '' });
+  assert.deepEqual({ commit: own.commit, ref: own.ref, a: own.files.get('specs/a.yaml') }, { commit: feature, ref: 'feature', a: 'a: feature\n' });
+  const other = await fetchSnapshot({ repo: worktree, ref: 'main', path: 'specs', cacheDir: '' });
+  assert.deepEqual({ commit: other.commit, a: other.files.get('specs/a.yaml') }, { commit: main, a: 'a: 1\n' });
+  await assert.rejects(fetchSnapshot({ repo: worktree, ref: 'nope', cacheDir: '' }), { message: `branch or tag "nope" not found in ${worktree}; branches there: feature, main` });
+});

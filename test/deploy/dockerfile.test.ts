@@ -37,3 +37,30 @@ test('.dockerignore keeps secrets, git history and local state out of the build 
   const allowed = ignore.filter((l) => l.startsWith('!')).map((l) => l.slice(1));
   for (const a of allowed) assert.ok(/^(package(-lock)?\.json|bin\/(\*\*)?|src\/(\*\*)?|deploy\/kyverno-crds\/(\*\*)?)$/.test(a), `unexpected include ${a}`);
 });
+
+test('every base image is pinned by digest, and the Node bases are Node 24', () => {
+  const froms = lines.filter((l) => l.startsWith('FROM '));
+  assert.equal(froms.length, stages.length);
+  for (const from of froms) {
+    const image = from.split(/\s+/)[1];
+    assert.match(image, /^[^@\s]+:[^@\s]+@sha256:[0-9a-f]{64}$/, `${from}: IMAGE:TAG@sha256:<digest>`);
+    assert.match(image, /node(js)?[:-]?24/, `${image} is a Node 24 image`);
+  }
+});
+
+test('the runtime image carries the OCI labels, the per-build ones from build arguments', () => {
+  const runtime = stages.at(-1)!;
+  // LABEL may continue over several lines with a trailing backslash.
+  const labelText = runtime.replace(/\\\n/g, ' ').split('\n').filter((l) => l.startsWith('LABEL ')).join(' ');
+  const labels = new Map([...labelText.matchAll(/(org\.opencontainers\.image\.[a-z]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+  const args = new Map([...runtime.matchAll(/^ARG (\w+)(?:=(.*))?$/gm)].map((m) => [m[1], m[2]]));
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; license: string; description: string };
+  assert.equal(labels.get('org.opencontainers.image.title'), 'kspec');
+  assert.equal(labels.get('org.opencontainers.image.licenses'), pkg.license);
+  assert.equal(labels.get('org.opencontainers.image.description'), pkg.description);
+  for (const [label, arg] of [['version', 'VERSION'], ['revision', 'REVISION'], ['created', 'CREATED'], ['source', 'SOURCE']]) {
+    assert.equal(labels.get(`org.opencontainers.image.${label}`), `\${${arg}}`, `${label} comes from --build-arg ${arg}`);
+    assert.ok(args.has(arg), `ARG ${arg} is declared in the runtime stage`);
+  }
+  assert.equal(args.get('VERSION'), pkg.version, 'the default version is the package version');
+});

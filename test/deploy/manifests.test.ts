@@ -2,17 +2,15 @@
 // stays least-privilege, the Deployment is hardened, and `kubectl kustomize` renders.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { parseShard } from '../../src/shard/static-shard.ts';
+import { KUBECTL, kustomize } from '../support/kubectl.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DEPLOY = path.join(ROOT, 'deploy');
-const KUBECTL = ['/usr/bin/kubectl', ...(process.env.PATH ?? '').split(':').map((d) => path.join(d, 'kubectl'))].find((p) => existsSync(p));
 
 type Obj = Record<string, any>;
 
@@ -196,11 +194,7 @@ describe('deploy manifests', () => {
 });
 
 describe('kubectl kustomize', () => {
-  const run = promisify(execFile);
-  const render = async (dir: string) => {
-    const { stdout } = await run(KUBECTL!, ['kustomize', dir], { maxBuffer: 32 * 1024 * 1024 });
-    return parseAllDocuments(stdout).map((d) => d.toJS() as Obj);
-  };
+  const render = kustomize;
 
   test('deploy/ renders: CRDs, namespace, RBAC, manager; everything namespaced lands in kspec-system', { skip: KUBECTL ? false : 'kubectl not found' }, async () => {
     const objs = await render(DEPLOY);

@@ -29,3 +29,10 @@ function safeJson(text: string): unknown {
 }
 
 export const isNotFound = (err: unknown) => (err as { code?: number }).code === 404;
+
+/**
+ * A 404 for the resource type itself, not for one object: the API server does not serve that
+ * group and version at all (a CRD that is not installed). It answers such paths with its plain
+ * "404 page not found", where a missing object gets a Status saying which object.
+ */
+export const isNotServed = (err: unknown) => isNotFound(err) && /404 page not found/.test((err as Error).message ?? '');

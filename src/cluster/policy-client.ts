@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { KyvernoPolicy, PolicyKind } from '../render/desired-policy.ts';
 import { policyKey } from '../render/desired-policy.ts';
 import { kubeJson } from './http-get.ts';
-import { ClusterError, isNotFound } from './api-error.ts';
+import { ClusterError, isNotFound, isNotServed } from './api-error.ts';
 import { trimObject } from './trim.ts';
 import { Discovery } from './discovery.ts';
 
@@ -36,6 +36,17 @@ function objectPath(policy: KyvernoPolicy): string {
 /** The API server's reason, without the method and path kubeJson puts first. */
 function reason(err: unknown): string {
   return (err as Error).message.replace(/^[A-Z]+ \S+: /, '');
+}
+
+/**
+ * What to tell a user whose cluster does not serve a policy kind: Kyverno is missing, or older
+ * than the kind. Kyverno serves kyverno.io/v1 since 1.0 and ValidatingPolicies since 1.14
+ * (v1alpha1; v1 since 1.17).
+ */
+function notServedMessage(kind: PolicyKind, apiVersion: string): string {
+  return kind === 'ValidatingPolicy'
+    ? `this cluster does not serve ${apiVersion} ValidatingPolicy: Kyverno is not installed or older than the version that serves it (1.14 for v1alpha1, 1.17 for v1); see docs/install.md`
+    : `Kyverno is not installed in this cluster: the API server does not serve ${apiVersion} ${kind}; install Kyverno first (docs/install.md)`;
 }
 
 function query(params: Record<string, string | undefined>): string {
@@ -81,7 +92,8 @@ export class PolicyClient {
           page = await kubeJson<PolicyList>(this.kc, collectionPath(kind, undefined, apiVersion) + query({ labelSelector, limit: String(PAGE), continue: continueToken }));
         } catch (err) {
           if (kind === 'ValidatingPolicy' && (err as ClusterError).code === 403) break;
-          throw new ClusterError(`list ${kind} (is Kyverno installed?): ${reason(err)}`, (err as ClusterError).code);
+          if (isNotServed(err)) throw new ClusterError(notServedMessage(kind, apiVersion), 404);
+          throw new ClusterError(`list ${kind}: ${reason(err)}`, (err as ClusterError).code);
         }
         for (const item of page.items ?? []) all.push({ ...trimObject(item), apiVersion, kind });
         continueToken = page.metadata?.continue || undefined;
@@ -102,6 +114,7 @@ export class PolicyClient {
     } catch (err) {
       const code = (err as ClusterError).code;
       if (code === 409) throw new ClusterError(`${policyKey(policy)} exists but is not managed by this spec; kspec leaves it alone`, 409);
+      if (isNotServed(err)) throw new ClusterError(`create ${policyKey(policy)}: ${notServedMessage(policy.kind, apiVersionOf(policy.kind, policy.apiVersion))}`, 404);
       throw new ClusterError(`create ${policyKey(policy)}: ${reason(err)}`, code);
     }
   }

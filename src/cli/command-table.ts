@@ -14,6 +14,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ d
   test: { summary: 'Run Kyverno CLI test suites (kyverno-test.yaml) with the built-in engine', load: () => import('./commands/test.ts') },
   scan: { summary: 'Check manifests offline against a spec or Kyverno policies; exit 1 when an Enforce rule fails', load: () => import('./commands/scan.ts') },
   target: { summary: 'Register a remote cluster: target add NAME prints or applies its ClusterTarget and kubeconfig Secret', load: () => import('./commands/target.ts') },
+  uninstall: { summary: 'Delete or keep (released from kspec) the Kyverno policies kspec installed, before removing kspec', load: () => import('./commands/uninstall.ts') },
   version: { summary: "Print kspec's version and commit, and the versions of Node.js and its libraries", load: () => import('./commands/version.ts') },
   completion: { summary: 'Print a shell completion script for bash, zsh or fish', load: () => import('./commands/completion.ts') },
 };

@@ -162,6 +162,21 @@ export class PolicyClient {
     }
   }
 
+  /**
+   * Takes kspec's ownership labels off a policy, leaving it in place and otherwise untouched: no
+   * kspec selects it again, so none will change or prune it. A merge patch that names only those
+   * labels, conditional on the resourceVersion observed.
+   */
+  async release(policy: KyvernoPolicy, labels: string[], dryRun = false): Promise<void> {
+    const resourceVersion = (policy.metadata as { resourceVersion?: string }).resourceVersion;
+    const body = { metadata: { ...(resourceVersion ? { resourceVersion } : {}), labels: Object.fromEntries(labels.map((l) => [l, null])) } };
+    try {
+      await kubeJson(this.kc, objectPath(policy) + query({ fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined }), { method: 'PATCH', body, contentType: 'application/merge-patch+json' });
+    } catch (err) {
+      throw new ClusterError(`release ${policyKey(policy)}: ${reason(err)}`, (err as ClusterError).code);
+    }
+  }
+
   /** Deletes exactly the object observed (uid precondition), so a re-created namesake survives. */
   async delete(policy: KyvernoPolicy, dryRun = false): Promise<void> {
     const uid = (policy.metadata as { uid?: string }).uid;

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { testCluster } from '../support/cluster.ts';
+import { inClusterTarget, policyYaml, specYaml } from '../support/operator.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
@@ -91,7 +92,8 @@ describe('npm package', { timeout: 15 * 60_000 }, () => {
 
   test('a kyvernoPolicy that breaks Kyverno\'s schema is refused (the schemas ship with the package)', () => {
     const dir = mkdtempSync(path.join(work, 'bad-'));
-    writeFileSync(path.join(dir, 'spec.yaml'), specYaml('ns', 'bad', 'validationFailureAktion: Audit'));
+    const misspelt = policyYaml('bad').replace(/^spec:$/m, 'spec:\n  validationFailureAktion: Audit');
+    writeFileSync(path.join(dir, 'spec.yaml'), specYaml('bad', 'ns', { checks: { bad: misspelt } }));
     const validate = kspec(['validate', dir, '--targets-from-cluster']);
     assert.equal(validate.status, 1, validate.stdout);
     assert.match(validate.stderr, /validationFailureAktion/);
@@ -103,8 +105,8 @@ describe('npm package', { timeout: 15 * 60_000 }, () => {
     const ns = await cluster.namespace('npm-pkg');
     const repo = path.join(work, 'repo');
     mkdirSync(repo);
-    writeFileSync(path.join(repo, 'target.yaml'), `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: local, namespace: ${ns}}\nspec: {inCluster: true, version: "1.20.2"}\n`);
-    writeFileSync(path.join(repo, 'spec.yaml'), specYaml(ns, `npm-${ns}`));
+    writeFileSync(path.join(repo, 'target.yaml'), inClusterTarget(ns));
+    writeFileSync(path.join(repo, 'spec.yaml'), specYaml(`npm-${ns}`, ns, { mode: 'monitor', checks: { app: policyYaml(`npm-${ns}`, { namespace: ns }) } }));
     for (const args of [['init', '-q', '-b', 'main'], ['add', '.'], ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'spec']]) {
       await run('git', args, { cwd: repo, env: ENV });
     }
@@ -132,29 +134,3 @@ describe('npm package', { timeout: 15 * 60_000 }, () => {
     }
   });
 });
-
-function specYaml(ns: string, name: string, extra = ''): string {
-  return `apiVersion: kspec.io/v1alpha1
-kind: ClusterSpecification
-metadata: {name: ${name}, namespace: ${ns}}
-spec:
-  targetClusterRef: {name: local}
-  enforcementMode: monitor
-  policies:
-    - id: labels
-      title: Labels
-      severity: low
-      checks:
-        - id: app
-          kyvernoPolicy: |
-            apiVersion: kyverno.io/v1
-            kind: ClusterPolicy
-            metadata: {name: ${name}}
-            spec:
-              ${extra}
-              rules:
-                - name: app-label
-                  match: {any: [{resources: {kinds: [Pod], namespaces: [${ns}]}}]}
-                  validate: {message: app label, pattern: {metadata: {labels: {app: "?*"}}}}
-`;
-}

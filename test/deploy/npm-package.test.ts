@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -74,8 +74,17 @@ describe('npm package', { timeout: 15 * 60_000 }, () => {
     t.diagnostic(`node on PATH: ${systemNode}`);
     const help = kspec(['--help']);
     assert.equal(help.status, 0, help.stderr);
-    assert.match(help.stdout, /^Usage: kspec COMMAND/m);
-    for (const command of ['validate', 'render', 'plan', 'reconcile', 'run', 'test', 'scan']) assert.match(help.stdout, new RegExp(`^\\s+${command}\\b`, 'm'));
+    assert.match(help.stdout, /^\s*kspec COMMAND \[flags\]$/m);
+    for (const command of ['validate', 'render', 'plan', 'reconcile', 'run', 'test', 'scan', 'uninstall']) assert.match(help.stdout, new RegExp(`^\\s+${command}\\b`, 'm'));
+  });
+
+  test('kspec version: the package version, run by the Node 24 the package brought', () => {
+    const version = kspec(['version', '-o', 'json']);
+    assert.equal(version.status, 0, version.stderr);
+    const info = JSON.parse(version.stdout) as { kspec: { version: string; commit: string }; node: string };
+    assert.equal(info.kspec.version, JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+    assert.equal(info.node.split('.')[0], '24');
+    assert.equal(info.kspec.commit, 'unknown', 'an installed package has no Git checkout to read a commit from');
   });
 
   test('validate and render the examples from outside the checkout', () => {

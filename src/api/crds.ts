@@ -66,6 +66,7 @@ export const KINDS: KindDefinition[] = [
       { name: 'Score', type: 'number', jsonPath: '.status.complianceScore' },
       { name: 'Violations', type: 'integer', jsonPath: '.status.violationCount' },
       { name: 'Source', type: 'string', jsonPath: '.status.source' },
+      { name: 'Clean-Since', type: 'date', jsonPath: '.status.cleanSince', description: 'How long every policy has had no violation (empty while one has)', priority: 1 },
       age,
     ],
   },

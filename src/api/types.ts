@@ -135,6 +135,13 @@ export interface ComplianceReportStatus {
   policyResults: PolicyResult[];
   /** Optional extension: cluster-level findings, such as a Kubernetes version mismatch. */
   findings?: Finding[];
+  /** Optional extension: live resources the policies were checked against in this pass. */
+  resourcesChecked?: number;
+  /**
+   * Optional extension: since when every policy has had no violation (the first clean pass of the
+   * current clean run, with the same policies); absent while any policy has a violation.
+   */
+  cleanSince?: string;
 }
 
 export interface ComplianceReport {

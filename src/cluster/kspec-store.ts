@@ -17,6 +17,7 @@ const PLURALS: Record<KspecKind, string> = {
   DriftReport: 'driftreports',
 };
 const applyOptions = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+const mergePatchOptions = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 type KspecObject = ClusterSpecification | ClusterTarget | ComplianceReport | DriftReport;
 
@@ -85,15 +86,22 @@ export class KspecStore {
     }
   }
 
-  /** Server-side applies the status subresource. */
-  async applyStatus<T extends KspecObject>(object: T): Promise<T> {
+  /**
+   * Server-side applies the status subresource. The top-level status fields `previous` had and
+   * this status lacks are then removed with a merge patch: API servers that do not record who
+   * owns status fields (Kubernetes 1.20 does not) keep a field an apply leaves out.
+   */
+  async applyStatus<T extends KspecObject>(object: T, previous?: T): Promise<T> {
     const { name, namespace } = object.metadata;
-    const body = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace }, status: withoutEmptyStrings(redactSecretsIn(object.status)) };
+    const status = withoutEmptyStrings(redactSecretsIn(object.status)) as Record<string, unknown> | undefined;
+    const body = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace }, status };
+    const target = { group: GROUP, version: VERSION, plural: PLURALS[object.kind], namespace: namespace!, name };
     try {
-      return (await this.limiter.run(() => this.custom.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, plural: PLURALS[object.kind], namespace: namespace!, name, body, fieldManager: FIELD_MANAGER, force: true },
-        applyOptions,
-      ))) as T;
+      const applied = (await this.limiter.run(() => this.custom.patchNamespacedCustomObjectStatus({ ...target, body, fieldManager: FIELD_MANAGER, force: true }, applyOptions))) as T;
+      const dropped = Object.keys(previous?.status ?? {}).filter((field) => status?.[field] === undefined);
+      if (dropped.length === 0) return applied;
+      const removal = { status: Object.fromEntries(dropped.map((field) => [field, null])) };
+      return (await this.limiter.run(() => this.custom.patchNamespacedCustomObjectStatus({ ...target, body: removal, fieldManager: FIELD_MANAGER }, mergePatchOptions))) as T;
     } catch (err) {
       throw toClusterError(`apply status of ${object.kind} ${namespace}/${name}`, err);
     }

@@ -61,6 +61,8 @@ export interface Assessment {
   notes: string[];
   /** Engine figures, when the engine ran. */
   stats?: EngineSourceStats;
+  /** Live resources the results cover: those the engine evaluated, or those the policy reports name. */
+  resourcesChecked: number;
   /** Per rendered policy, when policy reports were read. */
   freshness?: PolicyFreshness[];
 }
@@ -100,7 +102,7 @@ export async function assessCompliance(input: AssessInput): Promise<Assessment> 
         for (const d of input.desired) add(unevaluable, d.policyId, { resource: policyKey(d.object), message: 'no policy reports to read' });
       }
       notes.push(input.source === 'auto' ? 'auto: policy reports are present and fresh' : 'policy reports, as the spec asks');
-      return { source: 'policyReports', ...toPolicyResults(input, reports?.findings ?? new Map(), unevaluable), errors, notes, freshness };
+      return { source: 'policyReports', ...toPolicyResults(input, reports?.findings ?? new Map(), unevaluable), errors, notes, freshness, resourcesChecked: reports?.resources ?? 0 };
     }
     if (reports) {
       const stale = reports.freshness.find((f) => !f.fresh);
@@ -116,7 +118,7 @@ export async function assessCompliance(input: AssessInput): Promise<Assessment> 
   const live = await evaluateLive({ kc: input.kc, ...(input.reads ? { reads: input.reads } : {}), desired: input.desired, pageSize: input.pageSize, resourceFilters: input.resourceFilters, signal: input.signal });
   errors.push(...live.errors);
   notes.push(...live.notes);
-  return { source: 'engine', ...toPolicyResults(input, live.findings, live.unevaluable), errors, notes, stats: live.stats, ...(freshness ? { freshness } : {}) };
+  return { source: 'engine', ...toPolicyResults(input, live.findings, live.unevaluable), errors, notes, stats: live.stats, resourcesChecked: live.stats.resources, ...(freshness ? { freshness } : {}) };
 }
 
 function add<T>(map: Map<string, T[]>, key: string, value: T): void {

@@ -74,6 +74,8 @@ export interface PolicyReportResult {
   findings: Map<string, Finding[]>;
   /** Results of the rendered policies, of any outcome. */
   resultCount: number;
+  /** Distinct resources those results are about. */
+  resources: number;
   freshness: PolicyFreshness[];
   /** Every rendered policy with background scanning has fresh reports, and there is at least one result. */
   fresh: boolean;
@@ -101,7 +103,7 @@ interface ReportResource {
 export async function readPolicyReports(options: PolicyReportOptions): Promise<PolicyReportResult> {
   const { kc, signal, now } = options;
   const maxAgeMs = (options.maxAgeMinutes ?? DEFAULT_MAX_REPORT_AGE_MINUTES) * 60_000;
-  const out: PolicyReportResult = { available: false, read: [], findings: new Map(), resultCount: 0, freshness: [], fresh: false, errors: [] };
+  const out: PolicyReportResult = { available: false, read: [], findings: new Map(), resultCount: 0, resources: 0, freshness: [], fresh: false, errors: [] };
   for (const d of options.desired) out.findings.set(d.policyId, out.findings.get(d.policyId) ?? []);
   const discovery = Discovery.for(kc);
 
@@ -161,6 +163,7 @@ export async function readPolicyReports(options: PolicyReportOptions): Promise<P
     }
   }
 
+  out.resources = new Set([...latest.values()].map(({ res }) => (res.name ? `${res.kind ?? ''}/${res.namespace ?? ''}/${res.name}` : `uid:${res.uid ?? ''}`))).size;
   for (const { d, r, res } of latest.values()) {
     if (r.result !== 'fail' && r.result !== 'error') continue;
     out.findings.get(d.policyId)!.push({

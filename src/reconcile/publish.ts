@@ -12,6 +12,7 @@ import { countNewDrift, countViolations, newDrift } from './spec-metrics.ts';
 import { reportName } from '../report/build-reports.ts';
 import { isClean } from './spec-plan.ts';
 import { withFirstSeen } from '../report/drift-history.ts';
+import { withCleanSince } from '../report/clean-since.ts';
 import { specEvents } from './spec-events.ts';
 import type { ManagementSnapshot } from './management-snapshot.ts';
 import { mirrorUnchanged, reportNeedsWrite, statusNeedsWrite } from './write-if-changed.ts';
@@ -55,7 +56,7 @@ export async function publishStatus(store: KspecStore, mirror: ClusterSpecificat
 export async function publishReport<T extends ComplianceReport | DriftReport>(store: KspecStore, report: T, live: T | undefined, now: Date, refreshMs: number): Promise<void> {
   if (!reportNeedsWrite(live, report, now, refreshMs)) return;
   if (live) {
-    await store.applyStatus(report);
+    await store.applyStatus(report, live);
     await store.apply(report);
     return;
   }
@@ -99,6 +100,7 @@ export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now
   const previousDrift = await ctx.kspecObjects.get<DriftReport>('DriftReport', plan.namespace, drift.metadata.name);
   const previousCompliance = outcome.compliance ? await ctx.kspecObjects.get<ComplianceReport>('ComplianceReport', plan.namespace, outcome.compliance.metadata.name) : undefined;
   drift.status!.driftEvents = withFirstSeen(drift.status!.driftEvents, previousDrift);
+  if (outcome.compliance) outcome.compliance = withCleanSince(outcome.compliance, previousCompliance);
   const fresh = newDrift(outcome, previousDrift);
   if (outcome.cluster) {
     try {

@@ -84,7 +84,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   outcome.drift = buildDriftReport(reportCtx, driftEventsOf(outcome), outcome.remaining.length);
   if (outcome.complianceSource !== 'unavailable') {
     const findings = target?.versionMismatch ? [{ type: 'VersionMismatch', message: target.versionMismatch }] : [];
-    outcome.compliance = buildComplianceReport(reportCtx, outcome.policyResults, outcome.complianceSource, findings);
+    outcome.compliance = buildComplianceReport(reportCtx, outcome.policyResults, outcome.complianceSource, findings, outcome.resourcesChecked);
   }
 
   // A replica that lost the lease leaves publishing to the new leader, whose view is newer.
@@ -167,6 +167,7 @@ async function assess(plan: SpecPlan, observation: TargetObservation, outcome: S
     outcome.policyResults = assessment.results;
     outcome.fullViolations = assessment.fullViolations;
     outcome.complianceSource = assessment.source;
+    outcome.resourcesChecked = assessment.resourcesChecked;
     outcome.notes.push(...assessment.notes, ...assessment.errors);
     for (const error of assessment.errors) ctx.log.warn('compliance incomplete', { error });
   } catch (err) {

@@ -21,6 +21,8 @@ export interface SpecOutcome {
   remaining: Drift[];
   inSync: number;
   policyResults: PolicyResult[];
+  /** Live resources the assessment covered. */
+  resourcesChecked?: number;
   /** Where policyResults came from; `unavailable` when the cluster could not be assessed. */
   complianceSource: 'policyReports' | 'engine' | 'unavailable';
   /** Every violation by policy id, unbounded: for Git write-back, never for the cluster. */

@@ -47,7 +47,7 @@ export function buildDriftReport(ctx: ReportContext, events: DriftEvent[], remai
   };
 }
 
-export function buildComplianceReport(ctx: ReportContext, results: PolicyResult[], source: string, findings: Finding[] = []): ComplianceReport {
-  const status: ComplianceReportStatus = { ...score(results), source, policyResults: fitToBudget(results), ...(findings.length ? { findings } : {}) };
+export function buildComplianceReport(ctx: ReportContext, results: PolicyResult[], source: string, findings: Finding[] = [], resourcesChecked?: number): ComplianceReport {
+  const status: ComplianceReportStatus = { ...score(results), source, policyResults: fitToBudget(results), ...(findings.length ? { findings } : {}), ...(resourcesChecked !== undefined ? { resourcesChecked } : {}) };
   return { apiVersion: API_VERSION, kind: 'ComplianceReport', metadata: metadata(ctx), spec: refs(ctx), status };
 }

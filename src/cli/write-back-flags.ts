@@ -5,16 +5,18 @@ import type { GitWriteBackConfig } from '../reconcile/git-write-back.ts';
 import type { SourceOptions } from '../source/git-source.ts';
 import type { Logger } from '../log.ts';
 import { githubFlags, githubFromEnv } from './github-flags.ts';
+import { parsePromoteAfter } from '../promotion/promotion.ts';
 
 const WRITE_BACK_MODES = ['none', 'commit', 'pull-request'] as const;
 
 export const writeBackFlags = {
-  'write-back': { type: 'string', value: 'MODE', values: WRITE_BACK_MODES, default: 'none', description: 'Write results to Git: commit reports to --reports-branch, or keep drift pull requests' },
+  'write-back': { type: 'string', value: 'MODE', values: WRITE_BACK_MODES, default: 'none', description: 'Write results to Git: commit reports to --reports-branch, or keep drift and promotion pull requests' },
   'reports-branch': { type: 'string', value: 'BRANCH', default: 'kspec-reports', description: 'Branch reports are committed to (never the branch kspec reads)' },
   'commit-author-name': { type: 'string', value: 'NAME', default: 'kspec', description: 'Author name of report commits' },
   'commit-author-email': { type: 'string', value: 'EMAIL', default: 'kspec@users.noreply.github.com', description: 'Author email of report commits' },
   'commit-message': { type: 'string', value: 'TEXT', description: 'Message of report commits (default: one that names the source commit)' },
   adopt: { type: 'boolean', description: 'Propose the drift of remediation: report specs back into their spec files, in the drift pull request' },
+  'promote-after': { type: 'string', value: 'DURATION', default: '7d', description: 'With pull-request write-back, propose enforce for a monitor spec clean this long (7d, 36h, 1d12h; never: no promotion pull requests)' },
   ...githubFlags,
 } satisfies Record<string, FlagSpec>;
 
@@ -25,6 +27,7 @@ type WriteBackFlagValues = {
   'commit-author-email'?: string;
   'commit-message'?: string;
   adopt: boolean;
+  'promote-after'?: string;
   'github-repository'?: string;
   'github-api-url'?: string;
 };
@@ -40,6 +43,12 @@ export async function writeBackConfig(flags: WriteBackFlagValues, source: Source
     return undefined;
   }
   const wantsGitHub = mode === 'pull-request' || Boolean(flags['github-repository'] ?? env.GITHUB_REPOSITORY);
+  let promoteAfterMs: number | undefined;
+  try {
+    promoteAfterMs = parsePromoteAfter(flags['promote-after']!);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   return {
     mode,
     repo: source.repo,
@@ -51,6 +60,7 @@ export async function writeBackConfig(flags: WriteBackFlagValues, source: Source
     author: { name: flags['commit-author-name']!, email: flags['commit-author-email']! },
     ...(flags['commit-message'] ? { commitMessage: flags['commit-message'] } : {}),
     adopt: flags.adopt,
+    ...(promoteAfterMs !== undefined ? { promoteAfterMs } : {}),
     ...(wantsGitHub ? { github: await githubFromEnv(flags, env) } : {}),
     log,
   };

@@ -2,13 +2,15 @@ import { join } from 'node:path';
 import type { ComplianceReport, DriftReport, Violation, WriteBackMode } from '../api/types.ts';
 import { shownPair } from '../drift/compare.ts';
 import type { Drift } from '../drift/detect.ts';
-import { writeBack, cleanLivePolicy } from '../writeback/index.ts';
+import { writeBack, cleanLivePolicy, GitRepo } from '../writeback/index.ts';
 import type { Adoption, GitHub, SpecReports, WriteBackResult } from '../writeback/index.ts';
 import { parseRepo } from '../source/repo-url.ts';
 import type { Logger } from '../log.ts';
 import type { PassResult } from './pass.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import { driftEventsOf } from './spec-outcome.ts';
+import { syncPromotions } from './promotion-write-back.ts';
+import type { PromotionPullRequestResult } from '../writeback/promotion-pull-request.ts';
 
 export interface GitWriteBackConfig {
   mode: WriteBackMode;
@@ -25,30 +27,37 @@ export interface GitWriteBackConfig {
   adopt: boolean;
   github?: GitHub;
   log: Logger;
+  /** Propose enforce for monitor-mode specs clean this long (pull-request mode); undefined: never. */
+  promoteAfterMs?: number;
+  /** The clock promotions are judged by; tests control it. */
+  now?: () => Date;
 }
 
-/** The publish stage's Git half: reports committed, or drift pull requests, per spec's mode. */
-export async function writeBackToGit(result: PassResult, config: GitWriteBackConfig): Promise<WriteBackResult | undefined> {
+export type GitWriteBackResult = WriteBackResult & { promotions: PromotionPullRequestResult[] };
+
+/** The publish stage's Git half: reports committed, or drift and promotion pull requests, per spec's mode. */
+export async function writeBackToGit(result: PassResult, config: GitWriteBackConfig): Promise<GitWriteBackResult | undefined> {
   const reports = result.specs.filter((s) => s.cluster && s.drift).map(specReports);
   const wanted = reports.some((r) => (r.writeBack ?? config.mode) !== 'none');
   if (!wanted) return undefined;
   const location = parseRepo(config.repo);
   if (location.kind !== 'http') throw new Error('write-back pushes to the specs repository, which must be an http(s) URL');
-  return writeBack({
+  const repo = new GitRepo({
+    // As given: GitRepo splits credentials in the URL (userinfo, query token) off into its auth.
+    url: config.repo,
+    cacheDir: join(config.cacheDir, 'write-back'),
+    ...(config.github
+      ? { auth: () => config.github!.gitCredentials() }
+      : config.token
+        ? { auth: { username: config.username ?? 'x-access-token', password: config.token } }
+        : {}),
+    author: config.author,
+    log: config.log,
+  });
+  const written = await writeBack({
     mode: config.mode,
     reports,
-    repo: {
-      // As given: GitRepo splits credentials in the URL (userinfo, query token) off into its auth.
-      url: config.repo,
-      cacheDir: join(config.cacheDir, 'write-back'),
-      ...(config.github
-        ? { auth: () => config.github!.gitCredentials() }
-        : config.token
-          ? { auth: { username: config.username ?? 'x-access-token', password: config.token } }
-          : {}),
-      author: config.author,
-      log: config.log,
-    },
+    repo,
     ...(config.github ? { github: config.github } : {}),
     options: {
       baseBranch: config.baseBranch,
@@ -58,6 +67,9 @@ export async function writeBackToGit(result: PassResult, config: GitWriteBackCon
       log: config.log,
     },
   });
+  if (!config.github || config.promoteAfterMs === undefined) return { ...written, promotions: [] };
+  const promoted = await syncPromotions(result, { mode: config.mode, github: config.github, repo, baseBranch: config.baseBranch, promoteAfterMs: config.promoteAfterMs, now: (config.now ?? (() => new Date()))(), log: config.log });
+  return { ...written, promotions: promoted.promotions, errors: [...written.errors, ...promoted.errors.map((e) => ({ ...e, mode: 'pull-request' as const }))] };
 }
 
 function specReports(outcome: SpecOutcome): SpecReports {

@@ -83,7 +83,7 @@ function getPair(map: YAMLMap, key: string) {
   return map.items.find((p) => isScalar(p.key) && p.key.value === key);
 }
 
-function findSpecDoc(docs: Document.Parsed[], specName: string): Document.Parsed | undefined {
+export function findSpecDoc(docs: Document.Parsed[], specName: string): Document.Parsed | undefined {
   return docs.find((d) => {
     if (!isMap(d.contents)) return false;
     const kind = d.get('kind');

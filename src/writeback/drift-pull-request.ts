@@ -127,7 +127,7 @@ export function renderPrBody(input: DriftPullRequestInput, adopt?: AdoptResult):
   return `${head}\n${body}${footer}`;
 }
 
-async function findOpenPr(gh: GitHub, branch: string) {
+export async function findOpenPr(gh: GitHub, branch: string) {
   const { data } = await gh.octokit.rest.pulls.list({ owner: gh.owner, repo: gh.repo, state: 'open', head: `${gh.owner}:${branch}`, per_page: 10 });
   return data.find((p) => p.head.ref === branch);
 }

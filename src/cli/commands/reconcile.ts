@@ -58,6 +58,7 @@ const reconcile: Command = {
     for (const error of written?.errors ?? []) io.stderr(`write-back (${error.mode}${error.spec ? `, ${error.spec}` : ''}): ${error.error}\n`);
     if (written?.commit?.committed) io.stdout(`reports committed to ${written.commit.branch} (${written.commit.sha?.slice(0, 12)})\n`);
     for (const pr of written?.pullRequests ?? []) if (pr.action !== 'none') io.stdout(`drift pull request ${pr.action}: ${pr.url ?? pr.branch}\n`);
+    for (const pr of written?.promotions ?? []) if (pr.action !== 'none') io.stdout(`promotion pull request ${pr.action}: ${pr.url ?? pr.branch}${pr.note ? ` (${pr.note})` : ''}\n`);
     return result.ok && !written?.errors.length ? 0 : 1;
   },
 };

@@ -31,12 +31,14 @@ export function collectionPath(type: ResourceType, namespace?: string): string {
 /**
  * Yields the objects of a type page by page. A LIST does not carry apiVersion and kind on its
  * items, so they are set here. When a continue token expires (HTTP 410) the list restarts once
- * from the beginning; objects of the pages already yielded may then be yielded again.
+ * from the beginning, and objects already yielded are not yielded again.
  */
 export async function* listPages(kc: KubeConfig, type: ResourceType, options: ListOptions = {}): AsyncGenerator<KubeItem[]> {
   const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
   let token: string | undefined;
   let restarted = false;
+  const yielded = new Set<string>();
+  const key = (item: KubeItem) => `${item.metadata?.namespace ?? ''}/${item.metadata?.name ?? ''}`;
   do {
     const query = new URLSearchParams({ limit: String(limit) });
     if (token) query.set('continue', token);
@@ -52,7 +54,8 @@ export async function* listPages(kc: KubeConfig, type: ResourceType, options: Li
       }
       throw err instanceof ClusterError ? new ClusterError(`list ${type.apiVersion} ${type.kind}: ${err.message}`, err.code) : err;
     }
-    const items = (page.items ?? []).map((item) => ({ ...item, apiVersion: type.apiVersion, kind: type.kind }));
+    const items = (page.items ?? []).filter((item) => !restarted || !yielded.has(key(item))).map((item) => ({ ...item, apiVersion: type.apiVersion, kind: type.kind }));
+    if (!restarted) for (const item of items) yielded.add(key(item));
     yield items;
     token = page.metadata?.continue || undefined;
   } while (token);

@@ -1,9 +1,11 @@
 // Compliance of one spec on one target, from Kyverno's policy reports or kspec's own engine:
 // `complianceSource` auto (policy reports when present and fresh, the engine otherwise),
 // policyReports or engine. Produces one PolicyResult per spec policy with at most
-// MAX_VIOLATIONS_PER_POLICY violations and the true total, plus the full lists for write-back.
+// MAX_VIOLATIONS_PER_POLICY violations and the true total, a fingerprint of every violation for
+// the metrics and, when asked, the full lists for write-back (see violation-tally.ts).
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ComplianceSource, PolicyDefinition, PolicyResult, Violation } from '../api/types.ts';
+import { ViolationTally } from './violation-tally.ts';
 import type { DesiredPolicy } from '../render/desired-policy.ts';
 import { policyKey } from '../render/desired-policy.ts';
 import { evaluateLive } from './engine-source.ts';
@@ -11,25 +13,8 @@ import type { EngineSourceStats, ResourceFilters, SharedReads } from './engine-s
 import { readPolicyReports } from './policy-reports.ts';
 import type { PolicyFreshness } from './policy-reports.ts';
 
-/** A rendered policy that could not be assessed, and why. */
-export interface Unassessed {
-  /** `ClusterPolicy/name` or `Policy/namespace/name`. */
-  resource: string;
-  message: string;
-}
-
-/** One failing (fail or error) result of a rendered policy's rule on one resource. */
-export interface Finding {
-  policyId: string;
-  /** Name of the Kyverno policy. */
-  policy: string;
-  rule: string;
-  result: 'fail' | 'error';
-  kind: string;
-  name: string;
-  namespace?: string;
-  message: string;
-}
+export type { Finding, Unassessed } from './violation-tally.ts';
+export { MAX_MESSAGE_LENGTH, MAX_VIOLATIONS_PER_POLICY } from './violation-tally.ts';
 
 export interface AssessInput {
   source: ComplianceSource;
@@ -48,13 +33,17 @@ export interface AssessInput {
   resourceFilters?: ResourceFilters;
   /** Violations kept per PolicyResult; default MAX_VIOLATIONS_PER_POLICY. */
   maxViolations?: number;
+  /** Keep every violation whole in `fullViolations` (Git write-back); default false. */
+  keepAllViolations?: boolean;
 }
 
 export interface Assessment {
   source: 'policyReports' | 'engine';
   results: PolicyResult[];
-  /** Every violation by spec policy id, unbounded: for Git write-back, not for the cluster. */
-  fullViolations: Map<string, Violation[]>;
+  /** Every standing violation of each spec policy, as sorted fingerprints (for the metrics). */
+  fingerprints: Map<string, Uint32Array>;
+  /** Every violation by spec policy id, unbounded, when `keepAllViolations`: for Git write-back. */
+  fullViolations?: Map<string, Violation[]>;
   /** Problems that made results incomplete (a kind not listable, a policy not compilable, ...). */
   errors: string[];
   /** Informational: why auto chose its source, policies or rules not scanned, wildcard kinds. */
@@ -67,16 +56,11 @@ export interface Assessment {
   freshness?: PolicyFreshness[];
 }
 
-/** Violations kept in a report per policy; the true total is recorded beside them. */
-export const MAX_VIOLATIONS_PER_POLICY = 50;
-
-/** Longest message kept on one violation, so that a report stays small. */
-export const MAX_MESSAGE_LENGTH = 1024;
-
 export async function assessCompliance(input: AssessInput): Promise<Assessment> {
   const notes: string[] = [];
   const errors: string[] = [];
   let freshness: PolicyFreshness[] | undefined;
+  const tally = new ViolationTally({ ...(input.maxViolations !== undefined ? { examples: input.maxViolations } : {}), keepAll: input.keepAllViolations ?? false });
 
   if (input.source === 'policyReports' || input.source === 'auto') {
     let reports: Awaited<ReturnType<typeof readPolicyReports>> | undefined;
@@ -90,19 +74,19 @@ export async function assessCompliance(input: AssessInput): Promise<Assessment> 
     }
     freshness = reports?.freshness;
     if (input.source === 'policyReports' || reports?.fresh) {
-      const unevaluable = new Map<string, Unassessed[]>();
       if (reports) {
         errors.push(...reports.errors);
         for (const f of reports.freshness) {
-          if (!f.installed && reports.available) add(unevaluable, f.policyId, { resource: f.policy, message: 'not installed, so Kyverno reports nothing for it' });
+          if (!f.installed && reports.available) tally.unassessed(f.policyId, { resource: f.policy, message: 'not installed, so Kyverno reports nothing for it' });
           else if (!f.fresh) notes.push(`${f.policy}: ${f.reason}`);
         }
       }
       if (!reports?.available) {
-        for (const d of input.desired) add(unevaluable, d.policyId, { resource: policyKey(d.object), message: 'no policy reports to read' });
+        for (const d of input.desired) tally.unassessed(d.policyId, { resource: policyKey(d.object), message: 'no policy reports to read' });
       }
+      if (reports) tally.addFindings(reports.findings);
       notes.push(input.source === 'auto' ? 'auto: policy reports are present and fresh' : 'policy reports, as the spec asks');
-      return { source: 'policyReports', ...toPolicyResults(input, reports?.findings ?? new Map(), unevaluable), errors, notes, freshness, resourcesChecked: reports?.resources ?? 0 };
+      return { source: 'policyReports', ...tally.results(input.specPolicies, input.desired), errors, notes, freshness, resourcesChecked: reports?.resources ?? 0 };
     }
     if (reports) {
       const stale = reports.freshness.find((f) => !f.fresh);
@@ -115,60 +99,9 @@ export async function assessCompliance(input: AssessInput): Promise<Assessment> 
     }
   }
 
-  const live = await evaluateLive({ kc: input.kc, ...(input.reads ? { reads: input.reads } : {}), desired: input.desired, pageSize: input.pageSize, resourceFilters: input.resourceFilters, signal: input.signal });
+  const live = await evaluateLive({ kc: input.kc, ...(input.reads ? { reads: input.reads } : {}), desired: input.desired, tally, pageSize: input.pageSize, resourceFilters: input.resourceFilters, signal: input.signal });
   errors.push(...live.errors);
   notes.push(...live.notes);
-  return { source: 'engine', ...toPolicyResults(input, live.findings, live.unevaluable), errors, notes, stats: live.stats, resourcesChecked: live.stats.resources, ...(freshness ? { freshness } : {}) };
+  return { source: 'engine', ...tally.results(input.specPolicies, input.desired), errors, notes, stats: live.stats, resourcesChecked: live.stats.resources, ...(freshness ? { freshness } : {}) };
 }
 
-function add<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key) ?? [];
-  list.push(value);
-  map.set(key, list);
-}
-
-/**
- * Findings → one PolicyResult per spec policy. A resource is one violation however many rules
- * it fails (their messages joined); a rendered policy that could not be assessed and a check that
- * was not rendered are violations of their policy too, since nothing says they hold.
- */
-export function toPolicyResults(
-  input: Pick<AssessInput, 'specPolicies' | 'desired' | 'maxViolations'>,
-  findings: Map<string, Finding[]>,
-  unevaluable: Map<string, Unassessed[]>,
-): { results: PolicyResult[]; fullViolations: Map<string, Violation[]> } {
-  const max = input.maxViolations ?? MAX_VIOLATIONS_PER_POLICY;
-  const fullViolations = new Map<string, Violation[]>();
-  const results = input.specPolicies.map((policy): PolicyResult => {
-    const byResource = new Map<string, { namespace?: string; resource: string; messages: string[] }>();
-    for (const f of findings.get(policy.id) ?? []) {
-      const resource = `${f.kind}/${f.name}`;
-      const key = `${f.namespace ?? ''}\u0000${resource}`;
-      const slot = byResource.get(key) ?? { ...(f.namespace ? { namespace: f.namespace } : {}), resource, messages: [] };
-      const text = `${f.policy}/${f.rule}: ${f.result === 'error' ? 'error: ' : ''}${f.message.trim()}`;
-      if (!slot.messages.includes(text)) slot.messages.push(text);
-      byResource.set(key, slot);
-    }
-    const violations: Violation[] = [];
-    const rendered = new Set(input.desired.filter((d) => d.policyId === policy.id).map((d) => d.checkId));
-    for (const check of policy.checks) {
-      if (!rendered.has(check.id)) violations.push({ resource: `check/${check.id}`, message: `check ${check.id} was not rendered, so it was not assessed` });
-    }
-    for (const u of unevaluable.get(policy.id) ?? []) violations.push({ resource: u.resource, message: truncate(u.message) });
-    const sorted = [...byResource.values()].sort((a, b) => (a.namespace ?? '').localeCompare(b.namespace ?? '') || a.resource.localeCompare(b.resource));
-    for (const v of sorted) violations.push({ ...(v.namespace ? { namespace: v.namespace } : {}), resource: v.resource, message: truncate(v.messages.join('; ')) });
-    fullViolations.set(policy.id, violations);
-    return {
-      policyID: policy.id,
-      status: violations.length === 0 ? 'compliant' : 'violation',
-      severity: policy.severity,
-      violations: violations.slice(0, max),
-      violationTotal: violations.length,
-    };
-  });
-  return { results, fullViolations };
-}
-
-function truncate(s: string): string {
-  return s.length <= MAX_MESSAGE_LENGTH ? s : `${s.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
-}

@@ -13,7 +13,8 @@ import { listPages, namespaceLabels } from '../cluster/resource-lister.ts';
 import type { KubeItem } from '../cluster/resource-lister.ts';
 import { kubeJson } from '../cluster/http-get.ts';
 import { ClusterError } from '../cluster/api-error.ts';
-import type { Finding, Unassessed } from './assess.ts';
+import { ruleMessage } from './violation-tally.ts';
+import type { ViolationTally } from './violation-tally.ts';
 import { isBackgroundScanned, policyKey } from '../render/desired-policy.ts';
 
 /** What a background scan leaves out, as Kyverno's default `resourceFilters` config does. */
@@ -39,6 +40,8 @@ export interface EngineSourceOptions {
   /** Read through these instead of listing for this spec alone. */
   reads?: SharedReads;
   desired: DesiredPolicy[];
+  /** Where violations and policies that cannot be evaluated go, as they are found. */
+  tally: ViolationTally;
   /** LIST page size; default 500. */
   pageSize?: number;
   resourceFilters?: ResourceFilters;
@@ -57,10 +60,6 @@ export interface EngineSourceStats {
 }
 
 export interface EngineSourceResult {
-  /** fail and error results of every evaluated policy, by spec policy id. */
-  findings: Map<string, Finding[]>;
-  /** Rendered policies that could not be evaluated at all, by spec policy id. */
-  unevaluable: Map<string, Unassessed[]>;
   errors: string[];
   notes: string[];
   stats: EngineSourceStats;
@@ -76,18 +75,11 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
   const { kc, signal } = options;
   const filters = options.resourceFilters ?? KYVERNO_DEFAULT_FILTERS;
   const result: EngineSourceResult = {
-    findings: new Map(),
-    unevaluable: new Map(),
     errors: [],
     notes: [],
     stats: { kinds: 0, pages: 0, resources: 0, evaluations: 0, listMs: 0, evaluateMs: 0, apiCalls: 0 },
   };
-  const unevaluable = (d: DesiredPolicy, why: string) => {
-    const list = result.unevaluable.get(d.policyId) ?? [];
-    if (!list.some((u) => u.message === why)) list.push({ resource: policyKey(d.object), message: why });
-    result.unevaluable.set(d.policyId, list);
-  };
-  for (const d of options.desired) result.findings.set(d.policyId, result.findings.get(d.policyId) ?? []);
+  const unevaluable = (d: DesiredPolicy, why: string) => options.tally.unassessed(d.policyId, { resource: policyKey(d.object), message: why });
 
   const entries: Entry[] = [];
   for (const d of options.desired) {
@@ -122,19 +114,37 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
   const syncCtx: EvaluationContext = { namespaceLabels: ctx.namespaceLabels };
   const skipNamespaces = new Set(filters.namespaces);
 
-  const record = (entry: Entry, results: RuleResult[]) => {
-    for (const r of results) {
-      if (r.result !== 'fail' && r.result !== 'error') continue;
-      result.findings.get(entry.desired.policyId)!.push({
-        policyId: entry.desired.policyId,
-        policy: r.policy,
-        rule: r.rule,
-        result: r.result,
-        kind: r.resource.kind,
-        name: r.resource.name,
-        ...(r.resource.namespace ? { namespace: r.resource.namespace } : {}),
-        message: r.message,
-      });
+  // A resource is evaluated against every policy of its kind at once, so its violations are
+  // complete here: each spec policy it fails becomes one violation, all failing rules' messages
+  // joined, and only that is kept. A kind served by two groups (Ingress in extensions and
+  // networking.k8s.io) lists the same objects twice: a resource counts once per policy.
+  const kindCounts = new Map<string, number>();
+  for (const { type } of byType.values()) kindCounts.set(type.kind, (kindCounts.get(type.kind) ?? 0) + 1);
+  const counted = new Set<string>();
+  const countsOnce = (policyId: string, resource: RuleResult['resource']) => {
+    if ((kindCounts.get(resource.kind) ?? 0) < 2) return true;
+    const key = `${policyId}\u0000${resource.namespace ?? ''}\u0000${resource.kind}/${resource.name}`;
+    if (counted.has(key)) return false;
+    counted.add(key);
+    return true;
+  };
+  const evaluateResource = async (item: KubeItem, list: Entry[]) => {
+    let failing: Map<string, { resource: RuleResult['resource']; messages: string[] }> | undefined;
+    for (const entry of list) {
+      result.stats.evaluations++;
+      const results = entry.async ? await evaluatePolicyAsync(entry.compiled, item, ctx) : evaluatePolicy(entry.compiled, item, syncCtx);
+      for (const r of results) {
+        if (r.result !== 'fail' && r.result !== 'error') continue;
+        failing ??= new Map();
+        const slot = failing.get(entry.desired.policyId) ?? { resource: r.resource, messages: [] };
+        const text = ruleMessage({ policy: r.policy, rule: r.rule, result: r.result, message: r.message });
+        if (!slot.messages.includes(text)) slot.messages.push(text);
+        failing.set(entry.desired.policyId, slot);
+      }
+    }
+    for (const [policyId, { resource, messages }] of failing ?? []) {
+      if (!countsOnce(policyId, resource)) continue;
+      options.tally.violated(policyId, { ...(resource.namespace ? { namespace: resource.namespace } : {}), resource: `${resource.kind}/${resource.name}` }, messages);
     }
   };
 
@@ -161,10 +171,7 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
           if (signal?.aborted) throw signal.reason ?? new Error('aborted');
           if (skipNamespaces.has(namespaceOf(item))) continue;
           result.stats.resources++;
-          for (const entry of list) {
-            result.stats.evaluations++;
-            record(entry, entry.async ? await evaluatePolicyAsync(entry.compiled, item, ctx) : evaluatePolicy(entry.compiled, item, syncCtx));
-          }
+          await evaluateResource(item, list);
         }
         t0 = performance.now();
         result.stats.evaluateMs += t0 - t1;

@@ -33,7 +33,7 @@ import { Discovery } from '../cluster/discovery.ts';
 import type { ResourceType } from '../cluster/discovery.ts';
 import { listPages } from '../cluster/resource-lister.ts';
 import type { KubeItem } from '../cluster/resource-lister.ts';
-import type { Finding } from './assess.ts';
+import type { Finding } from './violation-tally.ts';
 import type { SharedReads } from './engine-source.ts';
 
 export const DEFAULT_MAX_REPORT_AGE_MINUTES = 90;

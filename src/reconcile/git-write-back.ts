@@ -88,9 +88,9 @@ function specReports(outcome: SpecOutcome): SpecReports {
 }
 
 /** Git holds the full violation lists; the cluster's report keeps a bounded number. */
-function withFullViolations(report: ComplianceReport, full: Map<string, Violation[]>): ComplianceReport {
+function withFullViolations(report: ComplianceReport, full: Map<string, Violation[]> | undefined): ComplianceReport {
   if (!report.status) return report;
-  const policyResults = report.status.policyResults.map((r) => ({ ...r, violations: full.get(r.policyID) ?? r.violations }));
+  const policyResults = report.status.policyResults.map((r) => ({ ...r, violations: full?.get(r.policyID) ?? r.violations }));
   return { ...report, status: { ...report.status, policyResults } };
 }
 

@@ -45,6 +45,11 @@ export interface PassOptions {
   serverForms?: ServerFormCache;
   /** Assess resource-level compliance; default true (plan turns it off). */
   assess?: boolean;
+  /**
+   * Keep every violation whole in the outcomes, for Git write-back; default false: a pass keeps
+   * per policy the true count, the report's examples and a fingerprint of each violation.
+   */
+  keepAllViolations?: boolean;
   /** What a spec may render, as the operator decided; default: validate rules only. */
   rules?: RenderRules;
   /** How long to wait for a target's API server; default 10 s. */
@@ -131,6 +136,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
         serverForms,
         write,
         assess: options.assess ?? true,
+        keepAllViolations: options.keepAllViolations ?? false,
         ...(options.signal ? { signal: options.signal } : {}),
         now,
         ...(options.metrics ? { metrics: options.metrics } : {}),

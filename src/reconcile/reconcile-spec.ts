@@ -35,6 +35,8 @@ export interface SpecContext {
   write: Fence;
   /** Assess resource-level compliance (plan skips it: it only shows drift). */
   assess: boolean;
+  /** Keep every violation whole for Git write-back (otherwise the counts and a few examples). */
+  keepAllViolations: boolean;
   now: () => Date;
   metrics?: KspecMetrics;
   log: Logger;
@@ -50,7 +52,7 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   const cluster = plan.spec.spec.targetClusterRef.name;
   const outcome: SpecOutcome = {
     plan, cluster, mode: plan.spec.spec.enforcementMode, remediation: plan.spec.spec.remediation ?? 'auto', phase: plan.errors.length ? 'Failed' : 'Active',
-    actions: [], remaining: [], inSync: 0, policyResults: [], complianceSource: 'unavailable', fullViolations: new Map(),
+    actions: [], remaining: [], inSync: 0, policyResults: [], complianceSource: 'unavailable', violationFingerprints: new Map(),
     errors: plan.errors.map(formatSpecError), notes: [],
   };
   /** Marks the spec failed at `stage`, and logs why unless the stage's own log line already did. */
@@ -161,11 +163,13 @@ async function assess(plan: SpecPlan, observation: TargetObservation, outcome: S
       specPolicies: plan.spec.spec.policies,
       kc: observation.kc,
       reads: observation,
+      keepAllViolations: ctx.keepAllViolations,
       now,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     outcome.policyResults = assessment.results;
-    outcome.fullViolations = assessment.fullViolations;
+    outcome.violationFingerprints = assessment.fingerprints;
+    if (assessment.fullViolations) outcome.fullViolations = assessment.fullViolations;
     outcome.complianceSource = assessment.source;
     outcome.resourcesChecked = assessment.resourcesChecked;
     outcome.notes.push(...assessment.notes, ...assessment.errors);

@@ -1,4 +1,5 @@
 import type { ComplianceReport, DriftReport, PolicyResult, Violation } from '../api/types.ts';
+import { fingerprint } from '../compliance/violation-tally.ts';
 import { driftKey, standingDrift } from '../report/drift-history.ts';
 import { DRIFT_TYPES, POLICY_STATES } from '../server/metrics.ts';
 import type { KspecMetrics, ViolationLabel } from '../server/metrics.ts';
@@ -7,7 +8,7 @@ import type { SpecOutcome } from './spec-outcome.ts';
 import type { ActionOutcome } from './act.ts';
 import { MODES, REMEDIATIONS } from '../api/schemas.ts';
 
-const violationKey = (v: Violation) => `${v.namespace ?? ''}/${v.resource}/${v.message}`;
+const fingerprints = (violations: Violation[]) => Uint32Array.from(violations.map(fingerprint)).sort();
 const seriesKey = (labels: Record<ViolationLabel, string>) => [labels.cluster, labels.spec, labels.policy, labels.severity].join('\u0000');
 const labelsOf = (key: string): Record<ViolationLabel, string> => {
   const [cluster, spec, policy, severity] = key.split('\u0000');
@@ -18,8 +19,9 @@ const labelsOf = (key: string): Record<ViolationLabel, string> => {
  * kspec_policy_violations (what stands now) and kspec_policy_violations_total (what appeared),
  * per policy, from the true set of violations rather than the examples a report keeps. A
  * violation counts when it is first seen; the set standing at the last pass is remembered for
- * as long as the process runs. On the first pass of a process the previous ComplianceReport is
- * the memory: its listed violations where the list was complete, its true total otherwise.
+ * as long as the process runs, as fingerprints (4 bytes a violation). On the first pass of a
+ * process the previous ComplianceReport is the memory: its listed violations where the list was
+ * complete, its true total otherwise.
  */
 export function countViolations(outcome: SpecOutcome, previous: ComplianceReport | undefined, metrics?: KspecMetrics): void {
   if (!metrics || !outcome.compliance) return;
@@ -29,10 +31,10 @@ export function countViolations(outcome: SpecOutcome, previous: ComplianceReport
     const labels = { cluster: outcome.cluster, spec: outcome.plan.name, policy: result.policyID, severity: result.severity ?? severityOf.get(result.policyID) ?? 'unknown' };
     const key = seriesKey(labels);
     current.add(key);
-    const standing = new Set((outcome.fullViolations.get(result.policyID) ?? result.violations).map(violationKey));
-    const total = Math.max(standing.size, result.violationTotal ?? 0);
+    const standing = outcome.violationFingerprints.get(result.policyID) ?? fingerprints(result.violations);
+    const total = Math.max(standing.length, result.violationTotal ?? 0);
     const counted = metrics.countedViolations.get(key);
-    const appeared = counted ? [...standing].filter((k) => !counted.has(k)).length : appearedSinceReport(standing, total, previous?.status?.policyResults.find((r) => r.policyID === result.policyID));
+    const appeared = counted ? notIn(standing, counted) : appearedSinceReport(standing, total, previous?.status?.policyResults.find((r) => r.policyID === result.policyID));
     metrics.countedViolations.set(key, standing);
     metrics.policyViolationsNow.set(labels, total);
     metrics.policyViolations.inc(labels, appeared);
@@ -40,12 +42,22 @@ export function countViolations(outcome: SpecOutcome, previous: ComplianceReport
   forgetPolicies(metrics, outcome.cluster, outcome.plan.name, current);
 }
 
-function appearedSinceReport(standing: Set<string>, total: number, before: PolicyResult | undefined): number {
+function appearedSinceReport(standing: Uint32Array, total: number, before: PolicyResult | undefined): number {
   if (!before) return total;
   const beforeTotal = before.violationTotal ?? before.violations.length;
   if (before.violations.length < beforeTotal) return Math.max(0, total - beforeTotal);
-  const listed = new Set(before.violations.map(violationKey));
-  return [...standing].filter((k) => !listed.has(k)).length;
+  return notIn(standing, fingerprints(before.violations));
+}
+
+/** How many of the sorted fingerprints `now` are not among the sorted `before` (one merge pass). */
+function notIn(now: Uint32Array, before: Uint32Array): number {
+  let missing = 0;
+  let j = 0;
+  for (let i = 0; i < now.length; i++) {
+    while (j < before.length && before[j] < now[i]) j++;
+    if (j === before.length || before[j] !== now[i]) missing++;
+  }
+  return missing;
 }
 
 /** Drops the violation series of policies a spec no longer has (all of them without `keep`). */

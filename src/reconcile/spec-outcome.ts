@@ -25,8 +25,10 @@ export interface SpecOutcome {
   resourcesChecked?: number;
   /** Where policyResults came from; `unavailable` when the cluster could not be assessed. */
   complianceSource: 'policyReports' | 'engine' | 'unavailable';
-  /** Every violation by policy id, unbounded: for Git write-back, never for the cluster. */
-  fullViolations: Map<string, Violation[]>;
+  /** Every standing violation by policy id, as sorted fingerprints: for the metrics. */
+  violationFingerprints: Map<string, Uint32Array>;
+  /** Every violation by policy id, unbounded, kept only for Git write-back; never for the cluster. */
+  fullViolations?: Map<string, Violation[]>;
   /** Informational: why a compliance source was chosen, what could not be assessed. */
   notes: string[];
   compliance?: ComplianceReport;

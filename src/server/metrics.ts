@@ -40,8 +40,11 @@ export interface KspecMetrics {
   policyViolationsNow: Gauge<ViolationLabel>;
   /** Violations that appeared, each counted once. Labels: cluster, spec, policy, severity. */
   policyViolations: Counter<ViolationLabel>;
-  /** What policyViolations has counted so far, by cluster/spec/policy: the violations standing at the last pass. */
-  countedViolations: Map<string, Set<string>>;
+  /**
+   * What policyViolations has counted so far, by cluster/spec/policy: the violations standing at
+   * the last pass, as sorted fingerprints (see compliance/violation-tally.ts).
+   */
+  countedViolations: Map<string, Uint32Array>;
   /** Drift that appeared, each counted once. Labels: cluster, spec, type (missing|modified|extra). */
   driftEvents: Counter<'cluster' | 'spec' | 'type'>;
   /** Duration of one spec's reconciliation. Labels: cluster, spec. */

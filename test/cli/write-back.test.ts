@@ -10,6 +10,9 @@ import { cli } from '../support/cli.ts';
 import { testCluster } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
 import { startGitHubFake } from '../support/github-fake.ts';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 
 const files = (ns: string, id: string) => ({
   'targets/local.yaml': `apiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata: {name: local, namespace: ${ns}}\nspec: {inCluster: true, version: "1.20"}\n`,
@@ -47,9 +50,18 @@ test('reconcile --write-back commit pushes reports to the reports branch once, a
   await git.createRepo('specs', files(ns, id));
   const env = { KSPEC_KUBECONFIG: cluster.kubeconfigPath, KSPEC_NAMESPACE: ns, KSPEC_GIT_TOKEN: git.token, KSPEC_GIT_USERNAME: git.username, KSPEC_CACHE_DIR: mkdtempSync(join(tmpdir(), 'kspec-c-')), KSPEC_LOG_LEVEL: 'error' };
   const args = ['reconcile', '--repo', git.repoUrl('specs'), '--branch', 'main', '--write-back', 'commit'];
+  // More Pods without the label than a ComplianceReport keeps as examples (50).
+  const api = KubernetesObjectApi.makeApiClient(cluster.kc);
+  const pods = Array.from({ length: 55 }, (_, i) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${String(i).padStart(2, '0')}`, namespace: ns }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } }) as KubernetesObject);
+  for (let i = 0; i < pods.length; i += 11) await Promise.all(pods.slice(i, i + 11).map((p) => api.create(p)));
   const first = await cli(args, env);
   assert.equal(first.code, 0, first.err + first.out);
   assert.match(first.out, /reports committed to kspec-reports/);
+  // Git holds every violation; the cluster's report the first 50 and the true total.
+  const committed = parse((await git.readFile('specs', 'kspec-reports', `reports/local/wb-${id}/compliance.yaml`))!);
+  assert.equal(committed.status.policyResults[0].violations.length, 55);
+  const inCluster = (await api.read({ apiVersion: 'kspec.io/v1alpha1', kind: 'ComplianceReport', metadata: { name: `wb-${id}-local`, namespace: ns } })) as unknown as { status: { policyResults: { violations: unknown[]; violationTotal: number }[] } };
+  assert.deepEqual([inCluster.status.policyResults[0].violations.length, inCluster.status.policyResults[0].violationTotal], [50, 55]);
   const readme = await git.readFile('specs', 'kspec-reports', `reports/local/wb-${id}/README.md`);
   assert.ok(readme?.includes(`wb-${id}`), 'the README names the spec');
   assert.ok(await git.readFile('specs', 'kspec-reports', `reports/local/wb-${id}/drift.yaml`));

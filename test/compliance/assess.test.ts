@@ -7,7 +7,7 @@ import { KubernetesObjectApi } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { testCluster, uniqueName } from '../support/cluster.ts';
 import type { TestCluster } from '../support/cluster.ts';
-import { assessCompliance, toPolicyResults } from '../../src/compliance/assess.ts';
+import { assessCompliance } from '../../src/compliance/assess.ts';
 import type { DesiredPolicy, KyvernoPolicy } from '../../src/render/desired-policy.ts';
 import type { PolicyDefinition, Severity } from '../../src/api/types.ts';
 import { Discovery, parseKindSpelling } from '../../src/cluster/discovery.ts';
@@ -99,6 +99,7 @@ test('engine source: live Pods and Deployments, bounded violations with the true
   const name = uniqueName('require-team');
   const result = await assessCompliance({
     source: 'engine',
+    keepAllViolations: true,
     desired: [desired(labelPolicy(name, ns), 'labels')],
     specPolicies: [specPolicy('labels', ['c1'])],
     kc: cluster.kc,
@@ -113,7 +114,7 @@ test('engine source: live Pods and Deployments, bounded violations with the true
   assert.equal(r.severity, 'high');
   assert.equal(r.violationTotal, 6, '5 Pods + the Deployment (autogen)');
   assert.equal(r.violations.length, 3);
-  const full = result.fullViolations.get('labels')!;
+  const full = result.fullViolations!.get('labels')!;
   assert.equal(full.length, 6);
   assert.deepEqual(full.map((v) => v.resource).sort(), ['Deployment/web', 'Pod/bad-0', 'Pod/bad-1', 'Pod/bad-2', 'Pod/bad-3', 'Pod/bad-4']);
   assert.ok(full.every((v) => v.namespace === ns));
@@ -150,9 +151,9 @@ test('engine source: apiCall and configMap context against the target cluster', 
     apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name, annotations: { 'pod-policies.kyverno.io/autogen-controllers': 'none' } },
     spec: { background: true, rules: [rule('apiCall'), rule('configMap')] },
   };
-  const result = await assessCompliance({ source: 'engine', desired: [desired(policy, 'ns')], specPolicies: [specPolicy('ns', ['c1'])], kc: cluster.kc, now: new Date() });
+  const result = await assessCompliance({ source: 'engine', keepAllViolations: true, desired: [desired(policy, 'ns')], specPolicies: [specPolicy('ns', ['c1'])], kc: cluster.kc, now: new Date() });
   assert.deepEqual(result.errors, []);
-  const full = result.fullViolations.get('ns')!;
+  const full = result.fullViolations!.get('ns')!;
   assert.deepEqual(full.map((v) => [v.namespace, v.resource]), [[blocked, 'Pod/p1']]);
   assert.match(full[0].message, /by-apiCall: namespace blocks Pods \(apiCall\)/);
   assert.match(full[0].message, /by-configMap: namespace blocks Pods \(configMap\)/);
@@ -184,9 +185,9 @@ test('engine source: a ValidatingPolicy reads other objects of the target with r
       ],
     },
   } as unknown as KyvernoPolicy;
-  const result = await assessCompliance({ source: 'engine', desired: [desired(policy, 'cel')], specPolicies: [specPolicy('cel', ['c1'])], kc: cluster.kc, now: new Date() });
+  const result = await assessCompliance({ source: 'engine', keepAllViolations: true, desired: [desired(policy, 'cel')], specPolicies: [specPolicy('cel', ['c1'])], kc: cluster.kc, now: new Date() });
   assert.deepEqual(result.errors, []);
-  const full = result.fullViolations.get('cel')!;
+  const full = result.fullViolations!.get('cel')!;
   assert.deepEqual(full.map((v) => [v.namespace, v.resource]), [[blocked, 'Pod/p1']]);
   assert.match(full[0].message, /the namespace blocks Pods/);
   // Each namespace's ConfigMap read once; the Services listed only where the first validation
@@ -203,6 +204,7 @@ test('engine source: background false is not scanned; a malformed policy is a vi
   const broken: KyvernoPolicy = { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: uniqueName('broken') }, spec: { rules: [{ name: 'r', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { message: 'x' } }] } };
   const result = await assessCompliance({
     source: 'engine',
+    keepAllViolations: true,
     desired: [desired(off, 'off'), desired(broken, 'broken')],
     specPolicies: [specPolicy('off', ['c1']), specPolicy('broken', ['c1']), specPolicy('unrendered', ['c1'], 'low')],
     kc: cluster.kc,
@@ -252,17 +254,17 @@ test('policy reports: fresh reports are used in auto mode and mapped to violatio
     ]),
     policyReport(ns, 'r2', 'someone-elses-policy', later, [{ pod: 'e', result: 'fail' }]),
   ]);
-  const result = await assessCompliance({ source: 'auto', desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels', ['c1'])], kc: cluster.kc, now: new Date(Date.now() + 10_000) });
+  const result = await assessCompliance({ source: 'auto', keepAllViolations: true, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels', ['c1'])], kc: cluster.kc, now: new Date(Date.now() + 10_000) });
   assert.equal(result.source, 'policyReports', JSON.stringify(result.notes));
   assert.deepEqual(result.errors, []);
-  const full = result.fullViolations.get('labels')!;
+  const full = result.fullViolations!.get('labels')!;
   assert.deepEqual(full.map((v) => [v.namespace, v.resource]), [[ns, 'Pod/a'], [ns, 'Pod/d']]);
   assert.match(full[0].message, /label team is required/);
   assert.match(full[1].message, /error: boom/);
   assert.equal(result.freshness?.[0].fresh, true);
 
   // Forced engine: the reports are ignored and the (absent) Pods give nothing.
-  const engine = await assessCompliance({ source: 'engine', desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels', ['c1'])], kc: cluster.kc, now: new Date() });
+  const engine = await assessCompliance({ source: 'engine', keepAllViolations: true, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels', ['c1'])], kc: cluster.kc, now: new Date() });
   assert.equal(engine.source, 'engine');
   assert.equal(engine.results[0].status, 'compliant');
 });
@@ -274,7 +276,7 @@ test('policy reports: stale, missing or not installed → the engine in auto mod
   await create(cluster, [pod(ns, 'live-bad')]);
   const api = KubernetesObjectApi.makeApiClient(cluster.kc);
   const run = (source: 'auto' | 'policyReports', policy: KyvernoPolicy, now = new Date()) =>
-    assessCompliance({ source, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels', ['c1'])], kc: cluster.kc, now });
+    assessCompliance({ source, keepAllViolations: true, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels', ['c1'])], kc: cluster.kc, now });
 
   // 1. No reports at all for the policy.
   const none = labelPolicy(uniqueName('none'), ns);
@@ -283,7 +285,7 @@ test('policy reports: stale, missing or not installed → the engine in auto mod
   const r1 = await run('auto', none);
   assert.equal(r1.source, 'engine');
   assert.ok(r1.notes.some((n) => /no policy report results/.test(n)), r1.notes.join('\n'));
-  assert.deepEqual(r1.fullViolations.get('labels')!.map((v) => v.resource), ['Pod/live-bad']);
+  assert.deepEqual(r1.fullViolations!.get('labels')!.map((v) => v.resource), ['Pod/live-bad']);
 
   // 2. Reports older than the policy's last change.
   const old = labelPolicy(uniqueName('old'), ns);
@@ -296,7 +298,7 @@ test('policy reports: stale, missing or not installed → the engine in auto mod
   // Forced: the stale report is used anyway, and said to be stale.
   const forced = await run('policyReports', old);
   assert.equal(forced.source, 'policyReports');
-  assert.deepEqual(forced.fullViolations.get('labels')!.map((v) => v.resource), ['Pod/ghost']);
+  assert.deepEqual(forced.fullViolations!.get('labels')!.map((v) => v.resource), ['Pod/ghost']);
   assert.ok(forced.notes.some((n) => /older than the policy's last change/.test(n)));
 
   // 3. Fresh-looking reports, but checked three hours later: too old.
@@ -316,21 +318,4 @@ test('policy reports: stale, missing or not installed → the engine in auto mod
   const forcedAbsent = await run('policyReports', absent);
   assert.equal(forcedAbsent.results[0].status, 'violation');
   assert.match(forcedAbsent.results[0].violations[0].message, /not installed/);
-});
-
-test('toPolicyResults: one violation per resource, bounded, sorted, messages truncated', () => {
-  const policy = labelPolicy('p', 'ns');
-  const findings = new Map([['x', [
-    { policyId: 'x', policy: 'p', rule: 'r1', result: 'fail' as const, kind: 'Pod', name: 'b', namespace: 'n', message: 'one' },
-    { policyId: 'x', policy: 'p', rule: 'r2', result: 'fail' as const, kind: 'Pod', name: 'b', namespace: 'n', message: 'two' },
-    { policyId: 'x', policy: 'p', rule: 'r1', result: 'fail' as const, kind: 'Pod', name: 'a', namespace: 'n', message: 'z'.repeat(5000) },
-  ]]]);
-  const { results, fullViolations } = toPolicyResults({ specPolicies: [specPolicy('x', ['c1']), specPolicy('y', [])], desired: [desired(policy, 'x')], maxViolations: 1 }, findings, new Map());
-  assert.equal(results[0].violationTotal, 2);
-  assert.equal(results[0].violations.length, 1);
-  assert.equal(results[0].violations[0].resource, 'Pod/a');
-  assert.ok(results[0].violations[0].message.length <= 1024);
-  assert.equal(fullViolations.get('x')![1].message, 'p/r1: one; p/r2: two');
-  assert.equal(results[1].status, 'compliant');
-  assert.equal(results[1].violationTotal, 0);
 });

@@ -236,13 +236,13 @@ test('openreports.io: fresh Reports and ClusterReports are read in auto and poli
   ]);
 
   for (const source of ['auto', 'policyReports'] as const) {
-    const result = await assessCompliance({ source, ...input });
+    const result = await assessCompliance({ source, keepAllViolations: true, ...input });
     assert.equal(result.source, 'policyReports', `${source}: ${result.notes.join('\n')}`);
     assert.deepEqual(result.errors, []);
     const byId = new Map(result.results.map((r) => [r.policyID, r]));
 
     // fail and error are violations, with namespace, kind, name and message; pass, warn, skip are not.
-    const full = result.fullViolations.get('pods')!;
+    const full = result.fullViolations!.get('pods')!;
     assert.deepEqual(full.map((v) => [v.namespace, v.resource]), [[ns, 'Pod/a'], [ns, 'Pod/d']]);
     assert.equal(full[0].message, `${pods.metadata.name}/${RULE}: label team is required`);
     assert.equal(full[1].message, `${pods.metadata.name}/${RULE}: error: boom`);
@@ -251,14 +251,14 @@ test('openreports.io: fresh Reports and ClusterReports are read in auto and poli
 
     // A namespaced Policy, named `<namespace>/<name>` in results: all pass → compliant.
     assert.equal(byId.get('ns-pods')!.status, 'compliant');
-    assert.deepEqual(result.fullViolations.get('ns-pods'), []);
+    assert.deepEqual(result.fullViolations!.get('ns-pods'), []);
 
     // A cluster-scoped resource from a ClusterReport: no namespace.
-    assert.deepEqual(result.fullViolations.get('namespaces'), [{ resource: `Namespace/${ns}`, message: `${namespaces.metadata.name}/${RULE}: namespace label team is required` }]);
+    assert.deepEqual(result.fullViolations!.get('namespaces'), [{ resource: `Namespace/${ns}`, message: `${namespaces.metadata.name}/${RULE}: namespace label team is required` }]);
   }
 
   // Forced engine: the reports are ignored and the (absent) Pods give nothing.
-  const engine = await assessCompliance({ source: 'engine', ...input, desired: input.desired.slice(0, 2), specPolicies: input.specPolicies.slice(0, 2) });
+  const engine = await assessCompliance({ source: 'engine', keepAllViolations: true, ...input, desired: input.desired.slice(0, 2), specPolicies: input.specPolicies.slice(0, 2) });
   assert.equal(engine.source, 'engine');
   assert.deepEqual(engine.results.map((r) => r.status), ['compliant', 'compliant']);
 });
@@ -270,9 +270,9 @@ test('openreports.io: a Report without result timestamps counts from its write t
   const policy = labelPolicy('ClusterPolicy', uniqueName('or-notime'), ns);
   await create(t, cluster, [policy]);
   await create(t, cluster, [openReport({ name: uniqueName('rep'), ns, scope: podRef(ns, 'x'), results: [{ policy: policy.metadata.name, result: 'fail' }] })]);
-  const result = await assessCompliance({ source: 'auto', desired: [desired(policy, 'p')], specPolicies: [specPolicy('p')], kc: cluster.kc, now: new Date(Date.now() + 1_000) });
+  const result = await assessCompliance({ source: 'auto', keepAllViolations: true, desired: [desired(policy, 'p')], specPolicies: [specPolicy('p')], kc: cluster.kc, now: new Date(Date.now() + 1_000) });
   assert.equal(result.source, 'policyReports', result.notes.join('\n'));
-  assert.deepEqual(result.fullViolations.get('p')!.map((v) => [v.namespace, v.resource]), [[ns, 'Pod/x']]);
+  assert.deepEqual(result.fullViolations!.get('p')!.map((v) => [v.namespace, v.resource]), [[ns, 'Pod/x']]);
 });
 
 test('openreports.io: stale or aged Reports make auto fall back to the engine; forced policyReports still reads them', async (t) => {
@@ -281,7 +281,7 @@ test('openreports.io: stale or aged Reports make auto fall back to the engine; f
   const ns = await cluster.namespace('or-stale');
   await create(t, cluster, [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'live-bad', namespace: ns }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } as KubernetesObject]);
   const run = (source: 'auto' | 'policyReports', policy: KyvernoPolicy, now = new Date()) =>
-    assessCompliance({ source, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels')], kc: cluster.kc, now });
+    assessCompliance({ source, keepAllViolations: true, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels')], kc: cluster.kc, now });
 
   // 1. Results older than the policy's last change: the Report was written for an earlier version.
   const old = labelPolicy('ClusterPolicy', uniqueName('or-old'), ns);
@@ -290,10 +290,10 @@ test('openreports.io: stale or aged Reports make auto fall back to the engine; f
   const r1 = await run('auto', old);
   assert.equal(r1.source, 'engine');
   assert.ok(r1.notes.some((n) => /older than the policy's last change/.test(n)), r1.notes.join('\n'));
-  assert.deepEqual(r1.fullViolations.get('labels')!.map((v) => [v.namespace, v.resource]), [[ns, 'Pod/live-bad']], 'the engine saw the live Pod');
+  assert.deepEqual(r1.fullViolations!.get('labels')!.map((v) => [v.namespace, v.resource]), [[ns, 'Pod/live-bad']], 'the engine saw the live Pod');
   const forced = await run('policyReports', old);
   assert.equal(forced.source, 'policyReports');
-  assert.deepEqual(forced.fullViolations.get('labels')!.map((v) => [v.namespace, v.resource]), [[ns, 'Pod/ghost']]);
+  assert.deepEqual(forced.fullViolations!.get('labels')!.map((v) => [v.namespace, v.resource]), [[ns, 'Pod/ghost']]);
   assert.ok(forced.notes.some((n) => /older than the policy's last change/.test(n)), forced.notes.join('\n'));
 
   // 2. A fresh ClusterReport, checked three hours later: too old.
@@ -337,10 +337,10 @@ test('openreports.io beside wgpolicyk8s.io: per policy, rule and resource the ne
   ]);
 
   for (const source of ['auto', 'policyReports'] as const) {
-    const result = await assessCompliance({ source, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels')], kc: cluster.kc, now: plus(20) });
+    const result = await assessCompliance({ source, keepAllViolations: true, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels')], kc: cluster.kc, now: plus(20) });
     assert.equal(result.source, 'policyReports', `${source}: ${result.notes.join('\n')}`);
     assert.deepEqual(result.errors, []);
-    assert.deepEqual(result.fullViolations.get('labels')!.map((v) => [v.namespace, v.resource, v.message]), [
+    assert.deepEqual(result.fullViolations!.get('labels')!.map((v) => [v.namespace, v.resource, v.message]), [
       [ns, 'Pod/b', `${name}/${RULE}: wg b (newer)`],
       [ns, 'Pod/e', `${name}/${RULE}: or e (only here)`],
       [ns, 'Pod/f', `${name}/${RULE}: wg f (only here)`],

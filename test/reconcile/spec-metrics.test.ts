@@ -5,7 +5,7 @@ import { countNewDrift, countViolations } from '../../src/reconcile/spec-metrics
 import type { SpecOutcome } from '../../src/reconcile/spec-outcome.ts';
 
 const compliant = [{ policyID: 'labels', status: 'compliant', severity: 'high', violations: [], violationTotal: 0 }];
-const quiet = { cluster: 'prod', plan: { name: 'baseline', spec: { spec: { policies: [] } } }, actions: [], policyResults: compliant, fullViolations: new Map(), compliance: {} } as unknown as SpecOutcome;
+const quiet = { cluster: 'prod', plan: { name: 'baseline', spec: { spec: { policies: [] } } }, actions: [], policyResults: compliant, violationFingerprints: new Map(), compliance: {} } as unknown as SpecOutcome;
 
 test('drift and violation series exist at 0 after a first pass that found nothing', async () => {
   const metrics = createMetrics({ defaultMetrics: false });

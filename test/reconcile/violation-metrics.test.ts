@@ -7,6 +7,7 @@ import { createMetrics } from '../../src/server/metrics.ts';
 import { buildComplianceReport } from '../../src/report/build-reports.ts';
 import type { SpecOutcome } from '../../src/reconcile/spec-outcome.ts';
 import type { PolicyResult, Violation } from '../../src/api/types.ts';
+import { fingerprint } from '../../src/compliance/violation-tally.ts';
 
 const pods = (from: number, to: number): Violation[] => Array.from({ length: to - from }, (_, i) => ({ namespace: 'apps', resource: `Pod/p${from + i}`, message: 'label app is required' }));
 const ctx = { specName: 'baseline', namespace: 'kspec-system', cluster: 'prod', sourceCommit: 'abc', timestamp: '2026-01-01T00:00:00Z' };
@@ -17,7 +18,7 @@ function outcome(violations: Violation[], opts: { retired?: boolean } = {}): Spe
   return {
     plan: { name: 'baseline', retired: opts.retired, spec: { spec: { policies: [{ id: 'labels', severity: 'high' }] } } } as SpecOutcome['plan'],
     cluster: 'prod', mode: 'enforce', remediation: 'auto', phase: 'Active', actions: [], remaining: [], inSync: 1, errors: [], notes: [],
-    policyResults: [result], complianceSource: 'engine', fullViolations: new Map([['labels', violations]]),
+    policyResults: [result], complianceSource: 'engine', violationFingerprints: new Map([['labels', Uint32Array.from(violations.map(fingerprint)).sort()]]),
     compliance: buildComplianceReport(ctx, [result], 'engine'),
   };
 }

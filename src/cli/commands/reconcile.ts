@@ -48,6 +48,8 @@ const reconcile: Command = {
       dryRun: flags['dry-run'],
       reportRefreshMs: reportRefreshMs(flags['report-refresh']),
       serverForms,
+      // Git holds every violation; without write-back a pass keeps counts and examples only.
+      keepAllViolations: Boolean(gitConfig) && !flags['dry-run'],
       log,
       metrics: createMetrics({ defaultMetrics: false }),
     });

@@ -120,7 +120,7 @@ const run: Command = {
       log[passLogLevel(reasons)]('pass started', { reasons });
       const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
-        reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, rules, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, rules, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, keepAllViolations: Boolean(gitConfig) && !flags['dry-run'] && !onlyWatch, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
       passAges.own(result.targets.keys(), Date.now());

@@ -35,48 +35,94 @@ interface APIGroupList {
 /** How long a discovery snapshot is reused; new CRDs show up after this. */
 export const DISCOVERY_TTL_MS = 5 * 60_000;
 
+/**
+ * What one API server's discovery answered, as kept between runs (see discovery-file.ts): the
+ * group list and every group/version read, with when the group list was read.
+ */
+export interface DiscoveryRecord {
+  loadedAt: number;
+  groups: APIGroupList;
+  versions: Record<string, ResourceType[]>;
+}
+
 export class Discovery {
   readonly #kc: KubeConfig;
   #snapshot: Promise<Snapshot> | undefined;
   #loadedAt = 0;
   readonly #versions = new Map<string, Promise<ResourceType[]>>();
+  /** The answers as they arrived, to be kept between runs (failed group/versions are not). */
+  #groups: APIGroupList | undefined;
+  readonly #answered = new Map<string, ResourceType[]>();
 
   constructor(kc: KubeConfig) {
     this.#kc = kc;
   }
 
-  /** One Discovery per KubeConfig object, so a pass shares the cache. */
+  /**
+   * One Discovery per KubeConfig object, so a pass shares the cache. A new one starts from what
+   * an earlier run discovered of the same API server (see remember), while that is fresh.
+   */
   static for(kc: KubeConfig): Discovery {
     let d = cache.get(kc);
     if (!d) {
       d = new Discovery(kc);
+      const server = serverOf(kc);
+      const record = remembered.get(server);
+      if (record) d.#takeUp(record);
       cache.set(kc, d);
+      latest.set(server, d);
     }
     return d;
+  }
+
+  /** What was discovered of each API server reached through `for`, while younger than the TTL. */
+  static records(now = Date.now()): Map<string, DiscoveryRecord> {
+    const out = new Map<string, DiscoveryRecord>();
+    for (const [server, d] of latest) {
+      if (d.#groups && now - d.#loadedAt < DISCOVERY_TTL_MS) out.set(server, { loadedAt: d.#loadedAt, groups: d.#groups, versions: Object.fromEntries(d.#answered) });
+    }
+    return out;
+  }
+
+  /** What an earlier run discovered, by API server: Discoveries made from now on start from it. */
+  static remember(records: Map<string, DiscoveryRecord>): void {
+    remembered = records;
+  }
+
+  #takeUp(record: DiscoveryRecord): void {
+    if (!(Date.now() - record.loadedAt < DISCOVERY_TTL_MS)) return;
+    const snapshot = this.#fromAnswers(record.groups, (group, version) => record.versions[`${group}/${version}`]);
+    if (!snapshot) return;
+    this.#groups = record.groups;
+    this.#loadedAt = record.loadedAt;
+    for (const [key, types] of Object.entries(record.versions)) {
+      this.#answered.set(key, types);
+      this.#versions.set(key, Promise.resolve(types));
+    }
+    this.#snapshot = Promise.resolve(snapshot);
   }
 
   /** Forgets what was discovered (e.g. after installing a CRD). */
   invalidate(): void {
     this.#snapshot = undefined;
+    this.#groups = undefined;
     this.#versions.clear();
+    this.#answered.clear();
   }
 
   async #load(): Promise<Snapshot> {
     if (this.#snapshot && Date.now() - this.#loadedAt < DISCOVERY_TTL_MS) return this.#snapshot;
     this.#loadedAt = Date.now();
+    this.#groups = undefined;
     this.#versions.clear();
+    this.#answered.clear();
     const load = async (): Promise<Snapshot> => {
       const groups = await kubeJson<APIGroupList>(this.#kc, '/apis');
-      const versionsOf = new Map<string, string[]>();
-      const preferred = new Map<string, string>();
-      versionsOf.set('', ['v1']);
-      preferred.set('', 'v1');
-      for (const g of groups.groups ?? []) {
-        versionsOf.set(g.name, g.versions.map((v) => v.version));
-        preferred.set(g.name, g.preferredVersion?.version ?? g.versions[0]?.version);
-      }
-      const lists = await Promise.all([...preferred].map(([group, version]) => this.#groupVersion(group, version)));
-      return { versionsOf, preferred, resources: lists.flat() };
+      const preferred = preferredVersions(groups);
+      const lists = new Map<string, ResourceType[]>();
+      await Promise.all([...preferred].map(async ([group, version]) => lists.set(`${group}/${version}`, await this.#groupVersion(group, version))));
+      this.#groups = groups;
+      return this.#fromAnswers(groups, (group, version) => lists.get(`${group}/${version}`))!;
     };
     this.#snapshot = load();
     this.#snapshot.catch(() => {
@@ -85,14 +131,28 @@ export class Discovery {
     return this.#snapshot;
   }
 
+  /** The snapshot of a group list and its preferred versions' resources; undefined when one is not known. */
+  #fromAnswers(groups: APIGroupList, resourcesOf: (group: string, version: string) => ResourceType[] | undefined): Snapshot | undefined {
+    const versionsOf = new Map<string, string[]>([['', ['v1']]]);
+    for (const g of groups.groups ?? []) versionsOf.set(g.name, g.versions.map((v) => v.version));
+    const resources: ResourceType[] = [];
+    const preferred = preferredVersions(groups);
+    for (const [group, version] of preferred) {
+      const list = resourcesOf(group, version);
+      if (!list) return undefined;
+      resources.push(...list);
+    }
+    return { versionsOf, preferred, resources };
+  }
+
   #groupVersion(group: string, version: string): Promise<ResourceType[]> {
     const key = `${group}/${version}`;
     let p = this.#versions.get(key);
     if (!p) {
       const path = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
       p = kubeJson<APIResourceList>(this.#kc, path).then(
-        (list) =>
-          (list.resources ?? [])
+        (list) => {
+          const types = (list.resources ?? [])
             .filter((r) => !r.name.includes('/'))
             .map((r) => ({
               group,
@@ -102,7 +162,10 @@ export class Discovery {
               plural: r.name,
               namespaced: r.namespaced,
               verbs: r.verbs ?? [],
-            })),
+            }));
+          this.#answered.set(key, types);
+          return types;
+        },
         // An aggregated API that is down must not break discovery of the rest.
         () => [],
       );
@@ -182,6 +245,20 @@ interface Snapshot {
 }
 
 const cache = new WeakMap<KubeConfig, Discovery>();
+/** The newest Discovery of each API server, whose answers a run keeps for the next. */
+const latest = new Map<string, Discovery>();
+let remembered = new Map<string, DiscoveryRecord>();
+
+function serverOf(kc: KubeConfig): string {
+  return kc.getCurrentCluster()?.server ?? '';
+}
+
+/** Core v1 and each group's preferred version. */
+function preferredVersions(groups: APIGroupList): Map<string, string> {
+  const preferred = new Map<string, string>([['', 'v1']]);
+  for (const g of groups.groups ?? []) preferred.set(g.name, g.preferredVersion?.version ?? g.versions[0]?.version);
+  return preferred;
+}
 
 export interface KindSpelling {
   group: string;

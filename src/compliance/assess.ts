@@ -65,7 +65,7 @@ export async function assessCompliance(input: AssessInput): Promise<Assessment> 
   if (input.source === 'policyReports' || input.source === 'auto') {
     let reports: Awaited<ReturnType<typeof readPolicyReports>> | undefined;
     try {
-      reports = await readPolicyReports({ kc: input.kc, ...(input.reads ? { reads: input.reads } : {}), desired: input.desired, now: input.now, maxAgeMinutes: input.maxReportAgeMinutes, pageSize: input.pageSize, signal: input.signal });
+      reports = await readPolicyReports({ kc: input.kc, ...(input.reads ? { reads: input.reads } : {}), desired: input.desired, now: input.now, maxAgeMinutes: input.maxReportAgeMinutes, pageSize: input.pageSize, signal: input.signal, skipFreshnessWithoutResults: input.source === 'auto' });
     } catch (err) {
       if (input.signal?.aborted) throw err;
       const message = `policy reports could not be read: ${(err as Error).message}`;

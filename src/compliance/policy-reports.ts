@@ -52,6 +52,11 @@ export interface PolicyReportOptions {
   maxAgeMinutes?: number;
   pageSize?: number;
   signal?: AbortSignal;
+  /**
+   * Without a single result of the rendered policies, do not read the installed policies to
+   * judge freshness: the reports cannot be used anyway (complianceSource auto then uses the engine).
+   */
+  skipFreshnessWithoutResults?: boolean;
 }
 
 export interface PolicyFreshness {
@@ -178,6 +183,7 @@ export async function readPolicyReports(options: PolicyReportOptions): Promise<P
     });
   }
 
+  if (options.skipFreshnessWithoutResults && out.resultCount === 0) return out;
   const live = await livePolicies(kc, options.reads, discovery, options.pageSize, signal, out.errors);
   for (const d of options.desired) {
     const key = policyKey(d.object);

@@ -6,6 +6,7 @@ import { reconcilePass } from '../../reconcile/pass.ts';
 import { fetchSnapshot } from '../../source/git-source.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
 import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
+import { loadDiscovery, saveDiscovery } from '../discovery-file.ts';
 import { commandLogger, logFlags } from '../log-flags.ts';
 import { planText, structured } from '../pass-output.ts';
 import { githubFlags, githubFromEnv } from '../github-flags.ts';
@@ -43,6 +44,7 @@ const plan: Command = {
     const source = sourceOptions(flags, io.env);
     const log = commandLogger(flags, io);
     const serverForms = ServerFormCache.load(serverFormsFile(source.cacheDir));
+    loadDiscovery(source.cacheDir);
     const management = kubeConfig(flags, io.env);
     // A plan shows what the repository asks for. When the repository cannot be read (a branch that
     // does not exist, a host that does not answer) there is nothing to plan: the error is the
@@ -62,6 +64,7 @@ const plan: Command = {
     });
     saveServerForms(serverForms, source.cacheDir, log);
     await addPlanImpact(result);
+    saveDiscovery(source.cacheDir, log);
     io.stdout(format === 'table' ? planText(result) : structured(result, format));
     if (github && pullNumber) {
       const comment = await upsertPlanComment(github, { pullNumber, plan: planForComment(result) });

@@ -5,6 +5,7 @@ import { kubeConfig, passFlags } from '../cluster-flags.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
 import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
+import { loadDiscovery, saveDiscovery } from '../discovery-file.ts';
 import { commandLogger, logFlags } from '../log-flags.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { planText, structured, summaryText } from '../pass-output.ts';
@@ -38,6 +39,7 @@ const reconcile: Command = {
     const source = optionalSourceOptions(flags, io.env);
     const cache = cacheDir(flags, io.env);
     const serverForms = ServerFormCache.load(serverFormsFile(cache));
+    loadDiscovery(cache);
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const result = await reconcilePass({
       ...(source ? { source } : {}),
@@ -54,6 +56,7 @@ const reconcile: Command = {
       metrics: createMetrics({ defaultMetrics: false }),
     });
     saveServerForms(serverForms, cache, log);
+    saveDiscovery(cache, log);
     const written = flags['dry-run'] || !gitConfig ? undefined : await writeBackToGit(result, gitConfig);
     if (format !== 'table') io.stdout(structured(result, format));
     else io.stdout(planText(result) + summaryText(result));

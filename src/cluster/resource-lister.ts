@@ -16,6 +16,8 @@ export interface ListOptions {
   /** Only this namespace (namespaced types); all namespaces when absent. */
   namespace?: string;
   signal?: AbortSignal;
+  /** Told the resourceVersion of each page (the first page's is the list's, to watch from). */
+  onResourceVersion?: (resourceVersion: string) => void;
 }
 
 interface ListResponse {
@@ -54,6 +56,7 @@ export async function* listPages(kc: KubeConfig, type: ResourceType, options: Li
       }
       throw err instanceof ClusterError ? new ClusterError(`list ${type.apiVersion} ${type.kind}: ${err.message}`, err.code) : err;
     }
+    if (page.metadata?.resourceVersion) options.onResourceVersion?.(page.metadata.resourceVersion);
     const items = (page.items ?? []).filter((item) => !restarted || !yielded.has(key(item))).map((item) => ({ ...item, apiVersion: type.apiVersion, kind: type.kind }));
     if (!restarted) for (const item of items) yielded.add(key(item));
     yield items;

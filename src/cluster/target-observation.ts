@@ -2,7 +2,9 @@
 // owns (one LIST per Kyverno kind, split in memory by each spec's labels) and the LISTs the
 // compliance stage reads (resources the engine evaluates, policy reports, namespaces). Ten specs
 // on one cluster used to LIST the same objects ten times, at once; now the first reader lists and
-// the others wait for the same answer. An observation lives for one pass.
+// the others wait for the same answer. An observation lives for one pass. In `kspec run` the
+// trimmed lists (what the engine evaluates, namespaces) come from watched lists kept across
+// passes instead (target-caches.ts): a pass with nothing new lists none of them again.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import { MANAGED_BY, MANAGER, OWNED_BY_KSPEC_SELECTOR, SPEC_LABEL, SPEC_NAMESPACE_LABEL } from '../render/ownership.ts';
@@ -12,6 +14,7 @@ import { listPages, NAMESPACES } from './resource-lister.ts';
 import type { KubeItem, ListOptions } from './resource-lister.ts';
 import type { ResourceType } from './discovery.ts';
 import { trimObject } from './trim.ts';
+import type { WatchedLists } from './target-caches.ts';
 
 export interface SharedListOptions extends ListOptions {
   /** Drop managedFields (the engine never reads them; report freshness does). */
@@ -23,10 +26,12 @@ export class TargetObservation {
   readonly policies: PolicyClient;
   private owned: Promise<KyvernoPolicy[]> | undefined;
   private readonly lists = new Map<string, Promise<KubeItem[]>>();
+  private readonly watched: WatchedLists | undefined;
 
-  constructor(kc: KubeConfig) {
+  constructor(kc: KubeConfig, watched?: WatchedLists) {
     this.kc = kc;
     this.policies = new PolicyClient(kc);
+    this.watched = watched;
   }
 
   /** Every policy kspec owns on this cluster, whatever the spec: one LIST per kind for the pass. */
@@ -66,7 +71,8 @@ export class TargetObservation {
     const key = `${type.apiVersion}/${type.kind}|${options.labelSelector ?? ''}|${options.trim ? 'trimmed' : 'whole'}`;
     let list = this.lists.get(key);
     if (!list) {
-      list = (async () => {
+      const watched = this.watched && options.trim && !options.labelSelector ? this.watched(type) : undefined;
+      list = watched ? watched.items() : (async () => {
         const items: KubeItem[] = [];
         const { namespace: _one, trim, ...listOptions } = options;
         for await (const page of listPages(this.kc, type, listOptions)) for (const item of page) items.push(trim ? trimObject(item) : item);

@@ -5,6 +5,7 @@ import { resolveTarget } from '../cluster/targets.ts';
 import type { ResolvedTarget } from '../cluster/targets.ts';
 import { probeTarget } from '../cluster/target-probe.ts';
 import { TargetObservation } from '../cluster/target-observation.ts';
+import type { TargetCaches } from '../cluster/target-caches.ts';
 import type { Logger } from '../log.ts';
 import { setConditions } from './conditions.ts';
 import type { ConditionInput } from './conditions.ts';
@@ -35,6 +36,8 @@ export interface ConnectOptions {
   management: KubeConfig;
   fromGit: Map<string, ClusterTarget>;
   backoff?: TargetBackoff;
+  /** Watched lists kept across passes (`kspec run`): the observation reads through them. */
+  caches?: TargetCaches;
   timeoutMs: number;
   publish: boolean;
   /** Runs a write stage on a target (through the ownership fence when sharded). */
@@ -68,7 +71,7 @@ async function connectOne(key: string, ref: { name: string; namespace: string },
   try {
     const resolved = await resolveTarget(ref, options.fromGit, options.store, options.management);
     const probe = await probeTarget(resolved.kc, resolved.target?.spec.version, options.timeoutMs);
-    Object.assign(target, { resolved, observation: new TargetObservation(resolved.kc), serverVersion: probe.serverVersion }, probe.versionMismatch ? { versionMismatch: probe.versionMismatch } : {});
+    Object.assign(target, { resolved, observation: new TargetObservation(resolved.kc, options.caches?.of(key, resolved.kc)), serverVersion: probe.serverVersion }, probe.versionMismatch ? { versionMismatch: probe.versionMismatch } : {});
     options.backoff?.succeeded(key);
   } catch (err) {
     target.error = `cluster ${ref.name}: ${(err as Error).message}`;

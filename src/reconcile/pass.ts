@@ -18,6 +18,7 @@ import { ManagementSnapshot } from './management-snapshot.ts';
 import { DEFAULT_REPORT_REFRESH_MS } from './write-if-changed.ts';
 import type { TargetBackoff } from './target-backoff.ts';
 import { ServerFormCache } from '../cluster/server-form.ts';
+import type { TargetCaches } from '../cluster/target-caches.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import type { RenderRules } from '../render/render-rules.ts';
 
@@ -43,6 +44,8 @@ export interface PassOptions {
   backoff?: TargetBackoff;
   /** Kept across passes by `kspec run`, so a pass with nothing new in Git makes no dry runs. */
   serverForms?: ServerFormCache;
+  /** Kept across passes by `kspec run`: the resources the engine reads, watched instead of listed every pass. */
+  caches?: TargetCaches;
   /** Assess resource-level compliance; default true (plan turns it off). */
   assess?: boolean;
   /**
@@ -117,6 +120,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
     management: options.management,
     fromGit: targetsByKey(load.targets),
     ...(options.backoff ? { backoff: options.backoff } : {}),
+    ...(options.caches ? { caches: options.caches } : {}),
     timeoutMs: options.targetTimeoutMs ?? 10_000,
     publish: mayWrite,
     write,

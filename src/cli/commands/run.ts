@@ -21,6 +21,7 @@ import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 import { TargetBackoff } from '../../reconcile/target-backoff.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
 import { TargetWatches } from '../../reconcile/target-watches.ts';
+import { TargetCaches } from '../../cluster/target-caches.ts';
 import { passLogLevel } from '../../reconcile/pass-log-level.ts';
 import { AppliedSpecWatch } from '../../reconcile/applied-spec-watch.ts';
 import type { Snapshot } from '../../source/git-source.ts';
@@ -81,6 +82,7 @@ const run: Command = {
     const gitConfig = await writeBackConfig(flags, source, io.env, log);
     const backoff = new TargetBackoff();
     const serverForms = new ServerFormCache();
+    const caches = new TargetCaches(log);
     let lastSnapshot: Snapshot | undefined;
     const shutdown = installShutdown({ logger: log });
     registerSecret(io.env.KSPEC_WEBHOOK_SECRET);
@@ -120,7 +122,7 @@ const run: Command = {
       log[passLogLevel(reasons)]('pass started', { reasons });
       const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
-        reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, rules, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, keepAllViolations: Boolean(gitConfig) && !flags['dry-run'] && !onlyWatch, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, rules, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, caches, keepAllViolations: Boolean(gitConfig) && !flags['dry-run'] && !onlyWatch, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
       passAges.own(result.targets.keys(), Date.now());
@@ -129,6 +131,7 @@ const run: Command = {
       if (coordinator) metrics.shardKnownTargets.set({ replica: member }, coordinator.known());
       firstPassDone = true;
       watches.sync(result);
+      caches.sweep();
       // Git is written by the leader only, and not for passes that only re-checked the cluster.
       if (gitConfig && !flags['dry-run'] && !onlyWatch && !signal.aborted) {
         const written = await writeBackToGit(result, gitConfig).catch((err) => {
@@ -143,7 +146,10 @@ const run: Command = {
     const trigger = (reason: string) => void scheduler.trigger(reason).catch((err) => log.error('pass crashed', { error: (err as Error).message }));
     const watches = new TargetWatches(trigger, log);
 
-    shutdown.addHook('watches', () => watches.stop());
+    shutdown.addHook('watches', () => {
+      watches.stop();
+      caches.stop();
+    });
     // Specs applied to the cluster: served (no --repo, or --cluster-specs) or told they are not.
     const appliedSpecs = new AppliedSpecWatch(management, flags.namespace!, trigger, log);
     appliedSpecs.start();

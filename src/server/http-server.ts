@@ -12,6 +12,7 @@ import { nullLogger, type Logger } from '../log.ts';
 import { redactSecrets } from '../redact.ts';
 import {
   BodyTooLargeError,
+  DEFAULT_MAX_CONCURRENT_WEBHOOKS,
   DEFAULT_MAX_WEBHOOK_BODY,
   handleWebhook,
   isWebhookConfigured,
@@ -106,6 +107,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const { host, port } = parseListen(options.listen);
   const log = (options.logger ?? nullLogger).child({ component: 'http' });
   const maxBody = options.webhook?.maxBodyBytes ?? DEFAULT_MAX_WEBHOOK_BODY;
+  const maxConcurrent = options.webhook?.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_WEBHOOKS;
+  let webhooksInFlight = 0;
 
   const countWebhook = (outcome: string) => {
     try {
@@ -158,6 +161,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         sendJson(res, 404, { error: 'webhook not configured' });
         return;
       }
+      // A flood is turned away before its bodies are read: memory stays within maxConcurrent bodies.
+      if (webhooksInFlight >= maxConcurrent) {
+        countWebhook('too_many');
+        log.warn('webhook refused: too many requests at once', { limit: maxConcurrent, remote: req.socket.remoteAddress });
+        sendJson(res, 429, { error: `more than ${maxConcurrent} webhook requests at once` }, { 'Retry-After': '1', Connection: 'close' });
+        return;
+      }
+      webhooksInFlight++;
       let body: Buffer;
       try {
         body = await readBody(req, maxBody);
@@ -169,6 +180,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           return;
         }
         throw err;
+      } finally {
+        webhooksInFlight--;
       }
       const result = handleWebhook(options.webhook, { headers: req.headers, query: url.searchParams, body });
       const outcome =

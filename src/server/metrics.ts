@@ -59,7 +59,7 @@ export interface KspecMetrics {
   policies: Gauge<'cluster' | 'spec' | 'state'>;
   /** 1 while this replica holds the lease. */
   leader: Gauge<string>;
-  /** Webhook requests by outcome (accepted, ignored, unauthorized, invalid, too_large, not_configured). */
+  /** Webhook requests by outcome (accepted, ignored, unauthorized, invalid, too_large, too_many, not_configured). */
   webhookRequests: Counter<'outcome'>;
   /** Targets this replica owns (sharded runs). Label: replica. */
   shardOwnedTargets: Gauge<'replica'>;

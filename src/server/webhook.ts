@@ -10,9 +10,13 @@
 // API servers.
 //
 // Event handling: GitHub `ping` answers 200 without triggering; GitHub `push` (and GitLab
-// `Push Hook`) triggers with {ref, after, repository}; a push that deletes a branch and every
-// other event answer 202 "ignored". A request without an event header is a generic trigger; its
-// optional JSON body may carry {ref, after, repository}.
+// `Push Hook`) triggers with {ref, after, repository}; a push that deletes a branch, a push to a
+// branch kspec does not serve, and every other event answer 202 "ignored". A request without an
+// event header is a generic trigger; its optional body may carry {ref, after, repository}.
+//
+// Bodies are read as GitHub and curl send them: JSON, a form with the JSON in `payload=` (GitHub's
+// `application/x-www-form-urlencoded` content type), or JSON sent by `curl -d` (which labels it a
+// form). The signature is always checked over the raw bytes, before any of that.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
@@ -23,6 +27,16 @@ export interface WebhookConfig {
   token?: string;
   /** Largest accepted body; default 2 MiB (GitHub push payloads are capped at 25 MB but are rarely over 100 KB). */
   maxBodyBytes?: number;
+  /**
+   * The branch (or tag) kspec serves, once known: a push naming another ref triggers nothing.
+   * Undefined (no --branch, and the remote's default branch not fetched yet) lets every push through.
+   */
+  servedRef?: () => string | undefined;
+  /**
+   * Webhook requests read at once; more get 429 with Retry-After. With maxBodyBytes this bounds
+   * the memory a flood can take (default 8 × 2 MiB).
+   */
+  maxConcurrentRequests?: number;
 }
 
 /** What a verified push tells the scheduler. Fields are absent when the sender did not say. */
@@ -54,6 +68,7 @@ export interface WebhookResult {
 }
 
 export const DEFAULT_MAX_WEBHOOK_BODY = 2 * 1024 * 1024;
+export const DEFAULT_MAX_CONCURRENT_WEBHOOKS = 8;
 
 const ZERO_SHA = /^0{40}$|^0{64}$/;
 
@@ -114,21 +129,42 @@ export function authenticate(config: WebhookConfig, req: WebhookRequest): boolea
   return ok;
 }
 
+/**
+ * The payload as an object: JSON; or for a form body, the JSON in its `payload` field (GitHub),
+ * the body itself when it is JSON (`curl -d '{…}'` labels JSON a form), or the form's own
+ * ref/after/repository fields (`curl -d ref=refs/heads/main`).
+ */
 function parsePayload(req: WebhookRequest): Record<string, unknown> | undefined {
   if (req.body.length === 0) return {};
   const type = (header(req.headers, 'content-type') ?? '').toLowerCase();
-  let text = req.body.toString('utf8');
-  if (type.startsWith('application/x-www-form-urlencoded')) {
-    const payload = new URLSearchParams(text).get('payload');
-    if (payload === null) return undefined;
-    text = payload;
-  }
+  const text = req.body.toString('utf8');
+  if (!type.startsWith('application/x-www-form-urlencoded')) return jsonObject(text);
+  const form = new URLSearchParams(text);
+  const payload = form.get('payload');
+  if (payload !== null) return jsonObject(payload);
+  const json = jsonObject(text);
+  if (json) return json;
+  const fields = Object.fromEntries(['ref', 'after', 'repository'].flatMap((k) => (form.has(k) ? [[k, form.get(k)]] : [])));
+  return Object.keys(fields).length ? fields : undefined;
+}
+
+function jsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(text);
     return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether a push to `ref` concerns the served branch or tag. A push that names no ref (a generic
+ * trigger), or arrives before kspec knows its branch, is taken as concerning it.
+ */
+export function pushConcernsServedRef(ref: string | undefined, served: string | undefined): boolean {
+  if (ref === undefined || served === undefined) return true;
+  const short = served.replace(/^refs\/(heads|tags)\//, '');
+  return ref === served || ref === `refs/heads/${short}` || ref === `refs/tags/${short}`;
 }
 
 function str(v: unknown): string | undefined {
@@ -144,6 +180,14 @@ function obj(v: unknown): Record<string, unknown> {
  * caller triggers `result.push` when present.
  */
 export function handleWebhook(config: WebhookConfig | undefined, req: WebhookRequest): WebhookResult {
+  const result = classifyWebhook(config, req);
+  if (!result.push || !config) return result;
+  const served = config.servedRef?.();
+  if (pushConcernsServedRef(result.push.ref, served)) return result;
+  return { status: 202, body: { ignored: true, event: result.body.event, ref: result.push.ref, reason: `kspec serves ${served}, not this ref` } };
+}
+
+function classifyWebhook(config: WebhookConfig | undefined, req: WebhookRequest): WebhookResult {
   if (!config || !isWebhookConfigured(config)) {
     return { status: 404, body: { error: 'webhook not configured' } };
   }

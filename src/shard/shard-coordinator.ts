@@ -69,6 +69,9 @@ export class ShardCoordinator implements TargetOwnership {
   readonly #stop = new AbortController();
   #lastPush: string | undefined;
   #ownPush: string | undefined;
+  /** The announce in flight, and the reason of the one queued after it (a flood makes two writes, not one each). */
+  #announcing: Promise<void> | undefined;
+  #queuedPush: string | undefined;
   #reported = '';
   #live: string[] = [];
 
@@ -131,8 +134,29 @@ export class ShardCoordinator implements TargetOwnership {
     }
   }
 
-  /** Bumps the trigger Lease so every replica runs a pass for a push this replica received. */
-  async announcePush(reason: string): Promise<void> {
+  /**
+   * Bumps the trigger Lease so every replica runs a pass for a push this replica received.
+   * Pushes arriving while one is being announced are folded into one more announce.
+   */
+  announcePush(reason: string): Promise<void> {
+    if (this.#announcing) {
+      this.#queuedPush = reason;
+      return this.#announcing;
+    }
+    this.#announcing = (async () => {
+      try {
+        for (let next: string | undefined = reason; next !== undefined; next = this.#queuedPush) {
+          this.#queuedPush = undefined;
+          await this.#writePushLease(next);
+        }
+      } finally {
+        this.#announcing = undefined;
+      }
+    })();
+    return this.#announcing;
+  }
+
+  async #writePushLease(reason: string): Promise<void> {
     const value = `${this.#opts.identity} ${this.#now()} ${reason}`;
     this.#ownPush = value;
     const name = leaseName(this.#opts.group, 'push');

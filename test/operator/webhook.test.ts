@@ -1,6 +1,6 @@
 // Push webhooks against a real `kspec run` (as the deployed ServiceAccount) with its schedule far
 // in the future: a push with a good X-Hub-Signature-256 triggers a pass that applies the newly
-// committed change; a bad signature gets 401 and triggers nothing.
+// committed change; a bad signature gets 401 and triggers nothing, nor does a push to another branch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -12,7 +12,7 @@ import { testCluster } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
 import { inClusterTarget, kspecServiceAccount, policyYaml, sleep, specYaml, startKspecRun, waitFor } from '../support/operator.ts';
 
-test('webhook: a good GitHub signature triggers a pass that applies the new commit; a bad one gets 401 and triggers nothing', { timeout: 120_000 }, async (t) => {
+test('webhook: a good GitHub signature triggers a pass that applies the new commit; a bad one gets 401 and a push to another branch is ignored', { timeout: 120_000 }, async (t) => {
   const cluster = await testCluster(t);
   if (!cluster) return;
   const t0 = Date.now();
@@ -83,14 +83,20 @@ test('webhook: a good GitHub signature triggers a pass that applies the new comm
   assert.equal(tampered.status, 401);
   const unsigned = await fetch(`${kspec.base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push' }, body: badBody });
   assert.equal(unsigned.status, 401);
+  // A well-signed push to a branch kspec does not serve (it serves the remote's default, main).
+  const otherBranchBody = JSON.stringify({ ref: 'refs/heads/feature', after: shaC });
+  const otherBranch = await push(shaC, sign(otherBranchBody), otherBranchBody);
+  assert.equal(otherBranch.status, 202);
+  assert.match(await otherBranch.text(), /"ignored":true.*kspec serves main/);
   await sleep(Math.max(3_000, 3 * applied));
   // Only the policy watch may start passes now (kspec's watch also sees other tests' kspec-owned
   // policies on this shared API server); those re-check the commit kspec already has.
   const since = kspec.logs('pass started').slice(startedAfterGood).map((l) => JSON.stringify(l.reasons));
-  assert.deepEqual(since.filter((r) => !r.includes('"watch ')), [], 'no pass was triggered by the rejected pushes');
+  assert.deepEqual(since.filter((r) => !r.includes('"watch ')), [], 'no pass was triggered by the rejected pushes nor the other branch');
   assert.equal(await exists('c'), false, 'the unauthenticated push applied nothing');
   const metrics = await kspec.metrics();
   assert.match(metrics, /kspec_webhook_requests_total\{outcome="accepted"\} 1/);
   assert.match(metrics, /kspec_webhook_requests_total\{outcome="unauthorized"\} 3/);
+  assert.match(metrics, /kspec_webhook_requests_total\{outcome="ignored"\} 1/);
   t.diagnostic(`webhook test took ${Date.now() - t0} ms`);
 });

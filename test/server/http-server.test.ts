@@ -1,11 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { execFile } from 'node:child_process';
+import { request, type ClientRequest } from 'node:http';
+import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { createLogger } from '../../src/log.ts';
 import { parseListen, startHttpServer, type HttpServerOptions, type PushEvent } from '../../src/server/http-server.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { signGitHubBody } from '../../src/server/webhook.ts';
+import { PassScheduler } from '../../src/reconcile/scheduler.ts';
 
 interface Reply {
   status: number;
@@ -208,5 +211,102 @@ describe('http server', () => {
     await call(s.port, 'GET', '/healthz');
     await s.close();
     await assert.rejects(call(s.port, 'GET', '/healthz'));
+  });
+
+  test('a flood of slow webhook requests: past the concurrency cap each gets 429 before its body is read', async () => {
+    const token = 'tok-tok-tok';
+    await withServer({ webhook: { token, maxConcurrentRequests: 3 } }, async (port, { pushes, registry }) => {
+      // Three requests that send their headers and part of a body, then hold on.
+      const held: Array<{ req: ClientRequest; status: Promise<number> }> = [];
+      for (let i = 0; i < 3; i++) {
+        let req!: ClientRequest;
+        const status = new Promise<number>((resolve, reject) => {
+          req = request({ host: '127.0.0.1', port, method: 'POST', path: '/webhook', headers: { Authorization: `Bearer ${token}`, 'Transfer-Encoding': 'chunked' } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+        });
+        req.write('{"ref":');
+        held.push({ req, status });
+      }
+      // Wait until the server is reading all three (the 4th is refused only once they count).
+      let refused: Reply | undefined;
+      while (!refused) {
+        const r = await call(port, 'POST', '/webhook', '{}', { Authorization: `Bearer ${token}` });
+        if (r.status === 429) refused = r;
+        else assert.equal(r.status, 202);
+      }
+      assert.equal(refused.headers['retry-after'], '1');
+      const before = pushes.length;
+      for (const { req } of held) req.end('"refs/heads/main"}');
+      assert.deepEqual(await Promise.all(held.map((h) => h.status)), [202, 202, 202], 'the held requests complete once their bodies arrive');
+      assert.equal(pushes.length, before + 3);
+      assert.equal((await call(port, 'POST', '/webhook', '{}', { Authorization: `Bearer ${token}` })).status, 202, 'capacity is given back');
+      assert.match(await registry.metrics(), /kspec_webhook_requests_total\{outcome="too_many"\} [1-9]/);
+    });
+  });
+
+  test('no pass storm: 300 signed pushes and 300 forged ones during a pass queue exactly one more pass', async () => {
+    const secret = 'storm-secret';
+    const passes: string[][] = [];
+    let release!: () => void;
+    const firstPassHeld = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const firstPassStarted = new Promise<void>((resolve) => (started = resolve));
+    const scheduler = new PassScheduler(async (reasons) => {
+      passes.push(reasons);
+      if (passes.length === 1) {
+        started();
+        await firstPassHeld;
+      }
+    });
+    const trigger = (reason: string) => void scheduler.trigger(reason);
+    await withServer({ webhook: { githubSecret: secret }, onPush: (e) => trigger(`push ${e.ref} ${e.after}`) }, async (port) => {
+      trigger('schedule');
+      await firstPassStarted;
+      const statuses: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const body = JSON.stringify({ ref: 'refs/heads/main', after: i.toString(16).padStart(40, '0').replace(/^0/, 'a') });
+        const headers = { 'Content-Type': 'application/json', 'X-GitHub-Event': 'push' };
+        const [good, forged] = await Promise.all([
+          call(port, 'POST', '/webhook', body, { ...headers, 'X-Hub-Signature-256': signGitHubBody(secret, body) }),
+          call(port, 'POST', '/webhook', body, { ...headers, 'X-Hub-Signature-256': signGitHubBody('forged', body) }),
+        ]);
+        statuses.push(good.status, forged.status);
+      }
+      assert.equal(statuses.filter((s) => s === 202).length, 300);
+      assert.equal(statuses.filter((s) => s === 401).length, 300);
+      release();
+      await scheduler.idle();
+    });
+    assert.equal(passes.length, 2, 'one pass for the whole flood');
+    assert.ok(passes[1].length <= PassScheduler.MAX_REASONS + 1, `the queued pass keeps a bounded list of reasons (${passes[1].length})`);
+    assert.match(passes[1].at(-1)!, /^280 more triggers$/);
+  });
+
+  test('GitHub form-encoded deliveries and curl -d bodies are accepted as sent', async () => {
+    const secret = 'form-secret';
+    const token = 'curl-token-123';
+    await withServer({ webhook: { githubSecret: secret, token, servedRef: () => 'main' } }, async (port, { pushes }) => {
+      // GitHub with content type application/x-www-form-urlencoded: payload=<url-encoded JSON>, signed as sent.
+      const form = 'payload=' + encodeURIComponent(JSON.stringify({ ref: 'refs/heads/main', after: 'c'.repeat(40), repository: { full_name: 'acme/specs' } }));
+      const r = await call(port, 'POST', '/webhook', form, { 'Content-Type': 'application/x-www-form-urlencoded', 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': signGitHubBody(secret, form) });
+      assert.equal(r.status, 202, r.body);
+      assert.equal(pushes.at(-1)?.after, 'c'.repeat(40));
+
+      // The real curl, as a user would type it from the docs.
+      const curl = (...args: string[]) => promisify(execFile)('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', ...args, `http://127.0.0.1:${port}/webhook`]);
+      const json = await curl('-H', `Authorization: Bearer ${token}`, '-d', '{"ref":"refs/heads/main","after":"dddd"}');
+      assert.equal(json.stdout, '202');
+      assert.equal(pushes.at(-1)?.after, 'dddd');
+      const fields = await curl('-H', `Authorization: Bearer ${token}`, '-d', 'ref=refs/heads/main', '-d', 'after=eeee');
+      assert.equal(fields.stdout, '202');
+      assert.equal(pushes.at(-1)?.after, 'eeee');
+      const count = pushes.length;
+      const otherBranch = await curl('-H', `Authorization: Bearer ${token}`, '-d', '{"ref":"refs/heads/feature"}');
+      assert.equal(otherBranch.stdout, '202');
+      assert.equal(pushes.length, count, 'a push to a branch kspec does not serve triggers nothing');
+    });
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   constantTimeEqual,
   handleWebhook,
+  pushConcernsServedRef,
   signGitHubBody,
   verifyGitHubSignature,
   type WebhookConfig,
@@ -204,4 +205,68 @@ describe('handleWebhook', () => {
     assert.equal(r.status, 400);
     assert.equal(r.push, undefined);
   });
+
+  test('a push to a branch other than the served one is ignored, and says why', () => {
+    const served = { githubSecret: SECRET, servedRef: () => 'main' };
+    assert.equal(handleWebhook(served, github('push', pushPayload)).push?.ref, 'refs/heads/main');
+    const other = handleWebhook(served, github('push', { ...pushPayload, ref: 'refs/heads/feature' }));
+    assert.equal(other.status, 202);
+    assert.equal(other.push, undefined);
+    assert.equal(other.body.ignored, true);
+    assert.match(String(other.body.reason), /kspec serves main/);
+    const tag = handleWebhook(served, github('push', { ...pushPayload, ref: 'refs/tags/main-v1' }));
+    assert.equal(tag.push, undefined);
+  });
+
+  test('generic and GitLab triggers naming another branch are ignored too; naming none still triggers', () => {
+    const served = { token: TOKEN, servedRef: () => 'release' };
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    assert.equal(handleWebhook(served, req({ headers: auth, body: JSON.stringify({ ref: 'refs/heads/main' }) })).push, undefined);
+    assert.equal(handleWebhook(served, req({ headers: auth, body: JSON.stringify({ ref: 'refs/heads/release' }) })).push?.ref, 'refs/heads/release');
+    assert.equal(handleWebhook(served, req({ headers: auth })).status, 202);
+    assert.ok(handleWebhook(served, req({ headers: auth })).push, 'a bare trigger names no branch');
+    const gitlab = req({ headers: { 'X-Gitlab-Event': 'Push Hook', 'X-Gitlab-Token': TOKEN }, body: JSON.stringify({ ref: 'refs/heads/dev', after: 'd'.repeat(40) }) });
+    assert.equal(handleWebhook(served, gitlab).push, undefined);
+  });
+
+  test('before the served branch is known, every push triggers', () => {
+    assert.ok(handleWebhook({ githubSecret: SECRET, servedRef: () => undefined }, github('push', { ...pushPayload, ref: 'refs/heads/any' })).push);
+  });
+
+  test('curl -d with a JSON body (sent as a form) is read as JSON', () => {
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: 'e'.repeat(40) });
+    const r = handleWebhook({ token: TOKEN }, req({ headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/x-www-form-urlencoded' }, body }));
+    assert.equal(r.status, 202);
+    assert.equal(r.push?.after, 'e'.repeat(40));
+  });
+
+  test('curl -d with form fields is read from the fields', () => {
+    const r = handleWebhook({ token: TOKEN }, req({ headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'ref=refs%2Fheads%2Fmain&after=abc' }));
+    assert.equal(r.status, 202);
+    assert.deepEqual([r.push?.ref, r.push?.after], ['refs/heads/main', 'abc']);
+  });
+
+  test('a form-encoded GitHub push signed over other bytes than were sent is refused', () => {
+    const json = JSON.stringify(pushPayload);
+    const body = 'payload=' + encodeURIComponent(json);
+    // Signing the decoded JSON instead of the raw form body is the mistake this guards against.
+    const r = handleWebhook({ githubSecret: SECRET }, req({ headers: { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': signGitHubBody(SECRET, json), 'Content-Type': 'application/x-www-form-urlencoded' }, body }));
+    assert.equal(r.status, 401);
+  });
+});
+
+describe('pushConcernsServedRef', () => {
+  const cases: Array<[string | undefined, string | undefined, boolean]> = [
+    ['refs/heads/main', 'main', true],
+    ['refs/heads/main', 'refs/heads/main', true],
+    ['refs/tags/v1', 'v1', true],
+    ['refs/heads/mainline', 'main', false],
+    ['refs/heads/feature/main', 'main', false],
+    ['refs/heads/other', 'main', false],
+    [undefined, 'main', true],
+    ['refs/heads/other', undefined, true],
+  ];
+  for (const [ref, served, expected] of cases) {
+    test(`${ref} against ${served}: ${expected}`, () => assert.equal(pushConcernsServedRef(ref, served), expected));
+  }
 });

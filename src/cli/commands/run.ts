@@ -167,6 +167,8 @@ const run: Command = {
         coordinator?.announcePush(reason).catch((err) => log.warn('cannot pass the push on to the other replicas', { error: (err as Error).message }));
       },
       webhook: {
+        // A push to another branch of the repository triggers nothing.
+        servedRef: () => flags.branch ?? (lastSnapshot?.ref === 'working-tree' ? undefined : lastSnapshot?.ref),
         ...(io.env.KSPEC_WEBHOOK_SECRET ? { githubSecret: io.env.KSPEC_WEBHOOK_SECRET } : {}),
         ...(io.env.KSPEC_WEBHOOK_TOKEN ? { token: io.env.KSPEC_WEBHOOK_TOKEN } : {}),
       },

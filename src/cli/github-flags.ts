@@ -3,6 +3,7 @@ import { UsageError } from './command.ts';
 import { createGitHub } from '../writeback/index.ts';
 import type { GitHub } from '../writeback/index.ts';
 import { registerSecret } from '../log.ts';
+import type { Logger } from '../log.ts';
 
 export const githubFlags = {
   'github-repository': { type: 'string', value: 'OWNER/NAME', description: 'GitHub repository of pull requests and comments (default: $GITHUB_REPOSITORY)' },
@@ -15,7 +16,7 @@ export const githubFlags = {
  * KSPEC_GITHUB_APP_INSTALLATION_ID). The repository defaults to GITHUB_REPOSITORY and the API to
  * GITHUB_API_URL, as GitHub Actions sets them; a GitHub Enterprise URL works the same way.
  */
-export async function githubFromEnv(flags: { 'github-repository'?: string; 'github-api-url'?: string }, env: NodeJS.ProcessEnv): Promise<GitHub> {
+export async function githubFromEnv(flags: { 'github-repository'?: string; 'github-api-url'?: string }, env: NodeJS.ProcessEnv, log?: Logger): Promise<GitHub> {
   const repository = flags['github-repository'] ?? env.GITHUB_REPOSITORY;
   const [owner, repo] = (repository ?? '').split('/');
   if (!owner || !repo) throw new UsageError('GitHub needs --github-repository OWNER/NAME (or GITHUB_REPOSITORY)');
@@ -27,8 +28,8 @@ export async function githubFromEnv(flags: { 'github-repository'?: string; 'gith
   registerSecret(privateKey);
   const baseUrl = flags['github-api-url'] ?? env.GITHUB_API_URL;
   if (appId && privateKey && installationId) {
-    return createGitHub({ owner, repo, app: { appId, privateKey, installationId }, ...(baseUrl ? { baseUrl } : {}) });
+    return createGitHub({ owner, repo, app: { appId, privateKey, installationId }, ...(baseUrl ? { baseUrl } : {}), ...(log ? { log } : {}) });
   }
   if (!token) throw new UsageError('GitHub needs KSPEC_GITHUB_TOKEN (or GITHUB_TOKEN), or a GitHub App (KSPEC_GITHUB_APP_ID, KSPEC_GITHUB_APP_PRIVATE_KEY, KSPEC_GITHUB_APP_INSTALLATION_ID)');
-  return createGitHub({ owner, repo, token, ...(baseUrl ? { baseUrl } : {}) });
+  return createGitHub({ owner, repo, token, ...(baseUrl ? { baseUrl } : {}), ...(log ? { log } : {}) });
 }

@@ -6,6 +6,7 @@ import type { SourceOptions } from '../source/git-source.ts';
 import type { Logger } from '../log.ts';
 import { githubFlags, githubFromEnv } from './github-flags.ts';
 import { parsePromoteAfter } from '../promotion/promotion.ts';
+import { parseDuration } from '../engine/duration.ts';
 
 const WRITE_BACK_MODES = ['none', 'commit', 'pull-request'] as const;
 
@@ -17,6 +18,7 @@ export const writeBackFlags = {
   'commit-message': { type: 'string', value: 'TEXT', description: 'Message of report commits (default: one that names the source commit)' },
   adopt: { type: 'boolean', description: 'Propose the drift of remediation: report specs back into their spec files, in the drift pull request' },
   'promote-after': { type: 'string', value: 'DURATION', default: '7d', description: 'With pull-request write-back, propose enforce for a monitor spec clean this long (7d, 36h, 1d12h; never: no promotion pull requests)' },
+  'write-back-timeout': { type: 'string', value: 'DURATION', default: '2m', description: 'Longest a pass spends writing back, waits for GitHub included; what is left is written by the next pass' },
   ...githubFlags,
 } satisfies Record<string, FlagSpec>;
 
@@ -28,6 +30,7 @@ type WriteBackFlagValues = {
   'commit-message'?: string;
   adopt: boolean;
   'promote-after'?: string;
+  'write-back-timeout'?: string;
   'github-repository'?: string;
   'github-api-url'?: string;
 };
@@ -42,6 +45,8 @@ export async function writeBackConfig(flags: WriteBackFlagValues, source: Source
     if (mode !== 'none') throw new UsageError('--write-back needs --repo: reports are written back to the specs repository');
     return undefined;
   }
+  const timeout = parseDuration(flags['write-back-timeout'] ?? '2m');
+  if (timeout === null || timeout <= 0) throw new UsageError(`--write-back-timeout takes a duration such as 90s or 2m, not ${JSON.stringify(flags['write-back-timeout'])}`);
   const wantsGitHub = mode === 'pull-request' || Boolean(flags['github-repository'] ?? env.GITHUB_REPOSITORY);
   let promoteAfterMs: number | undefined;
   try {
@@ -61,7 +66,8 @@ export async function writeBackConfig(flags: WriteBackFlagValues, source: Source
     ...(flags['commit-message'] ? { commitMessage: flags['commit-message'] } : {}),
     adopt: flags.adopt,
     ...(promoteAfterMs !== undefined ? { promoteAfterMs } : {}),
-    ...(wantsGitHub ? { github: await githubFromEnv(flags, env) } : {}),
+    timeoutMs: timeout * 1000,
+    ...(wantsGitHub ? { github: await githubFromEnv(flags, env, log) } : {}),
     log,
   };
 }

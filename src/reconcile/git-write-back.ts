@@ -3,9 +3,10 @@ import type { ComplianceReport, DriftReport, Violation, WriteBackMode } from '..
 import { shownPair } from '../drift/compare.ts';
 import type { Drift } from '../drift/detect.ts';
 import { writeBack, cleanLivePolicy, GitRepo } from '../writeback/index.ts';
-import type { Adoption, GitHub, SpecReports, WriteBackResult } from '../writeback/index.ts';
+import type { Adoption, GitHub, SpecReports, WaitBudget, WriteBackResult } from '../writeback/index.ts';
 import { parseRepo } from '../source/repo-url.ts';
 import type { Logger } from '../log.ts';
+import type { KspecMetrics } from '../server/metrics.ts';
 import type { PassResult } from './pass.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import { driftEventsOf } from './spec-outcome.ts';
@@ -31,12 +32,39 @@ export interface GitWriteBackConfig {
   promoteAfterMs?: number;
   /** The clock promotions are judged by; tests control it. */
   now?: () => Date;
+  /** How long the write-back stage may take, waits included (default 2 minutes). */
+  timeoutMs?: number;
 }
 
 export type GitWriteBackResult = WriteBackResult & { promotions: PromotionPullRequestResult[] };
 
+export const DEFAULT_WRITE_BACK_TIMEOUT_MS = 120_000;
+
+/**
+ * The pass's last stage: the Git half of publishing, under the pass's signal and within its own
+ * time budget. Nothing it meets (GitHub rate limits, a Git server down) is allowed to hold the
+ * next pass back: what could not be written now is written by the next pass, which starts again
+ * from what the remote holds, so nothing is lost or written twice. Never throws.
+ */
+export async function writeBackStage(result: Omit<PassResult, 'writeBack'>, config: GitWriteBackConfig, context: { signal?: AbortSignal; metrics?: KspecMetrics; log: Logger }): Promise<GitWriteBackResult | undefined> {
+  const timeoutMs = config.timeoutMs ?? DEFAULT_WRITE_BACK_TIMEOUT_MS;
+  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(context.signal ? [context.signal] : [])]);
+  const deadline = Date.now() + timeoutMs;
+  const written = await writeBackToGit(result, config, { signal, deadline }).catch(
+    (err: unknown): GitWriteBackResult => ({ pullRequests: [], promotions: [], errors: [{ mode: config.mode, error: (err as Error).message }] }),
+  );
+  if (written && signal.aborted && !context.signal?.aborted) {
+    written.errors.push({ mode: config.mode, error: `write-back did not finish within ${Math.round(timeoutMs / 1000)} s; the next pass continues it` });
+  }
+  for (const error of written?.errors ?? []) {
+    context.metrics?.passErrors.inc({ stage: 'write-back' });
+    context.log.error('write-back failed', { ...error });
+  }
+  return written;
+}
+
 /** The publish stage's Git half: reports committed, or drift and promotion pull requests, per spec's mode. */
-export async function writeBackToGit(result: PassResult, config: GitWriteBackConfig): Promise<GitWriteBackResult | undefined> {
+export async function writeBackToGit(result: Omit<PassResult, 'writeBack'>, config: GitWriteBackConfig, budget: WaitBudget = {}): Promise<GitWriteBackResult | undefined> {
   const reports = result.specs.filter((s) => s.cluster && s.drift).map(specReports);
   const wanted = reports.some((r) => (r.writeBack ?? config.mode) !== 'none');
   if (!wanted) return undefined;
@@ -53,23 +81,27 @@ export async function writeBackToGit(result: PassResult, config: GitWriteBackCon
         : {}),
     author: config.author,
     log: config.log,
+    ...(budget.signal ? { signal: budget.signal } : {}),
   });
-  const written = await writeBack({
-    mode: config.mode,
-    reports,
-    repo,
-    ...(config.github ? { github: config.github } : {}),
-    options: {
-      baseBranch: config.baseBranch,
-      reportsBranch: config.reportsBranch,
-      ...(config.commitMessage ? { commitMessage: config.commitMessage } : {}),
-      adopt: config.adopt,
-      log: config.log,
-    },
-  });
-  if (!config.github || config.promoteAfterMs === undefined) return { ...written, promotions: [] };
-  const promoted = await syncPromotions(result, { mode: config.mode, github: config.github, repo, baseBranch: config.baseBranch, promoteAfterMs: config.promoteAfterMs, now: (config.now ?? (() => new Date()))(), log: config.log });
-  return { ...written, promotions: promoted.promotions, errors: [...written.errors, ...promoted.errors.map((e) => ({ ...e, mode: 'pull-request' as const }))] };
+  const run = async (): Promise<GitWriteBackResult> => {
+    const written = await writeBack({
+      mode: config.mode,
+      reports,
+      repo,
+      ...(config.github ? { github: config.github } : {}),
+      options: {
+        baseBranch: config.baseBranch,
+        reportsBranch: config.reportsBranch,
+        ...(config.commitMessage ? { commitMessage: config.commitMessage } : {}),
+        adopt: config.adopt,
+        log: config.log,
+      },
+    });
+    if (!config.github || config.promoteAfterMs === undefined) return { ...written, promotions: [] };
+    const promoted = await syncPromotions(result, { mode: config.mode, github: config.github, repo, baseBranch: config.baseBranch, promoteAfterMs: config.promoteAfterMs, now: (config.now ?? (() => new Date()))(), log: config.log });
+    return { ...written, promotions: promoted.promotions, errors: [...written.errors, ...promoted.errors.map((e) => ({ ...e, mode: 'pull-request' as const }))] };
+  };
+  return config.github ? config.github.within(budget, run) : run();
 }
 
 function specReports(outcome: SpecOutcome): SpecReports {

@@ -21,6 +21,8 @@ import { ServerFormCache } from '../cluster/server-form.ts';
 import type { TargetCaches } from '../cluster/target-caches.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import type { RenderRules } from '../render/render-rules.ts';
+import { writeBackStage } from './git-write-back.ts';
+import type { GitWriteBackConfig, GitWriteBackResult } from './git-write-back.ts';
 
 export interface PassOptions {
   /** The specs repository; without one, only the specs applied to the cluster are served. */
@@ -64,6 +66,8 @@ export interface PassOptions {
   ownership?: TargetOwnership;
   /** An unchanged report or status is rewritten once it is this old; default 10 minutes. */
   reportRefreshMs?: number;
+  /** Write reports and drift pull requests back to Git as the pass's last stage (not with dryRun). */
+  writeBack?: GitWriteBackConfig;
 }
 
 export interface PassResult {
@@ -75,6 +79,8 @@ export interface PassResult {
   specs: SpecOutcome[];
   /** True when every stage of every spec succeeded. */
   ok: boolean;
+  /** What the write-back stage did, when it ran. */
+  writeBack?: GitWriteBackResult;
 }
 
 const EMPTY_LOAD: LoadResult = { specs: [], targets: [], errors: [], files: [] };
@@ -151,7 +157,11 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const ok = !fetchError && load.errors.length === 0 && specs.every((s) => s.phase === 'Active');
   if (ok && !options.dryRun) options.metrics?.lastSuccessfulPass.set(Date.now() / 1000);
   const connected = new Map(await Promise.all([...targets].map(async ([key, target]) => [key, await target] as const)));
-  return { ...(snapshot ? { commit: snapshot.commit, snapshot } : {}), ...(fetchError ? { fetchError } : {}), targets: connected, load, specs, ok };
+  const result = { ...(snapshot ? { commit: snapshot.commit, snapshot } : {}), ...(fetchError ? { fetchError } : {}), targets: connected, load, specs, ok };
+  const writeBack = options.writeBack && mayWrite && !options.signal?.aborted
+    ? await writeBackStage(result, options.writeBack, { ...(options.signal ? { signal: options.signal } : {}), ...(options.metrics ? { metrics: options.metrics } : {}), log })
+    : undefined;
+  return { ...result, ...(writeBack ? { writeBack } : {}) };
 }
 
 /** Runs one write stage on a target: through the ownership fence when sharded. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import { gitHttp } from './git-http.ts';
 import { parseRepo } from './repo-url.ts';
 import { redactString, registerBasicAuth } from '../redact.ts';
 import { DEFAULT_LIMITS } from '../spec/limits.ts';
@@ -29,6 +29,8 @@ export interface SourceOptions {
    */
   workingTree?: boolean;
   limits?: InputLimits;
+  /** How long a remote may stay silent before the fetch fails; default 30 s (GIT_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
 }
 
 /** The spec files of one commit. */
@@ -43,7 +45,10 @@ export interface Snapshot {
   errors: SpecError[];
 }
 
-/** Fetches the repository (incrementally, through the cache) and reads its YAML at the commit. */
+/**
+ * Fetches the repository (incrementally, through the cache) and reads its YAML at the commit.
+ * A remote that stays silent fails the fetch (see git-http.ts).
+ */
 export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
   const location = parseRepo(options.repo);
   // Every message that leaves kspec passes the logger's redaction, which then knows these too.
@@ -72,7 +77,7 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
   const dir = join(options.cacheDir, 'repos', createHash('sha256').update(location.location).digest('hex').slice(0, 24));
   const onAuth = () => ({ username: location.username ?? options.username ?? 'x-access-token', password: location.password ?? options.token ?? '' });
   const hasAuth = Boolean(location.password ?? options.token);
-  const common = { fs, http, dir, url: location.location, ...(hasAuth ? { onAuth } : {}), onAuthFailure: () => ({ cancel: true }) };
+  const common = { fs, http: gitHttp(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}), dir, url: location.location, ...(hasAuth ? { onAuth } : {}), onAuthFailure: () => ({ cancel: true }) };
   try {
     if (!fs.existsSync(join(dir, '.git'))) {
       fs.mkdirSync(dir, { recursive: true });

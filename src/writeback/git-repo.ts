@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import { gitHttp } from '../source/git-http.ts';
 import { redactSecrets, registerBasicAuth, safeError, redactString } from '../redact.ts';
 import { backoff, sleep } from './backoff.ts';
 import { redactingLogger, silentLogger } from './logger.ts';
@@ -43,6 +43,8 @@ export interface GitRepoOptions {
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Clock for commit timestamps (tests). */
   now?: () => Date;
+  /** Aborts every request and wait (the pass's signal, with the write-back budget). */
+  signal?: AbortSignal;
 }
 
 /** path -> new content, or null to delete. */
@@ -84,6 +86,7 @@ export class GitRepo {
   #now: () => Date;
   #ready?: Promise<void>;
   #cache = {};
+  #signal: AbortSignal | undefined;
 
   constructor(opts: GitRepoOptions) {
     const split = parseRepo(opts.url);
@@ -99,6 +102,7 @@ export class GitRepo {
     this.#baseDelay = opts.retry?.baseDelayMs ?? 200;
     this.#maxDelay = opts.retry?.maxDelayMs ?? 10_000;
     this.#now = opts.now ?? (() => new Date());
+    this.#signal = opts.signal;
   }
 
   async #credentials(): Promise<GitCredentials | undefined> {
@@ -115,7 +119,7 @@ export class GitRepo {
 
   #remoteOpts() {
     return {
-      http,
+      http: gitHttp(this.#signal ? { signal: this.#signal } : {}),
       url: this.url,
       onAuth: async () => (await this.#credentials()) ?? {},
       onAuthFailure: () => ({ cancel: true }),
@@ -322,7 +326,7 @@ export class GitRepo {
         if (!GitRepo.isRejection(err)) throw this.#wrap(err, `pushing ${branch}`);
         const wait = backoff(attempt, this.#baseDelay, this.#maxDelay);
         this.#log.warn('push rejected, fetching and retrying on top of the new head', { branch, attempt, waitMs: wait, reason: redactString(String((err as Error).message ?? err)) });
-        await sleep(wait);
+        await sleep(wait, this.#signal);
       }
     }
     throw this.#wrap(lastErr, `pushing ${branch}: gave up after ${this.#attempts} attempts`);
@@ -384,7 +388,7 @@ export class GitRepo {
         if (!GitRepo.isRejection(err)) throw this.#wrap(err, `pushing ${branch}`);
         const wait = backoff(attempt, this.#baseDelay, this.#maxDelay);
         this.#log.warn('owned branch moved while updating it; checking again', { branch, attempt, waitMs: wait });
-        await sleep(wait);
+        await sleep(wait, this.#signal);
       }
     }
     throw this.#wrap(lastErr, `pushing ${branch}: gave up after ${this.#attempts} attempts`);

@@ -1,12 +1,16 @@
 /**
  * GitHub client construction: a token or a GitHub App installation, an optional GitHub
- * Enterprise base URL, and rate limits honoured by retrying rather than dropping work.
+ * Enterprise base URL, and rate limits and server errors honoured by retrying rather than
+ * dropping work, within what the caller can afford to wait.
  *
- * octokit's throttling plugin handles primary limits (403/429 with x-ratelimit-remaining: 0,
- * waits until x-ratelimit-reset) and secondary limits (waits retry-after); its retry plugin
- * retries 5xx. The handlers here retry up to `maxRateLimitRetries` times. A small outer hook
- * also waits out any other 403/429 that carries retry-after (GitHub sends those for some
- * abuse limits without the "secondary rate" wording the plugin looks for).
+ * Every wait is decided in one place (boundedRetries below), so none can outlast the write-back
+ * stage: a 5xx or a network error is retried after 1, 2, 4 s; a rate limit (403/429 with
+ * x-ratelimit-remaining: 0 and x-ratelimit-reset, or with retry-after) after the time GitHub
+ * asks for. A wait that would end past the budget of the stage (`within`), or past
+ * `maxRetryAfterSeconds` outside one, is not taken: the request fails with a RetryLaterError and
+ * the next pass takes the work up again. The pass's signal aborts requests and waits at once.
+ * octokit's own retry and throttling retries are switched off for this reason (its throttling
+ * still spaces writes as GitHub asks), since their waits could not be bounded or aborted.
  */
 import { App, Octokit } from 'octokit';
 import { registerBasicAuth, registerSecret } from '../redact.ts';
@@ -32,11 +36,17 @@ export interface GitHubClientOptions {
   /** API root; for GitHub Enterprise Server e.g. https://ghe.example.com/api/v3. */
   baseUrl?: string;
   log?: Logger;
-  /** How many times one request is retried after rate-limit responses (default 5). */
+  /** How many times one request is retried after rate limits or server errors (default 5). */
   maxRateLimitRetries?: number;
-  /** Longest wait kspec accepts for one rate-limit retry, seconds (default 3600). */
+  /** Longest single wait outside a budget (`within`), seconds (default 60). */
   maxRetryAfterSeconds?: number;
   userAgent?: string;
+}
+
+/** What the requests of one stage may spend: aborted by `signal`, no wait ending after `deadline` (ms since epoch). */
+export interface WaitBudget {
+  signal?: AbortSignal;
+  deadline?: number;
 }
 
 export interface GitHub {
@@ -46,47 +56,79 @@ export interface GitHub {
   /** Credentials for Git over HTTPS to the same repository (installation tokens refresh). */
   gitCredentials(): Promise<GitCredentials>;
   log: Logger;
+  /** Runs `fn` with every request and wait of this client bounded by `budget` (stages never overlap). */
+  within<T>(budget: WaitBudget, fn: () => Promise<T>): Promise<T>;
 }
 
-type RequestOptions = { method?: string; url?: string; request?: { retryCount?: number } };
+/** GitHub asked for a wait longer than the stage can afford; the next pass retries. */
+export class RetryLaterError extends Error {
+  readonly status: number | undefined;
+  constructor(message: string, status: number | undefined) {
+    super(message);
+    this.name = 'RetryLaterError';
+    this.status = status;
+  }
+}
 
-function retryAfterPlugin(octokit: { hook: Octokit['hook'] }, options: Record<string, any>) {
-  const cfg = (options.kspec ?? {}) as { maxRetries?: number; maxWait?: number; log?: Logger };
-  const maxRetries = cfg.maxRetries ?? 5;
-  const maxWait = cfg.maxWait ?? 3600;
+type ResponseError = { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } };
+
+/** How long to wait before retrying a failed request, and why; undefined: do not retry. */
+export function retryWait(err: unknown, attempt: number, now = Date.now()): { ms: number; why: string } | undefined {
+  const e = err as ResponseError;
+  const h = e.response?.headers ?? {};
+  if (e.status === 403 || e.status === 429) {
+    if (h['x-ratelimit-remaining'] === '0' && h['x-ratelimit-reset'] !== undefined) {
+      // GitHub says to wait until the reset time; one second more so the retry lands after it.
+      return { ms: Math.max(0, Number(h['x-ratelimit-reset']) * 1000 - now) + 1000, why: 'primary rate limit' };
+    }
+    const retryAfter = Number(h['retry-after']);
+    if (h['retry-after'] !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) {
+      return { ms: retryAfter * 1000, why: /\bsecondary rate\b/i.test(e.message ?? '') ? 'secondary rate limit' : 'asked to retry later' };
+    }
+    // A 429 without headers: GitHub's documentation says to wait at least a minute.
+    return e.status === 429 ? { ms: 60_000, why: 'rate limit without retry-after' } : undefined;
+  }
+  // Server errors and failed connections (octokit gives those status 500).
+  if (e.status === undefined || e.status >= 500) return { ms: 1000 * 2 ** attempt, why: `server error${e.status ? ` ${e.status}` : ''}` };
+  return undefined;
+}
+
+interface RetryConfig {
+  maxRetries: number;
+  maxWaitMs: number;
+  log: Logger;
+  budget: WaitBudget;
+}
+
+function boundedRetries(octokit: { hook: Octokit['hook'] }, options: Record<string, any>) {
+  const cfg = options.kspec as RetryConfig;
   octokit.hook.wrap('request', async (request, opts) => {
     for (let attempt = 0; ; attempt++) {
+      const { signal, deadline } = cfg.budget;
       try {
-        return await request(opts);
+        return await request(signal ? { ...opts, request: { ...opts.request, signal } } : opts);
       } catch (err) {
-        const e = err as { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } };
-        const h = e.response?.headers ?? {};
-        const handledByThrottle = /\bsecondary rate\b/i.test(e.message ?? '') || h['x-ratelimit-remaining'] === '0';
-        const ra = Number(h['retry-after']);
-        if ((e.status === 429 || e.status === 403) && !handledByThrottle && Number.isFinite(ra) && ra >= 0 && ra <= maxWait && attempt < maxRetries) {
-          cfg.log?.warn('GitHub asked to retry later; waiting', { method: opts.method, url: opts.url, retryAfterSeconds: ra, attempt: attempt + 1 });
-          await sleep(ra * 1000);
-          continue;
+        signal?.throwIfAborted();
+        const wait = retryWait(err, attempt);
+        if (!wait || attempt >= cfg.maxRetries) throw err;
+        const left = Math.min(cfg.maxWaitMs, (deadline ?? Infinity) - Date.now());
+        if (wait.ms > left) {
+          throw new RetryLaterError(`GitHub ${wait.why}: ${opts.method} ${opts.url} may be retried in ${Math.ceil(wait.ms / 1000)} s, more than the ${Math.max(0, Math.floor(left / 1000))} s write-back may still wait; the next pass retries`, (err as ResponseError).status);
         }
-        throw err;
+        cfg.log.warn(`GitHub ${wait.why}; waiting and retrying`, { method: opts.method, url: opts.url, waitSeconds: Math.ceil(wait.ms / 1000), attempt: attempt + 1 });
+        await sleep(wait.ms, signal);
       }
     }
   });
   return {};
 }
 
-const KspecOctokit = Octokit.plugin(retryAfterPlugin);
+const KspecOctokit = Octokit.plugin(boundedRetries);
 
 let clientSeq = 0;
 
-function octokitOptions(opts: GitHubClientOptions, log: Logger) {
-  const maxRetries = opts.maxRateLimitRetries ?? 5;
-  const maxWait = opts.maxRetryAfterSeconds ?? 3600;
-  const onLimit = (kind: string) => (retryAfter: number, o: RequestOptions, _octokit: unknown, retryCount: number) => {
-    const retry = retryCount < maxRetries && retryAfter <= maxWait;
-    log.warn(`GitHub ${kind} rate limit; ${retry ? 'waiting and retrying' : 'giving up'}`, { method: o.method, url: o.url, retryAfterSeconds: retryAfter, retryCount });
-    return retry;
-  };
+function octokitOptions(opts: GitHubClientOptions, log: Logger, budget: WaitBudget) {
+  const retries: RetryConfig = { maxRetries: opts.maxRateLimitRetries ?? 5, maxWaitMs: (opts.maxRetryAfterSeconds ?? 60) * 1000, log, budget };
   return {
     baseUrl: opts.baseUrl?.replace(/\/+$/, ''),
     userAgent: opts.userAgent ?? 'kspec',
@@ -96,27 +138,42 @@ function octokitOptions(opts: GitHubClientOptions, log: Logger) {
       warn: (m: string) => log.warn(m),
       error: (m: string) => log.error(m),
     },
+    // Limits come back to boundedRetries as errors: it decides whether the wait fits.
     throttle: {
       id: `kspec-${process.pid}-${++clientSeq}`,
-      onRateLimit: onLimit('primary'),
-      onSecondaryRateLimit: onLimit('secondary'),
+      onRateLimit: () => false,
+      onSecondaryRateLimit: () => false,
     },
-    // 429 is left to the retry-after hook below, so its wait is GitHub's, not a fixed backoff.
-    retry: { retries: 3, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
-    kspec: { maxRetries, maxWait, log },
+    retry: { enabled: false },
+    kspec: retries,
+  };
+}
+
+/** The `within` of one client: sets the budget for the stage and clears it afterwards. */
+function budgetRunner(budget: WaitBudget) {
+  return async <T>(stage: WaitBudget, fn: () => Promise<T>): Promise<T> => {
+    Object.assign(budget, stage);
+    try {
+      return await fn();
+    } finally {
+      delete budget.signal;
+      delete budget.deadline;
+    }
   };
 }
 
 /** Builds the client; for an App, exchanges the app JWT for an installation token. */
 export async function createGitHub(opts: GitHubClientOptions): Promise<GitHub> {
   const log = redactingLogger(opts.log ?? silentLogger);
-  const base = octokitOptions(opts, log);
+  const budget: WaitBudget = {};
+  const within = budgetRunner(budget);
+  const base = octokitOptions(opts, log, budget);
   if (opts.token) {
     registerBasicAuth('x-access-token', opts.token);
     const octokit = new KspecOctokit({ ...base, auth: opts.token });
     const token = opts.token;
     return {
-      octokit, owner: opts.owner, repo: opts.repo, log,
+      octokit, owner: opts.owner, repo: opts.repo, log, within,
       gitCredentials: async () => ({ username: 'x-access-token', password: token }),
     };
   }
@@ -135,7 +192,7 @@ export async function createGitHub(opts: GitHubClientOptions): Promise<GitHub> {
       return { username: 'x-access-token', password: token };
     };
     await gitCredentials();
-    return { octokit, owner: opts.owner, repo: opts.repo, log, gitCredentials };
+    return { octokit, owner: opts.owner, repo: opts.repo, log, gitCredentials, within };
   }
   throw new Error('GitHub write-back needs a token or GitHub App credentials');
 }

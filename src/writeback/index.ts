@@ -26,7 +26,7 @@ import type { Logger } from './logger.ts';
 export { GitRepo, OWNED_PREFIX } from './git-repo.ts';
 export type { GitRepoOptions, GitCredentials, GitIdentity, UpdateResult } from './git-repo.ts';
 export { createGitHub } from './github-client.ts';
-export type { GitHub, GitHubClientOptions, GitHubAppAuth } from './github-client.ts';
+export type { GitHub, GitHubClientOptions, GitHubAppAuth, WaitBudget } from './github-client.ts';
 export { commitReports, DEFAULT_REPORTS_BRANCH, DEFAULT_MESSAGE_TEMPLATE, renderCommitMessage } from './commit-reports.ts';
 export type { CommitReportsOptions, CommitReportsResult } from './commit-reports.ts';
 export { syncDriftPullRequest, driftBranch, renderPrBody } from './drift-pull-request.ts';

@@ -9,7 +9,8 @@
 // State: pull requests, issue comments, labels, and (through an optional hook) branches, enough
 // for kspec's drift PRs and plan comments. Rate limits can be injected: primary (403 +
 // x-ratelimit-remaining: 0 + x-ratelimit-reset), secondary (403/429 + retry-after + GitHub's
-// wording) or a bare 429 + retry-after. GitHub App auth: POST /app/installations/{id}/access_tokens
+// wording) or a bare 429 + retry-after; and server errors (500/502/503, as GitHub answers during an
+// incident) with `kind: 'server-error'`. GitHub App auth: POST /app/installations/{id}/access_tokens
 // verifies the app's RS256 JWT with the app's public key and issues an installation token.
 import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -50,8 +51,8 @@ export interface InjectedLimit {
   method?: string;
   /** Matches the request path (string: exact; RegExp: test). */
   path?: string | RegExp;
-  kind: 'primary' | 'secondary' | 'retry-after';
-  status?: 403 | 429;
+  kind: 'primary' | 'secondary' | 'retry-after' | 'server-error';
+  status?: 403 | 429 | 500 | 502 | 503;
   /** Seconds for retry-after (secondary, retry-after). */
   retryAfter?: number;
   /** Seconds until x-ratelimit-reset (primary). */
@@ -441,6 +442,7 @@ export async function startGitHubFake(opts: GitHubFakeOptions): Promise<GitHubFa
       if (limit.kind === 'secondary') {
         return send(limit.status ?? 403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' }, { 'retry-after': String(limit.retryAfter ?? 1) });
       }
+      if (limit.kind === 'server-error') return send(limit.status ?? 502, { message: 'Server Error' });
       return send(limit.status ?? 429, { message: 'Too Many Requests' }, { 'retry-after': String(limit.retryAfter ?? 1) });
     }
     const [status, data] = await route(method, path, v.params, rec.operationId ?? '', query, body, res);

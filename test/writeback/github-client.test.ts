@@ -80,3 +80,63 @@ test('GitHub App installation auth against a GitHub Enterprise base URL', async 
   }
   assert.equal(redactString(`x ${token} y`), 'x [REDACTED] y', 'the installation token is registered with the one redactor');
 });
+
+test('GitHub server errors are retried: the comment is written once, not lost and not twice', async (t) => {
+  const fake = await startGitHubFake({ owner: 'acme', repo: 'specs', token: TOKEN });
+  t.after(() => fake.stop());
+  fake.pulls.push(seedPr(1));
+  const mem = memoryLogger();
+  const gh = await createGitHub({ owner: 'acme', repo: 'specs', token: TOKEN, baseUrl: fake.baseUrl, log: mem.logger });
+  fake.injectRateLimit({ kind: 'server-error', status: 502, method: 'POST', path: /\/comments$/, times: 2 });
+  fake.injectRateLimit({ kind: 'server-error', status: 503, method: 'GET', path: /\/comments$/ });
+  const created = await gh.within({ deadline: Date.now() + 60_000 }, () => upsertPlanComment(gh, { pullNumber: 1, body: 'plan' }));
+  assert.equal(created.action, 'created');
+  assert.equal(fake.comments.length, 1);
+  assert.deepEqual(fake.requests.filter((r) => r.method === 'POST').map((r) => r.status), [502, 502, 201]);
+  assert.ok(mem.lines.some((l) => /server error 502; waiting and retrying/.test(l)));
+  assert.deepEqual(fake.invalidRequests, []);
+});
+
+for (const [name, limit] of [
+  ['retry-after of an hour', { kind: 'retry-after', status: 429, retryAfter: 3600 }],
+  ['secondary limit of an hour', { kind: 'secondary', status: 403, retryAfter: 3600 }],
+  ['primary limit resetting in an hour', { kind: 'primary', status: 403, resetIn: 3600 }],
+] as const) {
+  test(`a ${name} is not waited out past the stage's budget: the stage fails at once and the next one writes the comment once`, async (t) => {
+    const fake = await startGitHubFake({ owner: 'acme', repo: 'specs', token: TOKEN });
+    t.after(() => fake.stop());
+    fake.pulls.push(seedPr(1));
+    const gh = await createGitHub({ owner: 'acme', repo: 'specs', token: TOKEN, baseUrl: fake.baseUrl, maxRetryAfterSeconds: 7200 });
+    fake.injectRateLimit({ ...limit, method: 'POST', path: /\/comments$/ });
+    const stage = () => gh.within({ deadline: Date.now() + 120_000 }, () => upsertPlanComment(gh, { pullNumber: 1, body: 'plan' }));
+    await assert.rejects(stage(), (err: Error) => err.name === 'RetryLaterError' && /may be retried in 36\d\d s, more than the 1\d\d s write-back may still wait; the next pass retries/.test(err.message));
+    assert.equal(fake.comments.length, 0);
+    assert.equal((await stage()).action, 'created', 'the next stage does the work');
+    assert.equal(fake.comments.length, 1);
+  });
+}
+
+test('outside a stage no wait is longer than maxRetryAfterSeconds (default 60 s)', async (t) => {
+  const fake = await startGitHubFake({ owner: 'acme', repo: 'specs', token: TOKEN });
+  t.after(() => fake.stop());
+  fake.pulls.push(seedPr(1));
+  const gh = await createGitHub({ owner: 'acme', repo: 'specs', token: TOKEN, baseUrl: fake.baseUrl });
+  fake.injectRateLimit({ kind: 'retry-after', status: 429, retryAfter: 3600, method: 'POST', path: /\/comments$/ });
+  await assert.rejects(upsertPlanComment(gh, { pullNumber: 1, body: 'plan' }), /more than the 60 s/);
+});
+
+test('the pass\'s signal ends a rate-limit wait at once', { timeout: 120_000 }, async (t) => {
+  const fake = await startGitHubFake({ owner: 'acme', repo: 'specs', token: TOKEN });
+  t.after(() => fake.stop());
+  fake.pulls.push(seedPr(1));
+  const gh = await createGitHub({ owner: 'acme', repo: 'specs', token: TOKEN, baseUrl: fake.baseUrl, maxRetryAfterSeconds: 100_000 });
+  // Far longer than the test's timeout: only the abort can end this wait.
+  fake.injectRateLimit({ kind: 'retry-after', status: 429, retryAfter: 50_000, method: 'POST', path: /\/comments$/ });
+  const stop = new AbortController();
+  const stage = gh.within({ signal: stop.signal }, () => upsertPlanComment(gh, { pullNumber: 1, body: 'plan' }));
+  while (fake.limited.length === 0) await new Promise((r) => setTimeout(r, 20));
+  stop.abort(new Error('shutting down'));
+  await assert.rejects(stage, /shutting down/);
+  assert.equal(fake.comments.length, 0);
+  assert.equal(fake.requests.filter((r) => r.method === 'POST').length, 1, 'no retry after the abort');
+});

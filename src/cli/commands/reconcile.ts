@@ -10,7 +10,6 @@ import { commandLogger, logFlags } from '../log-flags.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { planText, structured, summaryText } from '../pass-output.ts';
 import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
-import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 
 const flagSpec = {
   ...passFlags,
@@ -54,10 +53,11 @@ const reconcile: Command = {
       keepAllViolations: Boolean(gitConfig) && !flags['dry-run'],
       log,
       metrics: createMetrics({ defaultMetrics: false }),
+      ...(gitConfig ? { writeBack: gitConfig } : {}),
     });
     saveServerForms(serverForms, cache, log);
     saveDiscovery(cache, log);
-    const written = flags['dry-run'] || !gitConfig ? undefined : await writeBackToGit(result, gitConfig);
+    const written = result.writeBack;
     if (format !== 'table') io.stdout(structured(result, format));
     else io.stdout(planText(result) + summaryText(result));
     for (const error of written?.errors ?? []) io.stderr(`write-back (${error.mode}${error.spec ? `, ${error.spec}` : ''}): ${error.error}\n`);

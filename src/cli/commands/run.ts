@@ -17,7 +17,6 @@ import { createMetrics } from '../../server/metrics.ts';
 import { registerSecret } from '../../log.ts';
 import { commandLogger, logFlags } from '../log-flags.ts';
 import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
-import { writeBackToGit } from '../../reconcile/git-write-back.ts';
 import { TargetBackoff } from '../../reconcile/target-backoff.ts';
 import { ServerFormCache } from '../../cluster/server-form.ts';
 import { TargetWatches } from '../../reconcile/target-watches.ts';
@@ -122,7 +121,9 @@ const run: Command = {
       log[passLogLevel(reasons)]('pass started', { reasons });
       const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
       const result = await shutdown.track(
-        reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, rules, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, caches, keepAllViolations: Boolean(gitConfig) && !flags['dry-run'] && !onlyWatch, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}) }),
+        reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, rules, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, caches, keepAllViolations: Boolean(gitConfig) && !flags['dry-run'] && !onlyWatch, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}),
+          // Git is written by the leader only, and not for passes that only re-checked the cluster.
+          ...(gitConfig && !onlyWatch ? { writeBack: gitConfig } : {}) }),
       );
       if (result.snapshot) lastSnapshot = result.snapshot;
       passAges.own(result.targets.keys(), Date.now());
@@ -132,15 +133,6 @@ const run: Command = {
       firstPassDone = true;
       watches.sync(result);
       caches.sweep();
-      // Git is written by the leader only, and not for passes that only re-checked the cluster.
-      if (gitConfig && !flags['dry-run'] && !onlyWatch && !signal.aborted) {
-        const written = await writeBackToGit(result, gitConfig).catch((err) => {
-          metrics.passErrors.inc({ stage: 'write-back' });
-          log.error('write-back failed', { error: (err as Error).message });
-          return undefined;
-        });
-        for (const error of written?.errors ?? []) log.error('write-back failed', { ...error });
-      }
       log[passLogLevel(reasons, result)]('pass finished', { ok: result.ok, commit: result.commit, specs: result.specs.length });
     });
     const trigger = (reason: string) => void scheduler.trigger(reason).catch((err) => log.error('pass crashed', { error: (err as Error).message }));

@@ -22,7 +22,13 @@ function ready(outcome: SpecOutcome): ConditionInput {
     return { type: 'Ready', status: 'False', reason: 'RemovedFromGit', message: `removed from Git at ${outcome.plan.sourceCommit.slice(0, 12)}; ${outcome.remaining.length} policies still carry its labels${outcome.remediation === 'report' ? ' (remediation report deletes nothing)' : ''}` };
   }
   if (outcome.phase === 'Active') return { type: 'Ready', status: 'True', reason: 'Reconciled', message: `${outcome.inSync} policies in sync on ${outcome.cluster}` };
-  const reason = outcome.plan.errors.length ? (outcome.plan.desiredFrom === 'last-good' ? 'InvalidSpecLastGoodKept' : 'InvalidSpec') : `${capitalize(outcome.failedStage ?? 'reconcile')}Failed`;
+  const kept = outcome.plan.desiredFrom === 'last-good';
+  if (outcome.plan.sourceUnavailable) {
+    // Git is down, answers errors or lost the branch: nothing from it can be trusted this pass.
+    const held = kept ? `; keeping the last good state from commit ${outcome.plan.sourceCommit.slice(0, 12)}, nothing is pruned` : '';
+    return { type: 'Ready', status: 'False', reason: kept ? 'SourceUnavailableLastGoodKept' : 'SourceUnavailable', message: `${outcome.plan.sourceUnavailable}${held}`.slice(0, 2000) };
+  }
+  const reason = outcome.plan.errors.length ? (kept ? 'InvalidSpecLastGoodKept' : 'InvalidSpec') : `${capitalize(outcome.failedStage ?? 'reconcile')}Failed`;
   return { type: 'Ready', status: 'False', reason, message: outcome.errors.slice(0, 5).join('; ').slice(0, 2000) };
 }
 

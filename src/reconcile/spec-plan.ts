@@ -41,6 +41,8 @@ export interface SpecPlan {
   refusal?: Refusal;
   /** --take-over: this pass moves the spec here from its previous owner, described. */
   takenOverFrom?: string;
+  /** The repository could not be fetched (this error): the spec holds its last good state. */
+  sourceUnavailable?: string;
 }
 
 export interface Refusal {
@@ -163,6 +165,7 @@ export function planSpecs(load: LoadResult, commit: string, source: string | und
     for (const [key, mirror] of mirrorByKey) {
       const plan = failedPlan(key, sourceId, mirror, rules);
       plan.errors.push({ file: '', document: 0, line: 0, message: `${fetchError}; the last good state stays in effect`, specName: mirror.metadata.name });
+      plan.sourceUnavailable = fetchError;
       plans.set(key, plan);
     }
   }

@@ -86,11 +86,14 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
     }
     const result = await git.fetch({ ...common, remote: 'origin', ...(options.ref ? { ref: options.ref } : {}), singleBranch: true, tags: false, depth: 1, relative: false, prune: false });
     const ref = options.ref ?? result.defaultBranch?.replace('refs/heads/', '') ?? 'main';
-    const commit = result.fetchHead ?? (await resolveCommit(dir, join(dir, '.git'), [`refs/remotes/origin/${ref}`, `refs/tags/${ref}`]));
+    // No head fetched: the remote has no refs at all. The clone's old remote ref must not stand
+    // in for it, or a deleted branch would be served from the cache as if it still existed.
+    if (!result.fetchHead) throw new RefNotFoundError(ref, location.location, []);
+    const commit = result.fetchHead;
     return { commit, repo: location.location, ref, ...(await readTree(dir, join(dir, '.git'), commit, subPath, limits)) };
   } catch (err) {
     // Past a limit the message is kspec's own; anything else is the fetch failing.
-    if (err instanceof SourceLimitError) throw err;
+    if (err instanceof SourceLimitError || err instanceof RefNotFoundError) throw err;
     if (options.ref && (err as { code?: string; data?: { what?: string } }).code === 'NotFoundError' && (err as { data?: { what?: string } }).data?.what === options.ref) {
       throw new RefNotFoundError(options.ref, location.location, await remoteBranches(common));
     }

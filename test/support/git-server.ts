@@ -69,6 +69,10 @@ export interface GitServer {
     message: string,
     opts?: { branch?: string; author?: Author },
   ): Promise<string>;
+  /**
+   * Points `branch` at `sha` whatever it held (as `git push --force` does), or deletes it (null).
+   */
+  setBranch(name: string, branch: string, sha: string | null): Promise<void>;
   /** Sha of refs/heads/<branch> (default main); throws when the branch does not exist. */
   headSha(name: string, branch?: string): Promise<string>;
   /** Branch name -> sha. */
@@ -349,6 +353,10 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
       await commitFiles(name, files, message, 'main', HUMAN, true);
     },
     commit: (name, files, message, o = {}) => commitFiles(name, files, message, o.branch ?? 'main', o.author ?? HUMAN, false),
+    async setBranch(name, branch, sha) {
+      const ref = `refs/heads/${branch}`;
+      await git(repoPath(name), sha === null ? ['update-ref', '-d', ref] : ['update-ref', '-m', 'forced', ref, sha]);
+    },
     async headSha(name, branch = 'main') {
       return (await git(repoPath(name), ['rev-parse', '--verify', `refs/heads/${branch}^{commit}`])).trim();
     },

@@ -22,7 +22,7 @@ export interface PassFixture {
   ns: string;
   id: string;
   repo: string;
-  pass(opts?: { dryRun?: boolean; token?: string; signal?: AbortSignal; now?: () => Date; reportRefreshMs?: number }): Promise<PassResult>;
+  pass(opts?: { dryRun?: boolean; token?: string; signal?: AbortSignal; now?: () => Date; reportRefreshMs?: number; repoUrl?: string; idleTimeoutMs?: number }): Promise<PassResult>;
   objects: KubernetesObjectApi;
   store: KspecStore;
   metrics: ReturnType<typeof createMetrics>;
@@ -49,7 +49,7 @@ export async function passFixture(t: { skip(m?: string): void; after(fn: () => P
     store: new KspecStore(cluster.kc),
     pass: (opts = {}) =>
       reconcilePass({
-        source: { repo: git.repoUrl(repo), ref: 'main', cacheDir, token: opts.token ?? git.token, username: git.username },
+        source: { repo: opts.repoUrl ?? git.repoUrl(repo), ref: 'main', cacheDir, token: opts.token ?? git.token, username: git.username, ...(opts.idleTimeoutMs ? { idleTimeoutMs: opts.idleTimeoutMs } : {}) },
         namespace: ns,
         management: cluster.kc,
         dryRun: opts.dryRun ?? false,

@@ -150,6 +150,8 @@ export interface ManagedProcess {
   pid: number;
   /** Resolves with the exit code (or signal name) once the process is gone. */
   exited: Promise<string>;
+  /** Sends `signal` to the process (attached: its whole process group, which this module started). */
+  signal(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -214,6 +216,9 @@ function spawnProcess(name: string, bin: string, args: string[], logFile: string
     name,
     pid,
     exited,
+    signal(sig) {
+      process.kill(detached ? pid : -pid, sig);
+    },
     async stop() {
       if (detached) return stopPid(pid, bin);
       child.stdin?.end();
@@ -308,9 +313,14 @@ export interface RunningControlPlane {
   etcdPort: number;
   apiPort: number;
   etcd: ManagedProcess;
-  apiserver: ManagedProcess;
+  /** The kube-apiserver now running (a new process after restartApiserver). */
+  readonly apiserver: ManagedProcess;
   assets: string;
   startupMs: number;
+  /** Kills kube-apiserver with SIGKILL (a crash); resolves once it is gone. */
+  killApiserver(): Promise<void>;
+  /** Starts kube-apiserver again after killApiserver, on the same port and data; resolves once it is ready. */
+  startApiserver(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -407,54 +417,54 @@ async function startOnce(opts: StartOptions, assets: string): Promise<RunningCon
     );
     log(`etcd ready on ${etcdUrl} (${Date.now() - t0} ms)`);
 
-    const api = spawnProcess(
-      'kube-apiserver',
-      apiBin,
-      [
-        `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${apiPort}`,
-        `--cert-dir=${l.certDir}`,
-        '--authorization-mode=RBAC',
-        `--token-auth-file=${l.tokenFile}`,
-        `--service-account-issuer=${ISSUER}`,
-        `--service-account-signing-key-file=${l.saKey}`,
-        `--service-account-key-file=${l.saPub}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--disable-admission-plugins=ServiceAccount',
-        '--allow-privileged=true',
-        '--enable-priority-and-fairness=false',
-        '--profiling=false',
-        '--event-ttl=30m',
-        '--v=1',
-        ...(opts.apiserverArgs ?? []),
-      ],
-      l.apiLog,
-      detached,
-    );
-    apiserver = api;
-    let apiExit: string | undefined;
-    api.exited.then((c) => (apiExit = c));
+    const apiArgs = [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${l.certDir}`,
+      '--authorization-mode=RBAC',
+      `--token-auth-file=${l.tokenFile}`,
+      `--service-account-issuer=${ISSUER}`,
+      `--service-account-signing-key-file=${l.saKey}`,
+      `--service-account-key-file=${l.saPub}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--disable-admission-plugins=ServiceAccount',
+      '--allow-privileged=true',
+      '--enable-priority-and-fairness=false',
+      '--profiling=false',
+      '--event-ttl=30m',
+      '--v=1',
+      ...(opts.apiserverArgs ?? []),
+    ];
     const server = `https://127.0.0.1:${apiPort}`;
-    const endpoint = await waitFor(
-      'kube-apiserver',
-      async () => {
-        const caPem = caFromCertDir(l.certDir);
-        if (!caPem) return undefined;
-        const ep: KubeEndpoint = { server, caPem, token };
-        const res = await kubeRequest(ep, 'GET', '/readyz', { allow: [500, 503], timeoutMs: 5000 });
-        return res.status === 200 ? ep : undefined;
-      },
-      120_000,
-      () =>
-        apiExit !== undefined
-          ? `exited (${apiExit}):\n${tail(l.apiLog)}`
-          : etcdExit !== undefined
-            ? `etcd exited (${etcdExit})`
-            : undefined,
-      opts.signal,
-    );
+    /** Starts kube-apiserver and waits for its /readyz. */
+    const startApiserver = async (): Promise<{ api: ManagedProcess; endpoint: KubeEndpoint }> => {
+      const api = spawnProcess('kube-apiserver', apiBin, apiArgs, l.apiLog, detached);
+      apiserver = api;
+      let apiExit: string | undefined;
+      api.exited.then((c) => (apiExit = c));
+      const endpoint = await waitFor(
+        'kube-apiserver',
+        async () => {
+          const caPem = caFromCertDir(l.certDir);
+          if (!caPem) return undefined;
+          const ep: KubeEndpoint = { server, caPem, token };
+          const res = await kubeRequest(ep, 'GET', '/readyz', { allow: [500, 503], timeoutMs: 5000 });
+          return res.status === 200 ? ep : undefined;
+        },
+        120_000,
+        () =>
+          apiExit !== undefined
+            ? `exited (${apiExit}):\n${tail(l.apiLog)}`
+            : etcdExit !== undefined
+              ? `etcd exited (${etcdExit})`
+              : undefined,
+        opts.signal,
+      );
+      return { api, endpoint };
+    };
+    const { api, endpoint } = await startApiserver();
     const startupMs = Date.now() - t0;
     log(`kube-apiserver ready on ${server} (${startupMs} ms)`);
     await writeKubeconfig(l.kubeconfig, { server, caPem: endpoint.caPem, token, user: 'kspec-admin' });
@@ -480,9 +490,19 @@ async function startOnce(opts: StartOptions, assets: string): Promise<RunningCon
       etcdPort,
       apiPort,
       etcd,
-      apiserver: api,
+      get apiserver() {
+        return apiserver!;
+      },
       assets,
       startupMs,
+      async killApiserver() {
+        const crashed = apiserver!;
+        crashed.signal('SIGKILL');
+        await crashed.exited;
+      },
+      async startApiserver() {
+        await startApiserver();
+      },
       stop: cleanup,
     };
   } catch (err) {

@@ -6,6 +6,7 @@ import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from './api-error.ts';
 import { limiterFor } from './request-limiter.ts';
+import { requestTimeoutOf } from './timed-kubeconfig.ts';
 
 export interface KubeRequestOptions {
   method?: string;
@@ -13,6 +14,7 @@ export interface KubeRequestOptions {
   /** Content type of the body; default application/json. */
   contentType?: string;
   signal?: AbortSignal;
+  /** Silence after which the request fails; default the KubeConfig's request timeout. */
   timeoutMs?: number;
 }
 
@@ -56,7 +58,7 @@ async function send<T>(kc: KubeConfig, path: string, options: KubeRequestOptions
   if (payload !== undefined) Object.assign(opts.headers, { 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) });
   const transport = url.protocol === 'http:' ? http : https;
   return new Promise<T>((resolve, reject) => {
-    const req = transport.request(url, { ...opts, signal: options.signal, timeout: options.timeoutMs ?? 60_000 }, (res) => {
+    const req = transport.request(url, { ...opts, signal: options.signal, timeout: options.timeoutMs ?? requestTimeoutOf(kc) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);

@@ -24,6 +24,13 @@ export interface ControlPlane {
   serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
   /** Server-side applies the objects in these YAML files (CRDs are awaited until Established). */
   applyManifests(files: string[]): Promise<KubeObject[]>;
+  /** Kills kube-apiserver (SIGKILL, as a crash); the SIGKILL is sent before this returns. */
+  killApiserver(): Promise<void>;
+  /** Starts it again on the same port and data; resolves once it is ready. */
+  startApiserver(): Promise<void>;
+  /** SIGSTOP / SIGCONT to kube-apiserver: it keeps its connections and answers nothing meanwhile. */
+  pauseApiserver(): void;
+  resumeApiserver(): void;
   stop(): Promise<void>;
 }
 
@@ -62,6 +69,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         path.join(running.dir, 'sa', `${namespace}.${name}.${randomBytes(3).toString('hex')}.kubeconfig`),
       ),
     applyManifests: (files) => applyManifests(running.endpoint, files),
+    killApiserver: () => running.killApiserver(),
+    startApiserver: () => running.startApiserver(),
+    pauseApiserver: () => running.apiserver.signal('SIGSTOP'),
+    resumeApiserver: () => running.apiserver.signal('SIGCONT'),
     stop: () => (stopped ??= running.stop()),
   };
 }

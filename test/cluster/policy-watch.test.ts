@@ -13,9 +13,14 @@ import { PolicyWatch } from '../../src/cluster/policy-watch.ts';
 import type { PolicyChange } from '../../src/cluster/policy-watch.ts';
 import { createLogger } from '../../src/log.ts';
 
-/** Relays TCP to the API server; `cut()` drops every open connection, as a network blip would. */
-async function startRelay(target: URL): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
+/**
+ * Relays TCP to the API server; `cut()` drops every open connection, as a network blip would, and
+ * `cutMidEvent()` lets through only the first half of the next bytes the server sends (an event
+ * on the watch stream) and then drops that connection. Resolves with the bytes let through and held back.
+ */
+async function startRelay(target: URL): Promise<{ port: number; cut(): void; cutMidEvent(): Promise<{ passed: number; held: number }>; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
+  let armed: ((cut: { passed: number; held: number }) => void) | undefined;
   const server = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
     for (const s of [client, upstream]) {
@@ -23,12 +28,24 @@ async function startRelay(target: URL): Promise<{ port: number; cut(): void; clo
       s.on('close', () => sockets.delete(s));
       s.on('error', () => s.destroy());
     }
-    client.pipe(upstream).pipe(client);
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      if (!armed) return void client.write(chunk);
+      const done = armed;
+      armed = undefined;
+      const half = Math.floor(chunk.length / 2);
+      client.write(chunk.subarray(0, half), () => {
+        client.destroy();
+        upstream.destroy();
+        done({ passed: half, held: chunk.length - half });
+      });
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as { port: number }).port,
     cut: () => { for (const s of sockets) s.destroy(); },
+    cutMidEvent: () => new Promise((resolve) => (armed = resolve)),
     close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
   };
 }
@@ -68,4 +85,45 @@ test('a dropped policy watch is re-listed and resumed; changes made in the gap c
   await waitFor('the resumed watch to see the deletion', 15_000, async () => changes.some((c) => c.name === `${spec}-a` && c.type === 'DELETED'));
   t.diagnostic(`resyncs after the drop: ${resyncs.join('; ')}`);
   await admin.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `${spec}-b` } });
+});
+
+/** Waits for a condition, however long it takes (the test's own timeout is the bound). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 50));
+}
+
+test('a watch stream cut in the middle of an event resyncs, and the change it carried is not lost', { timeout: 120_000 }, async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const relay = await startRelay(new URL(cluster.kc.getCurrentCluster()!.server));
+  t.after(() => relay.close());
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfigPath);
+  kc.clusters = kc.clusters.map((c) => ({ ...c, server: `https://127.0.0.1:${relay.port}` }));
+  const spec = uniqueName('midevent');
+  const changes: PolicyChange[] = [];
+  const resyncs: string[] = [];
+  const watch = new PolicyWatch({ kc, labelSelector: `app.kubernetes.io/managed-by=kspec,kspec.io/spec=${spec}`, onChange: (c) => changes.push(c), onResync: (why) => resyncs.push(why), log: createLogger({ level: 'error' }), retryMs: 200 });
+  watch.start();
+  t.after(() => watch.stop());
+  await watch.watching;
+  const admin = KubernetesObjectApi.makeApiClient(cluster.kc);
+  const policy = {
+    apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy',
+    metadata: { name: `${spec}-a`, labels: { 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': spec } },
+    spec: { rules: [{ name: 'r', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { message: 'm', pattern: { metadata: { name: '?*' } } } }] },
+  } as KubernetesObject;
+
+  // The only traffic on the relay now is the idle watch: the next bytes are this creation's event.
+  const cut = relay.cutMidEvent();
+  await admin.create(policy);
+  const { passed, held } = await cut;
+  assert.ok(passed > 0 && held > 0, 'the event was cut in two');
+  // The half event is dropped; the watch says it resynced, and its owner (kspec run) then passes
+  // over everything, so the change is handled although its event never arrived whole.
+  await until(() => resyncs.length > 0);
+  assert.ok(!changes.some((c) => c.name === `${spec}-a` && c.type !== 'ADDED'), 'no garbled event was reported');
+  await admin.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `${spec}-a` } });
+  await until(() => changes.some((c) => c.name === `${spec}-a` && c.type === 'DELETED'));
+  t.diagnostic(`cut after ${passed} of ${passed + held} bytes; resyncs: ${resyncs.join('; ')}`);
 });

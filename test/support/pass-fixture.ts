@@ -12,6 +12,7 @@ import type { GitServer } from './git-server.ts';
 import { inClusterTarget } from './operator.ts';
 import { reconcilePass } from '../../src/reconcile/pass.ts';
 import type { PassResult } from '../../src/reconcile/pass.ts';
+import type { TargetOwnership } from '../../src/shard/target-ownership.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { createLogger } from '../../src/log.ts';
 import { KspecStore } from '../../src/cluster/kspec-store.ts';
@@ -22,7 +23,7 @@ export interface PassFixture {
   ns: string;
   id: string;
   repo: string;
-  pass(opts?: { dryRun?: boolean; token?: string; signal?: AbortSignal; now?: () => Date; reportRefreshMs?: number; repoUrl?: string; idleTimeoutMs?: number }): Promise<PassResult>;
+  pass(opts?: { dryRun?: boolean; token?: string; signal?: AbortSignal; now?: () => Date; reportRefreshMs?: number; repoUrl?: string; idleTimeoutMs?: number; ownership?: TargetOwnership }): Promise<PassResult>;
   objects: KubernetesObjectApi;
   store: KspecStore;
   metrics: ReturnType<typeof createMetrics>;
@@ -58,6 +59,7 @@ export async function passFixture(t: { skip(m?: string): void; after(fn: () => P
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.reportRefreshMs !== undefined ? { reportRefreshMs: opts.reportRefreshMs } : {}),
         ...(opts.now ? { now: opts.now } : {}),
+        ...(opts.ownership ? { ownership: opts.ownership } : {}),
       }),
   };
 }

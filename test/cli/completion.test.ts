@@ -38,7 +38,7 @@ test('bash: commands, every flag of every command, and the values of enumerated 
     [['kspec', ''], [...Object.keys(COMMANDS), '--help', '--version'].sort()],
     [['kspec', 're'], ['reconcile', 'render']],
     [['kspec', 'pl'], ['plan']],
-    [['kspec', 'reconcile', '--re'], ['--repo', '--report-refresh', '--reports-branch']],
+    [['kspec', 'reconcile', '--re'], ['--repo', '--report-refresh', '--reports-branch', '--request-timeout']],
     [['kspec', 'plan', '-o', ''], ['json', 'table', 'yaml']],
     [['kspec', 'render', '.', '-o', 'j'], ['json']],
     [['kspec', 'scan', '--spec', 'x', '--fail-on', ''], ['any', 'enforce', 'none']],
@@ -74,7 +74,7 @@ test('fish: the script loads and completes commands, flags and values', { skip: 
   assert.deepEqual(complete('kspec scan --fail-on '), ['any', 'enforce', 'none']);
   assert.deepEqual(complete('kspec completion '), ['bash', 'fish', 'zsh']);
   assert.ok(complete('kspec run --lea').includes('--leader-elect'));
-  assert.deepEqual(complete('kspec reconcile --re'), ['--repo', '--report-refresh', '--reports-branch']);
+  assert.deepEqual(complete('kspec reconcile --re'), ['--repo', '--report-refresh', '--reports-branch', '--request-timeout']);
 });
 
 test('zsh: the script parses, and typing Tab in a real interactive zsh completes commands, flags, values and files', { skip: !has('zsh') && 'zsh is not installed' }, async () => {
@@ -88,7 +88,7 @@ test('zsh: the script parses, and typing Tab in a real interactive zsh completes
     ['kspec re', ['reconcile', 'render']],
     ['kspec plan -o ', ['json', 'table', 'yaml']],
     ['kspec plan --output=', ['json', 'table', 'yaml']],
-    ['kspec reconcile --re', ['--repo', '--report-refresh', '--reports-branch']],
+    ['kspec reconcile --re', ['--repo', '--report-refresh', '--reports-branch', '--request-timeout']],
     ['kspec scan --fail-on ', ['any', 'enforce', 'none']],
     ['kspec completion ', ['bash', 'fish', 'zsh']],
     ['kspec run --sharding ', ['auto', 'none', 'static']],

@@ -36,7 +36,7 @@ test('watch: an out-of-band edit (kubectl edit) and a deletion of a kspec-owned 
   const ref = { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name } };
   const live = () => objects.read(ref).then((p) => p as KubernetesObject & { spec: { validationFailureAction?: string } }, () => undefined);
 
-  await waitFor('kspec run to be ready (first pass done)', 30_000, () => fetch(`${kspec.base}/readyz`).then((r) => r.status === 200, () => false));
+  await waitFor('kspec run to be ready (first pass done)', 90_000, () => fetch(`${kspec.base}/readyz`).then((r) => r.status === 200, () => false));
   assert.equal((await live())?.spec.validationFailureAction, 'Enforce', kspec.stderr());
   // Let the watch start and its initial list settle before editing.
   await sleep(1_000);

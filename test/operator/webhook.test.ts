@@ -55,7 +55,7 @@ test('webhook: a good GitHub signature triggers a pass that applies the new comm
   };
   const sign = (body: string, key = secret) => `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
 
-  await waitFor('kspec run to be ready (first pass done)', 30_000, () => fetch(`${kspec.base}/readyz`).then((r) => r.status === 200, () => false));
+  await waitFor('kspec run to be ready (first pass done)', 90_000, () => fetch(`${kspec.base}/readyz`).then((r) => r.status === 200, () => false));
   assert.ok(await exists('a'), kspec.stderr());
   await settle();
   const before = passes();

@@ -15,7 +15,7 @@ import { inClusterTarget, kspecServiceAccount, policyYaml, sleep, specYaml, star
 
 const DEADLINE_MS = 30_000;
 
-test('watch: an out-of-band edit (kubectl edit) and a deletion of a kspec-owned ClusterPolicy are reverted without waiting for a poll', { timeout: 120_000 }, async (t) => {
+test('watch: an out-of-band edit (kubectl edit) and a deletion of a kspec-owned ClusterPolicy are reverted without waiting for a poll', { timeout: 180_000 }, async (t) => {
   const cluster = await testCluster(t);
   if (!cluster) return;
   const ns = await cluster.namespace('watch');

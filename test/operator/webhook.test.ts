@@ -12,7 +12,7 @@ import { testCluster } from '../support/cluster.ts';
 import { startGitServer } from '../support/git-server.ts';
 import { inClusterTarget, kspecServiceAccount, policyYaml, sleep, specYaml, startKspecRun, waitFor } from '../support/operator.ts';
 
-test('webhook: a good GitHub signature triggers a pass that applies the new commit; a bad one gets 401 and a push to another branch is ignored', { timeout: 120_000 }, async (t) => {
+test('webhook: a good GitHub signature triggers a pass that applies the new commit; a bad one gets 401 and a push to another branch is ignored', { timeout: 180_000 }, async (t) => {
   const cluster = await testCluster(t);
   if (!cluster) return;
   const t0 = Date.now();

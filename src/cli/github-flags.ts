@@ -1,6 +1,5 @@
 import type { FlagSpec } from './command.ts';
 import { UsageError } from './command.ts';
-import { createGitHub } from '../writeback/index.ts';
 import type { GitHub } from '../writeback/index.ts';
 import { registerSecret } from '../log.ts';
 import type { Logger } from '../log.ts';
@@ -27,6 +26,8 @@ export async function githubFromEnv(flags: { 'github-repository'?: string; 'gith
   registerSecret(token);
   registerSecret(privateKey);
   const baseUrl = flags['github-api-url'] ?? env.GITHUB_API_URL;
+  // Loaded here, not at the top: help and completion read this file's flag table.
+  const { createGitHub } = await import('../writeback/index.ts');
   if (appId && privateKey && installationId) {
     return createGitHub({ owner, repo, app: { appId, privateKey, installationId }, ...(baseUrl ? { baseUrl } : {}), ...(log ? { log } : {}) });
   }

@@ -11,6 +11,9 @@ export interface KubeApiLimits {
   burst: number;
 }
 
+/** Deadline of one API call: as kube-apiserver's own limit on a non-long-running request (--request-timeout 1m). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
 export const DEFAULT_KUBE_API_LIMITS: KubeApiLimits = { qps: 50, burst: 100 };
 
 /** How often one request is retried after a 429 before its error is returned. */

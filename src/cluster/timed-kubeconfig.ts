@@ -6,8 +6,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { RequestContext } from '@kubernetes/client-node';
 
-/** As kube-apiserver's own limit on a non-long-running request (--request-timeout 1m). */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './request-limiter.ts';
 
 let defaultTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
 

@@ -1,17 +1,10 @@
 import type { Command, FlagSpec } from '../command.ts';
-import { parseFlags } from '../command.ts';
-import { cacheDir, optionalSourceOptions, outputFlag, outputFormat, reportRefreshFlag, reportRefreshMs, servingOptions, renderRules } from '../common-flags.ts';
-import { kubeConfig, passFlags } from '../cluster-flags.ts';
-import { reconcilePass } from '../../reconcile/pass.ts';
-import { ServerFormCache } from '../../cluster/server-form.ts';
-import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
-import { loadDiscovery, saveDiscovery } from '../discovery-file.ts';
-import { commandLogger, logFlags } from '../log-flags.ts';
-import { createMetrics } from '../../server/metrics.ts';
-import { planText, structured, summaryText } from '../pass-output.ts';
-import { writeBackFlags, writeBackConfig } from '../write-back-flags.ts';
+import { outputFlag, reportRefreshFlag } from '../common-flags.ts';
+import { passFlags } from '../cluster-flags.ts';
+import { logFlags } from '../log-flags.ts';
+import { writeBackFlags } from '../write-back-flags.ts';
 
-const flagSpec = {
+export const flagSpec = {
   ...passFlags,
   ...outputFlag,
   'dry-run': { type: 'boolean', description: 'Change nothing: show what the pass would do (server-side dry run)' },
@@ -32,39 +25,9 @@ const reconcile: Command = {
     { what: 'One pass that commits its reports to the kspec-reports branch', command: 'kspec reconcile --repo https://github.com/acme/policies --write-back commit' },
   ],
   async run(argv, io) {
-    const { flags } = parseFlags(argv, flagSpec, io.env);
-    const format = outputFormat(flags.output);
-    const log = commandLogger(flags, io);
-    const source = optionalSourceOptions(flags, io.env);
-    const cache = cacheDir(flags, io.env);
-    const serverForms = ServerFormCache.load(serverFormsFile(cache));
-    loadDiscovery(cache);
-    const gitConfig = await writeBackConfig(flags, source, io.env, log);
-    const result = await reconcilePass({
-      ...(source ? { source } : {}),
-      ...servingOptions(flags),
-      namespace: flags.namespace!,
-      rules: renderRules(flags),
-      management: kubeConfig(flags, io.env),
-      dryRun: flags['dry-run'],
-      reportRefreshMs: reportRefreshMs(flags['report-refresh']),
-      serverForms,
-      // Git holds every violation; without write-back a pass keeps counts and examples only.
-      keepAllViolations: Boolean(gitConfig) && !flags['dry-run'],
-      log,
-      metrics: createMetrics({ defaultMetrics: false }),
-      ...(gitConfig ? { writeBack: gitConfig } : {}),
-    });
-    saveServerForms(serverForms, cache, log);
-    saveDiscovery(cache, log);
-    const written = result.writeBack;
-    if (format !== 'table') io.stdout(structured(result, format));
-    else io.stdout(planText(result) + summaryText(result));
-    for (const error of written?.errors ?? []) io.stderr(`write-back (${error.mode}${error.spec ? `, ${error.spec}` : ''}): ${error.error}\n`);
-    if (written?.commit?.committed) io.stdout(`reports committed to ${written.commit.branch} (${written.commit.sha?.slice(0, 12)})\n`);
-    for (const pr of written?.pullRequests ?? []) if (pr.action !== 'none') io.stdout(`drift pull request ${pr.action}: ${pr.url ?? pr.branch}\n`);
-    for (const pr of written?.promotions ?? []) if (pr.action !== 'none') io.stdout(`promotion pull request ${pr.action}: ${pr.url ?? pr.branch}${pr.note ? ` (${pr.note})` : ''}\n`);
-    return result.ok && !written?.errors.length ? 0 : 1;
+    // What the command does is loaded only when it runs: help and completion read the flags above
+    // without loading the Kubernetes client.
+    return (await import('./run-reconcile.ts')).runReconcile(argv, io);
   },
 };
 

@@ -14,7 +14,10 @@ async function kspec(args: string[]): Promise<number> {
 }
 
 say('Starting a local control plane (etcd + kube-apiserver, RBAC on)');
-const cluster = await up({ dir: path.join(REPO_ROOT, '.kspec'), log: (m) => process.stdout.write(`${m}\n`) });
+// Its own folder, which `npm run cluster:down -- --dir .kspec/demo` stops and removes (the control
+// plane keeps running after the demo, for the commands it suggests).
+const DEMO_DIR = path.join(REPO_ROOT, '.kspec', 'demo');
+const cluster = await up({ dir: DEMO_DIR, log: (m) => process.stdout.write(`${m}\n`) });
 process.env.KUBECONFIG = cluster.kubeconfigPath;
 process.env.KSPEC_LOG_LEVEL ??= 'warn';
 
@@ -88,7 +91,7 @@ Try it yourself:
   kubectl get compliancereport production-security-local -n kspec-system -o yaml
   kubectl get events -n kspec-system --field-selector involvedObject.kind=ClusterSpecification
   npx kspec plan --repo . --path examples/repo
-Stop the control plane with: npm run cluster:down
+Stop the control plane with: npm run cluster:down -- --dir .kspec/demo
 `);
 
 /** Every kspec-managed ClusterPolicy with its spec and Kyverno failure action. */

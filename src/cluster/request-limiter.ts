@@ -3,6 +3,7 @@
 // most `burst` tokens, which also bounds the requests in flight. A request the server refuses
 // with 429 Too Many Requests is sent again after the Retry-After it names (or a short backoff).
 import type { KubeConfig } from '@kubernetes/client-node';
+import { retryAfterSeconds } from '../util/retry-after.ts';
 
 export interface KubeApiLimits {
   /** Sustained requests per second. */
@@ -94,11 +95,8 @@ function statusOf(err: unknown): number | undefined {
 /** Retry-After in seconds (the form the API server sends), from the error's response headers. */
 export function retryAfterMs(err: unknown): number | undefined {
   const headers = (err as { headers?: Record<string, string | string[] | undefined> })?.headers;
-  const raw = headers?.['retry-after'] ?? headers?.['Retry-After'];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  const seconds = Number(value);
-  if (value === undefined || value === '' || !Number.isFinite(seconds) || seconds < 0) return undefined;
-  return Math.min(seconds * 1000, MAX_RETRY_AFTER_MS);
+  const seconds = retryAfterSeconds(headers?.['retry-after'] ?? headers?.['Retry-After']);
+  return seconds === undefined ? undefined : Math.min(seconds * 1000, MAX_RETRY_AFTER_MS);
 }
 
 let defaults: KubeApiLimits = DEFAULT_KUBE_API_LIMITS;

@@ -18,6 +18,7 @@ import { sleep } from './backoff.ts';
 import { redactingLogger, silentLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 import type { GitCredentials } from './git-repo.ts';
+import { retryAfterSeconds } from '../util/retry-after.ts';
 
 export interface GitHubAppAuth {
   appId: string | number;
@@ -81,8 +82,8 @@ export function retryWait(err: unknown, attempt: number, now = Date.now()): { ms
       // GitHub says to wait until the reset time; one second more so the retry lands after it.
       return { ms: Math.max(0, Number(h['x-ratelimit-reset']) * 1000 - now) + 1000, why: 'primary rate limit' };
     }
-    const retryAfter = Number(h['retry-after']);
-    if (h['retry-after'] !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) {
+    const retryAfter = retryAfterSeconds(h['retry-after']);
+    if (retryAfter !== undefined) {
       return { ms: retryAfter * 1000, why: /\bsecondary rate\b/i.test(e.message ?? '') ? 'secondary rate limit' : 'asked to retry later' };
     }
     // A 429 without headers: GitHub's documentation says to wait at least a minute.

@@ -22,6 +22,7 @@ import type { TargetCaches } from '../cluster/target-caches.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import type { RenderRules } from '../render/render-rules.ts';
 import { writeBackStage } from './git-write-back.ts';
+import { effectiveMode } from '../writeback/index.ts';
 import type { GitWriteBackConfig, GitWriteBackResult } from './git-write-back.ts';
 
 export interface PassOptions {
@@ -50,11 +51,6 @@ export interface PassOptions {
   caches?: TargetCaches;
   /** Assess resource-level compliance; default true (plan turns it off). */
   assess?: boolean;
-  /**
-   * Keep every violation whole in the outcomes, for Git write-back; default false: a pass keeps
-   * per policy the true count, the report's examples and a fingerprint of each violation.
-   */
-  keepAllViolations?: boolean;
   /** What a spec may render, as the operator decided; default: validate rules only. */
   rules?: RenderRules;
   /** How long to wait for a target's API server; default 10 s. */
@@ -146,7 +142,9 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
         serverForms,
         write,
         assess: options.assess ?? true,
-        keepAllViolations: options.keepAllViolations ?? false,
+        // Git holds every violation of a spec it writes back; any other spec keeps, per policy,
+        // the true count, the report's examples and a fingerprint of each violation.
+        keepAllViolations: mayWrite && options.writeBack !== undefined && effectiveMode(options.writeBack.mode, plan.spec.spec.writeBack) !== 'none',
         ...(options.signal ? { signal: options.signal } : {}),
         now,
         ...(options.metrics ? { metrics: options.metrics } : {}),

@@ -89,7 +89,7 @@ export async function runOperator(argv: string[], io: CommandIO): Promise<number
     log[passLogLevel(reasons)]('pass started', { reasons });
     const signal = leadership ? AbortSignal.any([shutdown.signal, leadership]) : shutdown.signal;
     const result = await shutdown.track(
-      reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, rules, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, caches, keepAllViolations: Boolean(gitConfig) && !flags['dry-run'] && !onlyWatch, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}),
+      reconcilePass({ ...(source ? { source } : {}), ...servingOptions(flags), namespace: flags.namespace!, rules, management, dryRun: flags['dry-run'], reportRefreshMs: reportRefresh, log, metrics, signal, backoff, serverForms, caches, ...(ownership ? { ownership } : {}), ...(onlyWatch ? { snapshot: lastSnapshot } : {}),
         // Git is written by the leader only, and not for passes that only re-checked the cluster.
         ...(gitConfig && !onlyWatch ? { writeBack: gitConfig } : {}) }),
     );

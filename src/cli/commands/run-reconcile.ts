@@ -31,8 +31,6 @@ export async function runReconcile(argv: string[], io: CommandIO): Promise<numbe
     dryRun: flags['dry-run'],
     reportRefreshMs: reportRefreshMs(flags['report-refresh']),
     serverForms,
-    // Git holds every violation; without write-back a pass keeps counts and examples only.
-    keepAllViolations: Boolean(gitConfig) && !flags['dry-run'],
     log,
     metrics: createMetrics({ defaultMetrics: false }),
     ...(gitConfig ? { writeBack: gitConfig } : {}),

@@ -7,7 +7,7 @@
 // passes instead (target-caches.ts): a pass with nothing new lists none of them again.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
-import { MANAGED_BY, MANAGER, OWNED_BY_KSPEC_SELECTOR, SPEC_LABEL, SPEC_NAMESPACE_LABEL } from '../render/ownership.ts';
+import { isOwnedBySpec, OWNED_BY_KSPEC_SELECTOR } from '../render/ownership.ts';
 import type { SpecIdentity } from '../render/ownership.ts';
 import { PolicyClient } from './policy-client.ts';
 import { listPages, NAMESPACES } from './resource-lister.ts';
@@ -46,7 +46,7 @@ export class TargetObservation {
 
   /** The policies one spec owns, split from the shared LIST by its labels. */
   async policiesOf(spec: SpecIdentity): Promise<KyvernoPolicy[]> {
-    return (await this.ownedPolicies()).filter((p) => isOwnedBy(p, spec));
+    return (await this.ownedPolicies()).filter((p) => isOwnedBySpec(p.metadata.labels, spec));
   }
 
   /**
@@ -83,9 +83,4 @@ export class TargetObservation {
     }
     return list;
   }
-}
-
-function isOwnedBy(policy: KyvernoPolicy, spec: SpecIdentity): boolean {
-  const labels = policy.metadata.labels ?? {};
-  return labels[MANAGED_BY] === MANAGER && labels[SPEC_LABEL] === spec.name && labels[SPEC_NAMESPACE_LABEL] === spec.namespace;
 }

@@ -1,7 +1,7 @@
 // The live resources a set of policies match on one target, read through the target's
 // observation of the pass (TargetObservation): each kind is listed once, shared with whatever
 // else in the pass reads it, and only the kinds the policies name are listed.
-import type { TargetObservation } from '../cluster/target-observation.ts';
+import type { ObservedTarget } from '../cluster/target-port.ts';
 import { Discovery } from '../cluster/discovery.ts';
 import type { KubeItem } from '../cluster/resource-lister.ts';
 import { compilePolicy } from '../engine/index.ts';
@@ -11,7 +11,7 @@ import type { ResourceFilters } from '../compliance/engine-source.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import type { ObservedResources } from './policy-impact.ts';
 
-export async function observeResources(observation: TargetObservation, policies: KyvernoPolicy[], options: { signal?: AbortSignal; filters?: ResourceFilters } = {}): Promise<ObservedResources> {
+export async function observeResources(observation: ObservedTarget, policies: KyvernoPolicy[], options: { signal?: AbortSignal; filters?: ResourceFilters } = {}): Promise<ObservedResources> {
   const problems = new Map<string, string[]>();
   const problem = (policy: string, message: string) => problems.set(policy, [...(problems.get(policy) ?? []), message]);
   const compiled: { compiled: CompiledPolicy; value: string }[] = [];

@@ -11,7 +11,7 @@ import type { PolicyChange, PolicyImpact } from './policy-impact.ts';
 /** Sets `impact` on every spec whose plan changes policies on a reachable target. */
 export async function addPlanImpact(result: PassResult, signal?: AbortSignal): Promise<void> {
   await Promise.all(result.specs.map(async (outcome) => {
-    const observation = outcome.target?.observation;
+    const observation = outcome.target?.port?.observe();
     const changes = plannedChanges(outcome);
     if (!observation || changes.length === 0) return;
     try {

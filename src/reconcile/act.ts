@@ -1,6 +1,6 @@
 import type { DriftAction } from '../api/types.ts';
 import type { Drift } from '../drift/detect.ts';
-import type { PolicyClient } from '../cluster/policy-client.ts';
+import type { PolicyWrites } from '../cluster/target-port.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 
 export interface ActOptions {
@@ -25,17 +25,17 @@ export interface ActionOutcome {
  * the cluster's client-side limits (--kube-api-qps, --kube-api-burst) pace the requests.
  * Report-only: nothing. One failed action does not stop the others; outcomes keep the drifts' order.
  */
-export function act(drifts: Drift[], client: PolicyClient, options: ActOptions): Promise<ActionOutcome[]> {
-  return Promise.all(drifts.map((drift) => actOn(drift, client, options)));
+export function act(drifts: Drift[], target: PolicyWrites, options: ActOptions): Promise<ActionOutcome[]> {
+  return Promise.all(drifts.map((drift) => actOn(drift, target, options)));
 }
 
-async function actOn(drift: Drift, client: PolicyClient, options: ActOptions): Promise<ActionOutcome> {
+async function actOn(drift: Drift, target: PolicyWrites, options: ActOptions): Promise<ActionOutcome> {
   if (!options.remediate || (drift.type === 'extra' && !options.mayPrune)) return { drift, action: 'none' };
   try {
     let stored: KyvernoPolicy | undefined;
-    if (drift.type === 'missing') stored = await client.create(drift.desired.object, options.dryRun);
-    else if (drift.type === 'modified') stored = await client.revert(drift.desired.object, drift.live, options.dryRun);
-    else await client.delete(drift.live, options.dryRun);
+    if (drift.type === 'missing') stored = await target.create(drift.desired.object, options.dryRun);
+    else if (drift.type === 'modified') stored = await target.revert(drift.desired.object, drift.live, options.dryRun);
+    else await target.delete(drift.live, options.dryRun);
     if (options.dryRun) return { drift, action: 'dry-run' };
     const done = drift.type === 'missing' ? 'created' : drift.type === 'modified' ? 'applied' : 'deleted';
     return { drift, action: done, ...(stored ? { stored } : {}) };

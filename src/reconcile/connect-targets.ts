@@ -1,10 +1,10 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterTarget, Condition } from '../api/types.ts';
-import type { KspecStore } from '../cluster/kspec-store.ts';
 import { resolveTarget } from '../cluster/targets.ts';
 import type { ResolvedTarget } from '../cluster/targets.ts';
 import { probeTarget } from '../cluster/target-probe.ts';
-import { TargetObservation } from '../cluster/target-observation.ts';
+import { ApiServerTarget } from '../cluster/api-server-target.ts';
+import type { TargetPort } from '../cluster/target-port.ts';
 import type { TargetCaches } from '../cluster/target-caches.ts';
 import type { Logger } from '../log.ts';
 import { setConditions } from './conditions.ts';
@@ -14,6 +14,7 @@ import type { SpecPlan } from './spec-plan.ts';
 import { targetKeyOf } from './spec-plan.ts';
 import type { Fence } from './pass.ts';
 import type { ManagementSnapshot } from './management-snapshot.ts';
+import type { KspecStore } from '../cluster/kspec-store.ts';
 import { sameJson } from '../util/same-json.ts';
 
 /** A target cluster as this pass found it: connected, or why not. */
@@ -22,14 +23,15 @@ export interface ConnectedTarget {
   name: string;
   namespace: string;
   resolved?: ResolvedTarget;
-  /** The cluster as this pass observes it, once for every spec aimed at it. */
-  observation?: TargetObservation;
+  /** How this pass observes the cluster (once for every spec aimed at it) and writes to it. */
+  port?: TargetPort;
   serverVersion?: string;
   versionMismatch?: string;
   error?: string;
 }
 
 export interface ConnectOptions {
+  /** The management cluster: ClusterTargets applied there, kubeconfig Secrets, target status. */
   store: KspecStore;
   /** kspec's own objects as the pass found them. */
   kspecObjects: ManagementSnapshot;
@@ -71,7 +73,7 @@ async function connectOne(key: string, ref: { name: string; namespace: string },
   try {
     const resolved = await resolveTarget(ref, options.fromGit, options.store, options.management);
     const probe = await probeTarget(resolved.kc, resolved.target?.spec.version, options.timeoutMs);
-    Object.assign(target, { resolved, observation: new TargetObservation(resolved.kc, options.caches?.of(key, resolved.kc)), serverVersion: probe.serverVersion }, probe.versionMismatch ? { versionMismatch: probe.versionMismatch } : {});
+    Object.assign(target, { resolved, port: new ApiServerTarget(key, resolved.kc, options.caches?.of(key, resolved.kc)), serverVersion: probe.serverVersion }, probe.versionMismatch ? { versionMismatch: probe.versionMismatch } : {});
     options.backoff?.succeeded(key);
   } catch (err) {
     target.error = `cluster ${ref.name}: ${(err as Error).message}`;

@@ -3,20 +3,20 @@
 // kinds of report, one LIST per kind at the start of the pass instead of a GET per spec.
 // Publishing compares with this to write only what changed.
 import type { ClusterSpecification, ClusterTarget, ComplianceReport, DriftReport } from '../api/types.ts';
-import type { KspecStore } from '../cluster/kspec-store.ts';
+import type { ManagementPort } from '../cluster/management-port.ts';
 import type { Logger } from '../log.ts';
 
 type Listed = ClusterSpecification | ClusterTarget | ComplianceReport | DriftReport;
 type Kind = Listed['kind'];
 
 export class ManagementSnapshot {
-  private readonly store: KspecStore;
+  private readonly store: ManagementPort;
   /** By kind, then namespace/name; a kind that could not be listed is absent (read one by one). */
   private readonly byKind = new Map<Kind, Map<string, Listed>>();
   /** Why the ClusterSpecifications could not be listed: then nobody knows who owns which spec. */
   specsError?: string;
 
-  private constructor(store: KspecStore) {
+  private constructor(store: ManagementPort) {
     this.store = store;
   }
 
@@ -24,7 +24,7 @@ export class ManagementSnapshot {
    * Lists every ClusterSpecification and kspec's objects of the other three kinds; a kind that
    * fails is read per object later.
    */
-  static async observe(store: KspecStore, log: Logger): Promise<ManagementSnapshot> {
+  static async observe(store: ManagementPort, log: Logger): Promise<ManagementSnapshot> {
     const snapshot = new ManagementSnapshot(store);
     const kinds: Kind[] = ['ClusterSpecification', 'ClusterTarget', 'DriftReport', 'ComplianceReport'];
     await Promise.all(

@@ -1,5 +1,5 @@
 import type { ClusterSpecification, ClusterSpecificationStatus, ClusterTarget, ComplianceReport, DriftReport } from '../api/types.ts';
-import type { KspecStore } from '../cluster/kspec-store.ts';
+import type { ManagementPort } from '../cluster/management-port.ts';
 import { MANAGED_BY, MANAGER, SOURCE_ANNOTATION, SOURCE_COMMIT_ANNOTATION, SOURCE_FILE_ANNOTATION } from '../render/ownership.ts';
 import type { SpecPlan } from './spec-plan.ts';
 import type { ActionOutcome } from './act.ts';
@@ -22,7 +22,7 @@ import { mirrorUnchanged, reportNeedsWrite, statusNeedsWrite } from './write-if-
  * Git updates its mirror, which is what keeps the mirror the last good desired state. A spec
  * applied to the cluster is its own object: kspec only ever writes its status.
  */
-export async function publishMirror(store: KspecStore, plan: SpecPlan, kspecObjects: ManagementSnapshot): Promise<ClusterSpecification | undefined> {
+export async function publishMirror(store: ManagementPort, plan: SpecPlan, kspecObjects: ManagementSnapshot): Promise<ClusterSpecification | undefined> {
   const live = await kspecObjects.get<ClusterSpecification>('ClusterSpecification', plan.namespace, plan.name);
   if (plan.applied || plan.refusal || !isClean(plan)) return live;
   const { metadata, spec } = plan.spec;
@@ -43,7 +43,7 @@ export async function publishMirror(store: KspecStore, plan: SpecPlan, kspecObje
 }
 
 /** Writes the spec's status when it changed (or its lastReconcileTime is older than the refresh). */
-export async function publishStatus(store: KspecStore, mirror: ClusterSpecification, status: ClusterSpecificationStatus, now: Date, refreshMs: number): Promise<void> {
+export async function publishStatus(store: ManagementPort, mirror: ClusterSpecification, status: ClusterSpecificationStatus, now: Date, refreshMs: number): Promise<void> {
   if (!statusNeedsWrite(mirror.status, status, now, refreshMs)) return;
   await store.applyStatus<ClusterSpecification>({ ...mirror, status });
 }
@@ -53,7 +53,7 @@ export async function publishStatus(store: KspecStore, mirror: ClusterSpecificat
  * the same object every pass, updated in place. An existing report gets its status first, so a
  * refused status never leaves old events under a new timestamp.
  */
-export async function publishReport<T extends ComplianceReport | DriftReport>(store: KspecStore, report: T, live: T | undefined, now: Date, refreshMs: number): Promise<void> {
+export async function publishReport<T extends ComplianceReport | DriftReport>(store: ManagementPort, report: T, live: T | undefined, now: Date, refreshMs: number): Promise<void> {
   if (!reportNeedsWrite(live, report, now, refreshMs)) return;
   if (live) {
     await store.applyStatus(report, live);
@@ -65,13 +65,13 @@ export async function publishReport<T extends ComplianceReport | DriftReport>(st
 }
 
 /** The spec's Events of this pass: at most one per reason (see spec-events.ts). */
-export async function publishEvents(store: KspecStore, mirror: ClusterSpecification, cluster: string, outcomes: ActionOutcome[], fresh: Set<ActionOutcome>): Promise<void> {
+export async function publishEvents(store: ManagementPort, mirror: ClusterSpecification, cluster: string, outcomes: ActionOutcome[], fresh: Set<ActionOutcome>): Promise<void> {
   const involved = { kind: 'ClusterSpecification', name: mirror.metadata.name, namespace: mirror.metadata.namespace!, uid: mirror.metadata.uid };
   await Promise.all(specEvents(outcomes, fresh, cluster).map((event) => store.recordEvent({ involved, ...event })));
 }
 
 /** Mirrors the ClusterTargets from Git (those that changed), so a pass whose fetch fails can still reach its clusters. */
-export async function publishTargets(store: KspecStore, targets: ClusterTarget[], kspecObjects: ManagementSnapshot): Promise<void> {
+export async function publishTargets(store: ManagementPort, targets: ClusterTarget[], kspecObjects: ManagementSnapshot): Promise<void> {
   for (const target of targets) {
     const namespace = target.metadata.namespace!;
     const desired: ClusterTarget = {

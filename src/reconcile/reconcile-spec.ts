@@ -1,6 +1,6 @@
-import type { KspecStore } from '../cluster/kspec-store.ts';
+import type { ManagementPort } from '../cluster/management-port.ts';
 import type { ManagementSnapshot } from './management-snapshot.ts';
-import type { TargetObservation } from '../cluster/target-observation.ts';
+import type { ObservedTarget, TargetPort } from '../cluster/target-port.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import type { ServerFormCache } from '../cluster/server-form.ts';
 import { assessCompliance } from '../compliance/assess.ts';
@@ -21,7 +21,8 @@ import { liveAfterActions, observeDrift, withoutServerFormNote } from './observe
 import type { Fence } from './pass.ts';
 
 export interface SpecContext {
-  store: KspecStore;
+  /** Where the spec's mirror, status, reports and Events are published: the management cluster. */
+  store: ManagementPort;
   /** kspec's own objects as the pass found them, to write only what changed. */
   kspecObjects: ManagementSnapshot;
   /** An unchanged report or status is rewritten (for its timestamp) once it is this old. */
@@ -76,10 +77,9 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   const target = await ctx.targets.get(targetKeyOf(plan));
   outcome.target = target;
   if (target?.error) fail('target', new Error(target.error));
-  if (target?.resolved && target.observation && plan.desiredFrom !== 'none') {
-    const clusterId = target.resolved.kc.getCurrentCluster()?.server ?? target.key;
-    await observeActConfirm(plan, { observation: target.observation, clusterId }, outcome, ctx, now.toISOString(), fail);
-    if (ctx.assess) await assess(plan, target.observation, outcome, ctx, now, fail);
+  if (target?.port && plan.desiredFrom !== 'none') {
+    await observeActConfirm(plan, target.port, outcome, ctx, now.toISOString(), fail);
+    if (ctx.assess) await assess(plan, target.port.observe(), outcome, ctx, now, fail);
   }
 
   const reportCtx = { specName: plan.name, namespace: plan.namespace, cluster: cluster || 'unknown', sourceCommit: plan.sourceCommit, timestamp: now.toISOString() };
@@ -105,10 +105,9 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
  * The spec's share of the target's observation, diff, act (unless report-only), and confirm from what
  * the API server answered to the writes.
  */
-async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetObservation; clusterId: string }, outcome: SpecOutcome, ctx: SpecContext, now: string, fail: Fail): Promise<void> {
-  const { policies } = cluster.observation;
+async function observeActConfirm(plan: SpecPlan, target: TargetPort, outcome: SpecOutcome, ctx: SpecContext, now: string, fail: Fail): Promise<void> {
   const compare = async (live: KyvernoPolicy[]) => {
-    const observed = await observeDrift(plan, live, policies, ctx.serverForms, cluster.clusterId, now);
+    const observed = await observeDrift(plan, live, target, ctx.serverForms, target.id, now);
     const note = withoutServerFormNote(observed.unavailable);
     if (note && !outcome.notes.includes(note)) {
       outcome.notes.push(note);
@@ -119,7 +118,7 @@ async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetO
   let live: KyvernoPolicy[];
   let found;
   try {
-    live = await cluster.observation.policiesOf(plan);
+    live = await target.observe().policiesOf(plan);
     found = await compare(live);
   } catch (err) {
     return fail('observe', err);
@@ -131,7 +130,7 @@ async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetO
     outcome.actions = found.drifts.map((drift) => ({ drift, action: 'none' }));
     return fail('act', new Error('not acting: this replica is shutting down or lost the lease'));
   }
-  const acting = () => act(found.drifts, policies, { remediate: outcome.remediation === 'auto', mayPrune: isClean(plan), dryRun: ctx.dryRun });
+  const acting = () => act(found.drifts, target, { remediate: outcome.remediation === 'auto', mayPrune: isClean(plan), dryRun: ctx.dryRun });
   try {
     outcome.actions = outcome.remediation === 'auto' && found.drifts.length > 0 && !ctx.dryRun ? await ctx.write(targetKeyOf(plan), 'act', acting) : await acting();
   } catch (err) {
@@ -143,7 +142,7 @@ async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetO
   for (const failed of outcome.actions.filter((a) => a.action === 'failed')) fail('act', new Error(failed.error), true);
   if (!outcome.actions.some((a) => a.action === 'created' || a.action === 'applied' || a.action === 'deleted')) return;
   for (const { drift, action, stored } of outcome.actions) {
-    if (action === 'created' && stored && drift.type === 'missing') ctx.serverForms.rememberCreated(cluster.clusterId, drift.desired.object, stored);
+    if (action === 'created' && stored && drift.type === 'missing') ctx.serverForms.rememberCreated(target.id, drift.desired.object, stored);
   }
   try {
     const after = await compare(liveAfterActions(live, outcome.actions));
@@ -155,7 +154,7 @@ async function observeActConfirm(plan: SpecPlan, cluster: { observation: TargetO
 }
 
 /** Resource-level compliance from Kyverno's policy reports or kspec's engine, as the spec asks. */
-async function assess(plan: SpecPlan, observation: TargetObservation, outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: Fail): Promise<void> {
+async function assess(plan: SpecPlan, observation: ObservedTarget, outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: Fail): Promise<void> {
   try {
     const assessment = await assessCompliance({
       source: plan.spec.spec.complianceSource ?? 'auto',

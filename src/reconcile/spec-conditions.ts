@@ -56,7 +56,7 @@ function synced(outcome: SpecOutcome): ConditionInput {
 
 /** Whether this pass read the spec's policies in the cluster at all. */
 function observed(outcome: SpecOutcome): boolean {
-  return Boolean(outcome.target?.resolved) && outcome.plan.desiredFrom !== 'none' && outcome.failedStage !== 'target' && outcome.failedStage !== 'observe';
+  return Boolean(outcome.target?.port) && outcome.plan.desiredFrom !== 'none' && outcome.failedStage !== 'target' && outcome.failedStage !== 'observe';
 }
 
 function byType(drifts: { type: string }[]): string {

@@ -32,5 +32,10 @@ export function ownedBySpecSelector(spec: SpecIdentity): string {
   return `${MANAGED_BY}=${MANAGER},${SPEC_LABEL}=${spec.name},${SPEC_NAMESPACE_LABEL}=${spec.namespace}`;
 }
 
+/** The labels say kspec owns the object for this spec: what ownedBySpecSelector selects. */
+export function isOwnedBySpec(labels: Record<string, string> | undefined, spec: SpecIdentity): boolean {
+  return labels?.[MANAGED_BY] === MANAGER && labels[SPEC_LABEL] === spec.name && labels[SPEC_NAMESPACE_LABEL] === spec.namespace;
+}
+
 /** Label selector for every Kyverno policy kspec owns, whatever the spec. */
 export const OWNED_BY_KSPEC_SELECTOR = `${MANAGED_BY}=${MANAGER}`;

@@ -38,7 +38,6 @@ export async function publishMirror(store: ManagementPort, plan: SpecPlan, kspec
     spec,
   };
   if (mirrorUnchanged(live, desired)) return live;
-  if (!live && !kspecObjects.hasNamespace(plan.namespace)) await store.ensureNamespace(plan.namespace);
   return store.apply<ClusterSpecification>(desired);
 }
 
@@ -102,6 +101,8 @@ export async function publishOutcome(outcome: SpecOutcome, ctx: SpecContext, now
   drift.status!.driftEvents = withFirstSeen(drift.status!.driftEvents, previousDrift);
   if (outcome.compliance) outcome.compliance = withCleanSince(outcome.compliance, previousCompliance);
   const fresh = newDrift(outcome, previousDrift);
+  // The first spec of a namespace brings it: the reports, written first, go there too.
+  if (!ctx.kspecObjects.hasNamespace(plan.namespace)) await ctx.store.ensureNamespace(plan.namespace);
   if (outcome.cluster) {
     try {
       await publishReport(ctx.store, drift, previousDrift, now, ctx.reportRefreshMs);

@@ -2,7 +2,7 @@ import type { LoadedSpec } from '../spec/load.ts';
 import { specKey } from '../spec/load.ts';
 import type { SpecError } from '../spec/errors.ts';
 import { fieldPath, lineOf } from '../spec/errors.ts';
-import { parseYamlDocuments } from '../spec/yaml-documents.ts';
+import { readPolicyText } from '../spec/policy-text.ts';
 import type { LiteralBlock } from '../spec/yaml-documents.ts';
 import { validateKyvernoPolicy } from './kyverno-schema.ts';
 import { DEFAULT_RENDER_RULES, ruleProblems } from './render-rules.ts';
@@ -118,12 +118,11 @@ function placeInFile(keyLine: number, block: LiteralBlock | undefined, text: str
 }
 
 function parseCheck(check: Check, fail: Fail, rules: RenderRules): KyvernoPolicy | undefined {
-  const docs = parseYamlDocuments('kyvernoPolicy', check.kyvernoPolicy);
-  if (docs.length !== 1) {
-    fail(`must hold exactly one Kyverno policy document, found ${docs.length}`);
+  const doc = readPolicyText(check.kyvernoPolicy);
+  if (doc.documents !== 1) {
+    fail(`must hold exactly one Kyverno policy document, found ${doc.documents}`);
     return undefined;
   }
-  const [doc] = docs;
   if (doc.error) {
     fail(doc.error.message, { line: doc.error.line, column: doc.error.column, syntax: true });
     return undefined;

@@ -1,4 +1,4 @@
-// node --expose-gc bench/scale/memory-profile.ts --dir DIR [--passes 2] [--top 25]
+// node --expose-gc bench/scale/memory-profile.ts --dir DIR [--passes 2] [--top 25] [--no-watch]
 //
 // Where `kspec run`'s memory goes, against a fixture of bench/scale/fixture.ts: runs passes in
 // this process the way `kspec run` does (one metrics registry, one server-form cache kept across
@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../scripts/lib/control-plane.ts';
 
-const { values } = parseArgs({ options: { dir: { type: 'string' }, passes: { type: 'string', default: '2' }, top: { type: 'string', default: '25' } } });
+const { values } = parseArgs({ options: { dir: { type: 'string' }, passes: { type: 'string', default: '2' }, 'no-watch': { type: 'boolean', default: false }, top: { type: 'string', default: '25' } } });
 if (!values.dir) throw new Error('usage: node --expose-gc bench/scale/memory-profile.ts --dir DIR (a fixture from bench/scale/fixture.ts)');
 const dir = resolve(values.dir);
 process.env.KUBECONFIG = join(dir, 'cluster', 'kubeconfig');
@@ -20,6 +20,7 @@ const { reconcilePass } = await import('../../src/reconcile/pass.ts');
 const { createMetrics } = await import('../../src/server/metrics.ts');
 const { createLogger } = await import('../../src/log.ts');
 const { ServerFormCache } = await import('../../src/cluster/server-form.ts');
+const { TargetCaches } = await import('../../src/cluster/target-caches.ts');
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -52,11 +53,14 @@ management.loadFromDefault();
 const metrics = createMetrics();
 const serverForms = new ServerFormCache();
 const log = createLogger({ level: 'warn' });
+// As `kspec run`: what the engine reads comes from watched lists kept across passes.
+const caches = values['no-watch'] ? undefined : new TargetCaches(log);
 for (let pass = 1; pass <= Number(values.passes); pass++) {
   const started = performance.now();
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 200);
-  const result = await reconcilePass({ source: { repo: join(dir, 'repo'), cacheDir: join(dir, 'cache') }, namespace: 'kspec-system', management, dryRun: false, log, metrics, serverForms });
+  const result = await reconcilePass({ source: { repo: join(dir, 'repo'), cacheDir: join(dir, 'cache') }, namespace: 'kspec-system', management, dryRun: false, log, metrics, serverForms, ...(caches ? { caches } : {}) });
+  caches?.sweep();
   clearInterval(sampler);
   const seconds = (performance.now() - started) / 1000;
   gc();
@@ -70,3 +74,4 @@ gc();
 process.stdout.write(`after the passes, results dropped: resident ${mb(process.memoryUsage.rss())}, heap used ${mb(process.memoryUsage().heapUsed)}\n`);
 await session.post('HeapProfiler.stopSampling');
 session.disconnect();
+caches?.stop();

@@ -88,12 +88,15 @@ const EMPTY_LOAD: LoadResult = { specs: [], targets: [], errors: [], files: [] }
 export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const now = options.now ?? (() => new Date());
   const store = new KspecStore(options.management);
+  // kspec's own objects are read while Git is fetched and the specs parsed: they do not depend on
+  // the commit, and the round trips then cost no time of their own.
+  const observingKspecObjects = ManagementSnapshot.observe(store, options.log);
 
   const { snapshot, fetchError } = options.snapshot ? { snapshot: options.snapshot, fetchError: undefined } : options.source ? await source(options.source, options) : {};
   const log = options.log.child({ commit: snapshot?.commit.slice(0, 12) });
   const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace, readErrors: snapshot.errors, ...(options.source?.limits ? { limits: options.source.limits } : {}) }) : EMPTY_LOAD;
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
-  const kspecObjects = await ManagementSnapshot.observe(store, log);
+  const kspecObjects = await observingKspecObjects;
   const mayWrite = !options.dryRun && !options.signal?.aborted;
   const sourceId = options.source ? sourceIdentity(displayRepo(options.source.repo), options.source.path) : undefined;
   // Sharded, a replica renders and reconciles only the specs of the targets it owns; the fleet is

@@ -20,7 +20,7 @@ export function versionInfo(root: string = PACKAGE_ROOT): VersionInfo {
   const libraries: Record<string, string> = {};
   for (const name of Object.keys(pkg.dependencies ?? {}).sort()) libraries[name] = installedVersion(root, name) ?? 'missing';
   return {
-    kspec: { version: pkg.version ?? 'unknown', commit: gitCommit(root) ?? 'unknown' },
+    kspec: { version: pkg.version ?? 'unknown', commit: gitCommit(root) ?? packedCommit(root) ?? 'unknown' },
     node: process.versions.node,
     platform: `${process.platform}/${process.arch}`,
     libraries,
@@ -69,6 +69,13 @@ export function gitCommit(root: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The commit a packed package was built from: `npm pack` records it in dist/commit (prepack). */
+function packedCommit(root: string): string | undefined {
+  const file = join(root, 'dist', 'commit');
+  const sha = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  return isCommit(sha) ? sha : undefined;
 }
 
 const isCommit = (text: string) => /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(text);

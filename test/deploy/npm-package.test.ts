@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { testCluster } from '../support/cluster.ts';
 import { inClusterTarget, policyYaml, specYaml } from '../support/operator.ts';
+import { gitCommit } from '../../src/version.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
@@ -62,7 +63,7 @@ describe('npm package', { timeout: 15 * 60_000 }, () => {
     assert.ok(files.includes('dist/cli/main.js'));
     assert.ok(files.includes('deploy/kyverno-crds/kyverno.io_clusterpolicies.yaml'));
     assert.ok(files.includes('package.json') && files.includes('README.md'));
-    const allowed = /^(bin\/kspec\.js|dist\/.+\.js|deploy\/kyverno-crds\/[^/]+\.yaml|package\.json|README\.md)$/;
+    const allowed = /^(bin\/kspec\.js|dist\/.+\.js|dist\/commit|deploy\/kyverno-crds\/[^/]+\.yaml|package\.json|README\.md)$/;
     assert.deepEqual(files.filter((f) => !allowed.test(f)), [], 'no tests, benchmarks, scripts, sources or local state');
     assert.ok(packed.size < 1024 * 1024, `packed size ${packed.size} bytes`);
     // postpack removed the compiled code again: the checkout runs src/.
@@ -84,7 +85,8 @@ describe('npm package', { timeout: 15 * 60_000 }, () => {
     const info = JSON.parse(version.stdout) as { kspec: { version: string; commit: string }; node: string };
     assert.equal(info.kspec.version, JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
     assert.equal(info.node.split('.')[0], '24');
-    assert.equal(info.kspec.commit, 'unknown', 'an installed package has no Git checkout to read a commit from');
+    // No Git checkout where it is installed: the commit is the one `npm pack` recorded.
+    assert.equal(info.kspec.commit, gitCommit(ROOT) ?? 'unknown');
   });
 
   test('validate and render the examples from outside the checkout', () => {

@@ -3,11 +3,20 @@ export class ClusterError extends Error {
   readonly code: number | undefined;
   /** Response headers that matter to a caller (Retry-After of a 429). */
   readonly headers: Record<string, string> | undefined;
-  constructor(message: string, code?: number, headers?: Record<string, string>) {
+  /** The server's own words (its Status message) or the network's, without what was being done. */
+  readonly reason: string;
+  constructor(message: string, code?: number, headers?: Record<string, string>, reason?: string) {
     super(message);
     this.code = code;
     this.headers = headers;
+    this.reason = reason ?? message;
   }
+}
+
+/** The error of a raw request, said as `action` (e.g. `apply ClusterTarget ns/name`) failing. */
+export function failedTo(action: string, err: unknown): unknown {
+  if (!(err instanceof ClusterError)) return err;
+  return new ClusterError(`${action}: ${err.code ? `HTTP ${err.code}: ` : ''}${err.reason}`, err.code, err.headers, err.reason);
 }
 
 /** Turns the client's exceptions into a one-line message with the API server's own reason. */

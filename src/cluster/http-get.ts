@@ -1,6 +1,7 @@
-// Raw JSON requests to a target's API server with its KubeConfig (TLS, tokens, exec plugins and
-// proxies as client-node applies them). Used where the generated clients do not fit: discovery,
-// LISTs of arbitrary kinds, and Kyverno `apiCall` context entries.
+// Raw JSON requests to a target's API server with its KubeConfig (TLS, tokens, exec plugins).
+// Every request kspec sends to Kubernetes goes through here or through the watch stream
+// (watch-stream.ts): reads, server-side applies, status writes, Leases, discovery, LISTs of
+// arbitrary kinds, and Kyverno `apiCall` context entries.
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -21,9 +22,9 @@ export interface KubeRequestOptions {
 const agents = new WeakMap<KubeConfig, https.Agent>();
 
 /**
- * One keep-alive agent per KubeConfig, with its TLS settings: client-node's agent opens (and
- * handshakes) a new connection for every request, which cost more than the requests themselves
- * when a pass sends hundreds of them. Idle sockets do not keep the process alive.
+ * One keep-alive agent per KubeConfig, with its TLS settings: an agent that opens (and
+ * handshakes) a new connection for every request cost more than the requests themselves when a
+ * pass sends hundreds of them. Idle sockets do not keep the process alive.
  */
 function keepAliveAgent(kc: KubeConfig, opts: https.RequestOptions): https.Agent {
   let agent = agents.get(kc);
@@ -35,6 +36,30 @@ function keepAliveAgent(kc: KubeConfig, opts: https.RequestOptions): https.Agent
   return agent;
 }
 
+export interface PreparedRequest {
+  url: URL;
+  options: https.RequestOptions;
+  transport: typeof http | typeof https;
+}
+
+/**
+ * The URL and the options (TLS, credentials) of a request to `path` with its query string.
+ * `pooled`: short requests share the KubeConfig's keep-alive sockets; a watch, which holds its
+ * socket for minutes, gets its own connection so that watches never queue up short requests.
+ */
+export async function prepareRequest(kc: KubeConfig, path: string, method: string, pooled: boolean): Promise<PreparedRequest> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new ClusterError('no current cluster in the kubeconfig');
+  // Keep a path prefix the server URL may carry (e.g. a proxy's /k8s/clusters/x).
+  const base = new URL(cluster.server);
+  const url = new URL(base.pathname.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`), base.origin);
+  const options: https.RequestOptions = { method, headers: { accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(options);
+  if (pooled && url.protocol === 'https:' && !cluster.proxyUrl) options.agent = keepAliveAgent(kc, options);
+  options.headers = { ...(options.headers as Record<string, string>), accept: 'application/json' };
+  return { url, options, transport: url.protocol === 'http:' ? http : https };
+}
+
 /**
  * Sends a request to `path` (with its query string), within the API server's client-side limits,
  * and returns the parsed JSON body. Non-2xx responses throw a ClusterError with the status code.
@@ -44,19 +69,10 @@ export function kubeJson<T = unknown>(kc: KubeConfig, path: string, options: Kub
 }
 
 async function send<T>(kc: KubeConfig, path: string, options: KubeRequestOptions): Promise<T> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new ClusterError('no current cluster in the kubeconfig');
-  // Keep a path prefix the server URL may carry (e.g. a proxy's /k8s/clusters/x).
-  const base = new URL(cluster.server);
-  const url = new URL(base.pathname.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`), base.origin);
   const method = options.method ?? 'GET';
+  const { url, options: opts, transport } = await prepareRequest(kc, path, method, true);
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const opts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(opts);
-  if (url.protocol === 'https:' && !cluster.proxyUrl) opts.agent = keepAliveAgent(kc, opts);
-  opts.headers = { ...(opts.headers as Record<string, string>), accept: 'application/json' };
-  if (payload !== undefined) Object.assign(opts.headers, { 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) });
-  const transport = url.protocol === 'http:' ? http : https;
+  if (payload !== undefined) Object.assign(opts.headers!, { 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) });
   return new Promise<T>((resolve, reject) => {
     const req = transport.request(url, { ...opts, signal: options.signal, timeout: options.timeoutMs ?? requestTimeoutOf(kc) }, (res) => {
       const chunks: Buffer[] = [];
@@ -66,14 +82,7 @@ async function send<T>(kc: KubeConfig, path: string, options: KubeRequestOptions
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
-          let reason = text.slice(0, 300);
-          try {
-            reason = String((JSON.parse(text) as { message?: unknown }).message ?? reason);
-          } catch {
-            // not JSON
-          }
-          const retryAfter = res.headers['retry-after'];
-          reject(new ClusterError(`${method} ${url.pathname}: HTTP ${status}: ${reason.split('\n')[0]}`, status, retryAfter ? { 'retry-after': retryAfter } : undefined));
+          reject(responseError(method, url, res, text));
           return;
         }
         try {
@@ -83,9 +92,31 @@ async function send<T>(kc: KubeConfig, path: string, options: KubeRequestOptions
         }
       });
     });
-    req.on('timeout', () => req.destroy(new ClusterError(`${method} ${url.pathname}: timed out`)));
-    req.on('error', (err) => reject(err instanceof ClusterError ? err : new ClusterError(`${method} ${url.pathname}: ${err.message}`)));
+    req.on('timeout', () => req.destroy(new ClusterError(`${method} ${url.pathname}: timed out`, undefined, undefined, 'timed out')));
+    req.on('error', (err) => reject(err instanceof ClusterError ? err : new ClusterError(`${method} ${url.pathname}: ${err.message}`, undefined, undefined, err.message)));
     if (payload !== undefined) req.write(payload);
     req.end();
   });
+}
+
+/** A non-2xx answer as a ClusterError: its status code, the Status message, and Retry-After. */
+export function responseError(method: string, url: URL, res: http.IncomingMessage, text: string): ClusterError {
+  const status = res.statusCode ?? 0;
+  let reason = text.slice(0, 300);
+  try {
+    reason = String((JSON.parse(text) as { message?: unknown }).message ?? reason);
+  } catch {
+    // not JSON
+  }
+  const retryAfter = res.headers['retry-after'];
+  const line = reason.split('\n')[0];
+  return new ClusterError(`${method} ${url.pathname}: HTTP ${status}: ${line}`, status, retryAfter ? { 'retry-after': retryAfter } : undefined, line);
+}
+
+/** A query string from the parameters that are set. */
+export function query(params: Record<string, string | number | boolean | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) q.set(key, String(value));
+  const text = q.toString();
+  return text ? `?${text}` : '';
 }

@@ -1,11 +1,9 @@
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/types.ts';
 import type { ClusterSpecification, ClusterTarget, ComplianceReport, DriftReport } from '../api/types.ts';
 import { FIELD_MANAGER } from './policy-client.ts';
-import { toClusterError, isNotFound } from './api-error.ts';
-import { limiterFor } from './request-limiter.ts';
-import type { RequestLimiter } from './request-limiter.ts';
+import { failedTo, isNotFound } from './api-error.ts';
+import { kubeJson, query } from './http-get.ts';
 import { MANAGED_BY, MANAGER } from '../render/ownership.ts';
 import { redactSecretsIn, redactString } from '../redact.ts';
 
@@ -16,8 +14,12 @@ const PLURALS: Record<KspecKind, string> = {
   ComplianceReport: 'compliancereports',
   DriftReport: 'driftreports',
 };
-const applyOptions = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
-const mergePatchOptions = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const APPLY_PATCH = 'application/apply-patch+yaml';
+const MERGE_PATCH = 'application/merge-patch+json';
+
+const collection = (kind: KspecKind) => `/apis/${GROUP}/${VERSION}/${PLURALS[kind]}`;
+const objectPath = (kind: KspecKind, namespace: string, name: string) =>
+  `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURALS[kind]}/${encodeURIComponent(name)}`;
 
 type KspecObject = ClusterSpecification | ClusterTarget | ComplianceReport | DriftReport;
 
@@ -33,42 +35,38 @@ export interface EventInput {
  * status, Events, and the Secrets that hold remote kubeconfigs.
  */
 export class KspecStore {
-  private readonly custom: CustomObjectsApi;
-  private readonly core: CoreV1Api;
-  private readonly limiter: RequestLimiter;
+  private readonly kc: KubeConfig;
 
   constructor(kc: KubeConfig) {
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.limiter = limiterFor(kc);
+    this.kc = kc;
   }
 
   async get<T extends KspecObject>(kind: T['kind'], namespace: string, name: string): Promise<T | undefined> {
     try {
-      return (await this.limiter.run(() => this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], namespace, name }))) as T;
+      return await kubeJson<T>(this.kc, objectPath(kind, namespace, name));
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw toClusterError(`get ${kind} ${namespace}/${name}`, err);
+      throw failedTo(`get ${kind} ${namespace}/${name}`, err);
     }
   }
 
   /** Objects of a kind that kspec manages, across namespaces. */
   async listManaged<T extends KspecObject>(kind: T['kind']): Promise<T[]> {
     try {
-      const list = await this.limiter.run(() => this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], labelSelector: `${MANAGED_BY}=${MANAGER}` }));
-      return (list.items ?? []) as T[];
+      const list = await kubeJson<{ items?: T[] }>(this.kc, `${collection(kind)}${query({ labelSelector: `${MANAGED_BY}=${MANAGER}` })}`);
+      return list.items ?? [];
     } catch (err) {
-      throw toClusterError(`list ${kind}`, err);
+      throw failedTo(`list ${kind}`, err);
     }
   }
 
   /** Every object of a kind, across namespaces: kspec's mirrors and what others applied. */
   async listAll<T extends KspecObject>(kind: T['kind']): Promise<T[]> {
     try {
-      const list = await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind] });
-      return (list.items ?? []) as T[];
+      const list = await kubeJson<{ items?: T[] }>(this.kc, collection(kind));
+      return list.items ?? [];
     } catch (err) {
-      throw toClusterError(`list ${kind}`, err);
+      throw failedTo(`list ${kind}`, err);
     }
   }
 
@@ -77,12 +75,9 @@ export class KspecStore {
     const { status: _status, ...body } = withoutEmptyStrings(redactSecretsIn(object)) as T & { status?: unknown };
     const { name, namespace } = object.metadata;
     try {
-      return (await this.limiter.run(() => this.custom.patchNamespacedCustomObject(
-        { group: GROUP, version: VERSION, plural: PLURALS[object.kind], namespace: namespace!, name, body, fieldManager: FIELD_MANAGER, force: true },
-        applyOptions,
-      ))) as T;
+      return await kubeJson<T>(this.kc, `${objectPath(object.kind, namespace!, name)}${query({ fieldManager: FIELD_MANAGER, force: true })}`, { method: 'PATCH', body, contentType: APPLY_PATCH });
     } catch (err) {
-      throw toClusterError(`apply ${object.kind} ${namespace}/${name}`, err);
+      throw failedTo(`apply ${object.kind} ${namespace}/${name}`, err);
     }
   }
 
@@ -95,74 +90,74 @@ export class KspecStore {
     const { name, namespace } = object.metadata;
     const status = withoutEmptyStrings(redactSecretsIn(object.status)) as Record<string, unknown> | undefined;
     const body = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace }, status };
-    const target = { group: GROUP, version: VERSION, plural: PLURALS[object.kind], namespace: namespace!, name };
+    const statusPath = `${objectPath(object.kind, namespace!, name)}/status`;
     try {
-      const applied = (await this.limiter.run(() => this.custom.patchNamespacedCustomObjectStatus({ ...target, body, fieldManager: FIELD_MANAGER, force: true }, applyOptions))) as T;
+      const applied = await kubeJson<T>(this.kc, `${statusPath}${query({ fieldManager: FIELD_MANAGER, force: true })}`, { method: 'PATCH', body, contentType: APPLY_PATCH });
       const dropped = Object.keys(previous?.status ?? {}).filter((field) => status?.[field] === undefined);
       if (dropped.length === 0) return applied;
       const removal = { status: Object.fromEntries(dropped.map((field) => [field, null])) };
-      return (await this.limiter.run(() => this.custom.patchNamespacedCustomObjectStatus({ ...target, body: removal, fieldManager: FIELD_MANAGER }, mergePatchOptions))) as T;
+      return await kubeJson<T>(this.kc, `${statusPath}${query({ fieldManager: FIELD_MANAGER })}`, { method: 'PATCH', body: removal, contentType: MERGE_PATCH });
     } catch (err) {
-      throw toClusterError(`apply status of ${object.kind} ${namespace}/${name}`, err);
+      throw failedTo(`apply status of ${object.kind} ${namespace}/${name}`, err);
     }
   }
 
   async delete(kind: KspecKind, namespace: string, name: string): Promise<void> {
     try {
-      await this.limiter.run(() => this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURALS[kind], namespace, name }));
+      await kubeJson(this.kc, objectPath(kind, namespace, name), { method: 'DELETE' });
     } catch (err) {
-      if (!isNotFound(err)) throw toClusterError(`delete ${kind} ${namespace}/${name}`, err);
+      if (!isNotFound(err)) throw failedTo(`delete ${kind} ${namespace}/${name}`, err);
     }
   }
 
   async recordEvent(event: EventInput): Promise<void> {
     const now = new Date().toISOString();
     const { involved } = event;
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
+      involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: involved.kind, name: involved.name, namespace: involved.namespace, ...(involved.uid ? { uid: involved.uid } : {}) },
+      type: event.type,
+      reason: event.reason,
+      message: redactString(event.message).slice(0, 1024),
+      source: { component: 'kspec' },
+      reportingComponent: 'kspec',
+      reportingInstance: process.env.HOSTNAME ?? 'kspec',
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
     try {
-      await this.limiter.run(() => this.core.createNamespacedEvent({
-        namespace: involved.namespace,
-        body: {
-          metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
-          involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: involved.kind, name: involved.name, namespace: involved.namespace, ...(involved.uid ? { uid: involved.uid } : {}) },
-          type: event.type,
-          reason: event.reason,
-          message: redactString(event.message).slice(0, 1024),
-          source: { component: 'kspec' },
-          reportingComponent: 'kspec',
-          reportingInstance: process.env.HOSTNAME ?? 'kspec',
-          firstTimestamp: now as unknown as Date,
-          lastTimestamp: now as unknown as Date,
-          count: 1,
-        },
-      }));
+      await kubeJson(this.kc, `/api/v1/namespaces/${encodeURIComponent(involved.namespace)}/events`, { method: 'POST', body });
     } catch (err) {
-      throw toClusterError(`record event ${event.reason}`, err);
+      throw failedTo(`record event ${event.reason}`, err);
     }
   }
 
   async ensureNamespace(name: string): Promise<void> {
     try {
-      await this.limiter.run(() => this.core.readNamespace({ name }));
+      await kubeJson(this.kc, `/api/v1/namespaces/${encodeURIComponent(name)}`);
     } catch (err) {
-      if (!isNotFound(err)) throw toClusterError(`read namespace ${name}`, err);
+      if (!isNotFound(err)) throw failedTo(`read namespace ${name}`, err);
       try {
-        await this.limiter.run(() => this.core.createNamespace({ body: { metadata: { name } } }));
+        await kubeJson(this.kc, '/api/v1/namespaces', { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
       } catch (createErr) {
-        if ((createErr as { code?: number }).code !== 409) throw toClusterError(`create namespace ${name}`, createErr);
+        if ((createErr as { code?: number }).code !== 409) throw failedTo(`create namespace ${name}`, createErr);
       }
     }
   }
 
   async readSecretKey(namespace: string, name: string, key: string): Promise<string> {
+    let secret: { data?: Record<string, string> };
     try {
-      const secret = await this.limiter.run(() => this.core.readNamespacedSecret({ namespace, name }));
-      const value = secret.data?.[key];
-      if (value === undefined) throw new Error(`Secret ${namespace}/${name} has no key "${key}"`);
-      return Buffer.from(value, 'base64').toString('utf8');
+      secret = await kubeJson(this.kc, `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
     } catch (err) {
-      if (err instanceof Error && !('code' in err)) throw err;
-      throw toClusterError(`read Secret ${namespace}/${name}`, err);
+      throw failedTo(`read Secret ${namespace}/${name}`, err);
     }
+    const value = secret.data?.[key];
+    if (value === undefined) throw new Error(`Secret ${namespace}/${name} has no key "${key}"`);
+    return Buffer.from(value, 'base64').toString('utf8');
   }
 }
 

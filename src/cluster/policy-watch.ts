@@ -1,6 +1,15 @@
-import { KubernetesObjectApi, Watch } from '@kubernetes/client-node';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
+import { kubeJson, query } from './http-get.ts';
+import { openWatch, type WatchStream } from './watch-stream.ts';
+
+/** An object as a watch event carries it. */
+export interface KubernetesObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; [field: string]: unknown };
+  [field: string]: unknown;
+}
 
 export interface PolicyChange {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -46,7 +55,7 @@ const KYVERNO_KINDS: WatchedKind[] = [
  */
 export class PolicyWatch {
   private readonly options: PolicyWatchOptions;
-  private readonly controllers = new Set<AbortController>();
+  private readonly streams = new Set<WatchStream>();
   private stopped = false;
   private readonly kindsNotYetWatched = new Set<string>();
   private markWatching!: () => void;
@@ -67,8 +76,8 @@ export class PolicyWatch {
 
   stop(): void {
     this.stopped = true;
-    for (const controller of this.controllers) controller.abort();
-    this.controllers.clear();
+    for (const stream of this.streams) stream.stop();
+    this.streams.clear();
   }
 
   private async watchKind(kind: WatchedKind, resumed: boolean, retryMs: number): Promise<void> {
@@ -82,19 +91,11 @@ export class PolicyWatch {
       return this.retry(kind, retryMs);
     }
     if (resumed) this.options.onResync(`${kind.kind} watch resumed`);
-    let ended = false;
-    const done = (err: unknown) => {
-      if (ended) return;
-      ended = true;
-      if (this.stopped) return;
-      if (err && (err as Error).name !== 'AbortError') log.debug('policy watch ended', { kind: kind.kind, error: (err as Error).message });
-      void this.watchKind(kind, true, this.options.retryMs ?? 1000);
-    };
+    let stream: WatchStream;
     try {
-      const controller = await new Watch(this.options.kc).watch(
-        kind.path,
-        { labelSelector: this.options.labelSelector, resourceVersion, allowWatchBookmarks: true },
-        (type: string, object: KubernetesObject & { code?: number }) => {
+      stream = await openWatch<KubernetesObject & { code?: number }>(this.options.kc, kind.path, {
+        params: { labelSelector: this.options.labelSelector, resourceVersion, allowWatchBookmarks: true },
+        onEvent: ({ type, object }) => {
           if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
             this.options.onChange({ type, kind: kind.kind, name: object.metadata?.name ?? '', ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}), object });
           } else if (type === 'ERROR') {
@@ -102,16 +103,21 @@ export class PolicyWatch {
             log.debug('policy watch error event', { kind: kind.kind, code: object.code });
           }
         },
-        done,
-      );
-      this.controllers.add(controller);
-      this.kindsNotYetWatched.delete(kind.path);
-      if (this.kindsNotYetWatched.size === 0) this.markWatching();
+      });
     } catch (err) {
       log.warn('cannot watch policies; retrying', { kind: kind.kind, error: (err as Error).message });
-      ended = true;
       return this.retry(kind, retryMs);
     }
+    if (this.stopped) return stream.stop();
+    this.streams.add(stream);
+    this.kindsNotYetWatched.delete(kind.path);
+    if (this.kindsNotYetWatched.size === 0) this.markWatching();
+    void stream.ended.then((err) => {
+      this.streams.delete(stream);
+      if (this.stopped) return;
+      if (err) log.debug('policy watch ended', { kind: kind.kind, error: err.message });
+      void this.watchKind(kind, true, this.options.retryMs ?? 1000);
+    });
   }
 
   private retry(kind: WatchedKind, retryMs: number): void {
@@ -120,8 +126,7 @@ export class PolicyWatch {
   }
 
   private async listVersion(kind: WatchedKind): Promise<string | undefined> {
-    const api = KubernetesObjectApi.makeApiClient(this.options.kc);
-    const list = await api.list(kind.apiVersion, kind.kind, kind.namespace, undefined, undefined, undefined, undefined, this.options.labelSelector, 1);
+    const list = await kubeJson<{ metadata?: { resourceVersion?: string } }>(this.options.kc, `${kind.path}${query({ labelSelector: this.options.labelSelector, limit: 1 })}`);
     return list.metadata?.resourceVersion;
   }
 }

@@ -1,6 +1,6 @@
-import { VersionApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { toClusterError } from './api-error.ts';
+import { failedTo } from './api-error.ts';
+import { kubeJson } from './http-get.ts';
 import { TimeoutError, withTimeout } from '../util/with-timeout.ts';
 
 export interface ProbeResult {
@@ -12,10 +12,9 @@ export interface ProbeResult {
 
 /** Reaches the target's /version within `timeoutMs` and checks it against the expected version. */
 export async function probeTarget(kc: KubeConfig, expected: string | undefined, timeoutMs: number): Promise<ProbeResult> {
-  const api = kc.makeApiClient(VersionApi);
   const server = kc.getCurrentCluster()?.server ?? 'the cluster';
-  const info = await withTimeout(api.getCode(), timeoutMs, `reaching ${server}`).catch((err) => {
-    throw err instanceof TimeoutError ? err : toClusterError('read /version', err);
+  const info = await withTimeout(kubeJson<{ gitVersion: string }>(kc, '/version'), timeoutMs, `reaching ${server}`).catch((err) => {
+    throw err instanceof TimeoutError ? err : failedTo('read /version', err);
   });
   return { serverVersion: info.gitVersion, ...versionCheck(expected, info.gitVersion) };
 }

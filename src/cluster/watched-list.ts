@@ -4,8 +4,8 @@
 // server ends (timeout) resumes from the last resourceVersion seen, without a LIST; a watch whose
 // resourceVersion expired (410 Gone) re-lists this type only. While the watch is down the list
 // is not trusted: a read then lists again, as a pass without the cache would.
-import { Watch } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { openWatch, type WatchStream } from './watch-stream.ts';
 import { collectionPath, listPages } from './resource-lister.ts';
 import type { KubeItem } from './resource-lister.ts';
 import type { ResourceType } from './discovery.ts';
@@ -28,7 +28,7 @@ export class WatchedList {
   private watching = false;
   private syncing: Promise<void> | undefined;
   private resuming: Promise<void> | undefined;
-  private controller: AbortController | undefined;
+  private stream: WatchStream | undefined;
   private stopped = false;
   /** LISTs and watches this list sent, for tests and logs. */
   readonly sent = { lists: 0, watches: 0 };
@@ -60,11 +60,12 @@ export class WatchedList {
   stop(): void {
     this.stopped = true;
     this.watching = false;
-    this.controller?.abort();
+    this.stream?.stop();
   }
 
   private async listAndWatch(): Promise<void> {
-    this.controller?.abort();
+    this.stream?.stop();
+    this.stream = undefined;
     this.watching = false;
     const { kc, type } = this.options;
     let listedVersion: string | undefined;
@@ -84,16 +85,13 @@ export class WatchedList {
     if (this.stopped) return;
     const { kc, type, log } = this.options;
     let expired = false;
-    const watch = new Watch(kc);
-    // client-node ends a watch that is quiet for 30 s (a field its types keep private); the
-    // server's timeoutSeconds ends ours instead, and a resumed watch costs no LIST.
-    (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = (WATCH_SECONDS + 60) * 1000;
     this.sent.watches++;
     try {
-      this.controller = await watch.watch(
-        collectionPath(type),
-        { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS },
-        (event: string, object: KubeItem & { code?: number }) => {
+      const stream = await openWatch<KubeItem & { code?: number }>(kc, collectionPath(type), {
+        params: { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS },
+        // The server's timeoutSeconds ends a quiet watch, and a resumed watch costs no LIST.
+        inactivityMs: (WATCH_SECONDS + 60) * 1000,
+        onEvent: ({ type: event, object }) => {
           if (event === 'ERROR') {
             if (object.code === 410) expired = true;
             return;
@@ -105,19 +103,21 @@ export class WatchedList {
           if (event === 'DELETED') this.objects.delete(keyOf(item));
           else if (event === 'ADDED' || event === 'MODIFIED') this.objects.set(keyOf(item), item);
         },
-        (err: unknown) => {
-          if (this.stopped) return;
-          this.watching = false;
-          if (expired) {
-            // The next read lists again: only this type.
-            log.debug('watch expired; this kind is listed again at the next read', { kind: type.kind });
-            return;
-          }
-          if (err && (err as Error).name !== 'AbortError') log.debug('watch ended; resuming', { kind: type.kind, error: (err as Error).message });
-          this.resuming = this.watch().finally(() => (this.resuming = undefined));
-        },
-      );
-      this.watching = true;
+      });
+      this.stream = stream;
+      this.watching = !this.stopped;
+      if (this.stopped) stream.stop();
+      void stream.ended.then((err) => {
+        if (this.stopped || this.stream !== stream) return;
+        this.watching = false;
+        if (expired) {
+          // The next read lists again: only this type.
+          log.debug('watch expired; this kind is listed again at the next read', { kind: type.kind });
+          return;
+        }
+        if (err) log.debug('watch ended; resuming', { kind: type.kind, error: err.message });
+        this.resuming = this.watch().finally(() => (this.resuming = undefined));
+      });
     } catch (err) {
       // The next read lists again and tries to watch again.
       log.warn('cannot watch; the next read lists again', { kind: type.kind, error: (err as Error).message });

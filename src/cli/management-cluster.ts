@@ -1,9 +1,9 @@
 // The management cluster a command talks to, from the flags of cluster-flags.ts.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../cluster/kube-config.ts';
 import { UsageError } from './command.ts';
 import { loadKubeConfig } from '../cluster/kubeconfig.ts';
 import { DEFAULT_KUBE_API_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, setKubeApiLimits } from '../cluster/request-limiter.ts';
-import { setKubeRequestTimeout } from '../cluster/timed-kubeconfig.ts';
+import { setKubeRequestTimeout } from '../cluster/kube-config.ts';
 import { parseDuration } from '../engine/duration.ts';
 
 /**

@@ -1,6 +1,6 @@
 // Server-side apply of the few built-in and kspec kinds that `kspec target add` writes, on any
 // cluster a KubeConfig reaches.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import { kubeJson } from './http-get.ts';
 import { FIELD_MANAGER } from './policy-client.ts';
 import { isNotFound } from './api-error.ts';

@@ -2,7 +2,7 @@
 // preferred version of each group), with Kyverno's kind spellings: "Pod", "v1/Pod",
 // "apps/v1/Deployment", "apps/*/Deployment". Subresources ("Pod/exec") and wildcard kinds ("*",
 // "Pod*") cannot be listed: they resolve to nothing, with a note saying so.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import { kubeJson } from './http-get.ts';
 
 export interface ResourceType {

@@ -4,10 +4,9 @@
 // arbitrary kinds, and Kyverno `apiCall` context entries.
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from './api-error.ts';
 import { limiterFor } from './request-limiter.ts';
-import { requestTimeoutOf } from './timed-kubeconfig.ts';
+import { requestTimeoutOf, type KubeConfig } from './kube-config.ts';
 
 export interface KubeRequestOptions {
   method?: string;
@@ -17,23 +16,29 @@ export interface KubeRequestOptions {
   signal?: AbortSignal;
   /** Silence after which the request fails; default the KubeConfig's request timeout. */
   timeoutMs?: number;
+  /** false: sent at once, outside the client-side limits (Lease renewals); default true. */
+  limited?: boolean;
 }
 
-const agents = new WeakMap<KubeConfig, https.Agent>();
+const agents = new WeakMap<KubeConfig, { agent: https.Agent; cert: unknown; key: unknown }>();
 
 /**
  * One keep-alive agent per KubeConfig, with its TLS settings: an agent that opens (and
  * handshakes) a new connection for every request cost more than the requests themselves when a
- * pass sends hundreds of them. Idle sockets do not keep the process alive.
+ * pass sends hundreds of them. Idle sockets do not keep the process alive. A client certificate
+ * that changed (an exec plugin's, renewed) gets a new agent: a TLS connection keeps its first one.
  */
 function keepAliveAgent(kc: KubeConfig, opts: https.RequestOptions): https.Agent {
-  let agent = agents.get(kc);
-  if (!agent) {
-    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
-    agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca, cert, key, pfx, passphrase, servername, ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}) });
-    agents.set(kc, agent);
-  }
+  const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
+  const held = agents.get(kc);
+  if (held && sameBytes(held.cert, cert) && sameBytes(held.key, key)) return held.agent;
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca, cert, key, pfx, passphrase, servername, ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}) });
+  agents.set(kc, { agent, cert, key });
   return agent;
+}
+
+function sameBytes(a: unknown, b: unknown): boolean {
+  return a === b || (Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b));
 }
 
 export interface PreparedRequest {
@@ -65,7 +70,18 @@ export async function prepareRequest(kc: KubeConfig, path: string, method: strin
  * and returns the parsed JSON body. Non-2xx responses throw a ClusterError with the status code.
  */
 export function kubeJson<T = unknown>(kc: KubeConfig, path: string, options: KubeRequestOptions = {}): Promise<T> {
-  return limiterFor(kc).run(() => send<T>(kc, path, options));
+  const call = async () => {
+    try {
+      return await send<T>(kc, path, options);
+    } catch (err) {
+      // Credentials that expired early or were revoked (an exec plugin's token, a rotated token
+      // file): fetched again once, as kubectl does.
+      if ((err as ClusterError).code !== 401 || !kc.invalidateCredentials) throw err;
+      kc.invalidateCredentials();
+      return send<T>(kc, path, options);
+    }
+  };
+  return options.limited === false ? call() : limiterFor(kc).run(call);
 }
 
 async function send<T>(kc: KubeConfig, path: string, options: KubeRequestOptions): Promise<T> {

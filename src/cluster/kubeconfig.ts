@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { TimedKubeConfig } from './timed-kubeconfig.ts';
+import type { KubeConfig } from './kube-config.ts';
+import { KspecKubeConfig } from './kube-config.ts';
 
 export interface KubeConfigOptions {
   kubeconfig?: string;
@@ -51,7 +51,7 @@ export function loadKubeConfig(options: KubeConfigOptions): KubeConfig {
  * https server (or one that says insecure-skip-tls-verify). `where` names it in the message.
  */
 export function kubeConfigFromString(text: string, where: string): KubeConfig {
-  const kc = new TimedKubeConfig();
+  const kc = new KspecKubeConfig();
   try {
     kc.loadFromString(text);
   } catch (err) {
@@ -78,7 +78,7 @@ function readKubeConfig(explicit: string | undefined, env: NodeJS.ProcessEnv): {
   const home = join(env.HOME ?? homedir(), '.kube', 'config');
   if (existsSync(home)) return { kc: readFile(home), files: [home] };
   if (existsSync(IN_CLUSTER_TOKEN)) {
-    const kc = new TimedKubeConfig();
+    const kc = new KspecKubeConfig();
     kc.loadFromCluster();
     return { kc, files: [] };
   }
@@ -86,7 +86,7 @@ function readKubeConfig(explicit: string | undefined, env: NodeJS.ProcessEnv): {
 }
 
 function readFile(file: string): KubeConfig {
-  const kc = new TimedKubeConfig();
+  const kc = new KspecKubeConfig();
   try {
     kc.loadFromFile(file);
   } catch (err) {
@@ -102,7 +102,7 @@ function merged(configs: KubeConfig[]): KubeConfig {
     for (const item of lists.flat()) if (!seen.has(item.name)) seen.set(item.name, item);
     return [...seen.values()];
   };
-  const kc = new TimedKubeConfig();
+  const kc = new KspecKubeConfig();
   kc.loadFromOptions({
     clusters: firstByName(configs.map((c) => c.getClusters())),
     users: firstByName(configs.map((c) => c.getUsers())),

@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import type { KyvernoPolicy, PolicyKind } from '../render/desired-policy.ts';
 import { policyKey } from '../render/desired-policy.ts';
 import { kubeJson } from './http-get.ts';

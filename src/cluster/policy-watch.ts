@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import type { Logger } from '../log.ts';
 import { kubeJson, query } from './http-get.ts';
 import { openWatch, type WatchStream } from './watch-stream.ts';

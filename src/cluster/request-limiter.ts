@@ -2,7 +2,7 @@
 // have them (--kube-api-qps, --kube-api-burst): a token bucket that refills at `qps` and holds at
 // most `burst` tokens, which also bounds the requests in flight. A request the server refuses
 // with 429 Too Many Requests is sent again after the Retry-After it names (or a short backoff).
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import { retryAfterSeconds } from '../util/retry-after.ts';
 
 export interface KubeApiLimits {

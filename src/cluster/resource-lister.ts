@@ -1,6 +1,6 @@
 // Paginated LISTs of every object of a resource type across namespaces (limit + continue), and
 // the labels of every namespace (for namespaceSelector).
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import { kubeJson } from './http-get.ts';
 import type { ResourceType } from './discovery.ts';
 import { ClusterError } from './api-error.ts';

@@ -2,7 +2,7 @@
 // (one context, no file paths, no plugin the kspec pod lacks), either the user's own credentials
 // or those of a ServiceAccount created on the target with only the rights kspec uses there.
 import { readFileSync } from 'node:fs';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import YAML from 'yaml';
 import { applyObject, kubectlName, readObject } from './apply-object.ts';
 import type { AppliedObject } from './apply-object.ts';
@@ -148,6 +148,6 @@ function kubeconfigText(kc: KubeConfig, target: KubeconfigTarget, userName: stri
   });
 }
 
-function fileAsBase64(path: string | undefined): string | undefined {
+function fileAsBase64(path: string | null | undefined): string | undefined {
   return path ? readFileSync(path).toString('base64') : undefined;
 }

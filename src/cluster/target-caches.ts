@@ -2,7 +2,7 @@
 // watched-list.ts): one per resource type a pass read. A type no pass read since the previous
 // sweep, and a target no pass reached, stop being watched, so that what is held stays what the
 // specs need.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import type { ResourceType } from './discovery.ts';
 import { WatchedList } from './watched-list.ts';
 import type { Logger } from '../log.ts';

@@ -5,7 +5,7 @@
 // the others wait for the same answer. An observation lives for one pass. In `kspec run` the
 // trimmed lists (what the engine evaluates, namespaces) come from watched lists kept across
 // passes instead (target-caches.ts): a pass with nothing new lists none of them again.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import { isOwnedBySpec, OWNED_BY_KSPEC_SELECTOR } from '../render/ownership.ts';
 import type { SpecIdentity } from '../render/ownership.ts';

@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import { failedTo } from './api-error.ts';
 import { kubeJson } from './http-get.ts';
 import { TimeoutError, withTimeout } from '../util/with-timeout.ts';

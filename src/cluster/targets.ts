@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import { kubeConfigFromString } from './kubeconfig.ts';
 import type { ClusterTarget } from '../api/types.ts';
 import type { KspecStore } from './kspec-store.ts';

@@ -1,9 +1,9 @@
 // One watch of a collection: a streaming GET with watch=1 whose body is one JSON event per line.
 // Used by the policy watch and the watched lists of `kspec run`. Not sent through the request
 // limiter: a watch holds its connection for minutes, and the limiter bounds requests in flight.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from './api-error.ts';
 import { prepareRequest, query, responseError } from './http-get.ts';
+import type { KubeConfig } from './kube-config.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -67,6 +67,7 @@ export async function openWatch<T = Record<string, unknown>>(kc: KubeConfig, pat
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           clearTimeout(timer);
+          if (res.statusCode === 401) kc.invalidateCredentials?.(); // its owner retries with new ones
           refuse(responseError('watch', url, res, Buffer.concat(chunks).toString('utf8')));
         });
         res.on('error', (err) => {

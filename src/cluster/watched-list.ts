@@ -4,7 +4,7 @@
 // server ends (timeout) resumes from the last resourceVersion seen, without a LIST; a watch whose
 // resourceVersion expired (410 Gone) re-lists this type only. While the watch is down the list
 // is not trusted: a read then lists again, as a pass without the cache would.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import { openWatch, type WatchStream } from './watch-stream.ts';
 import { collectionPath, listPages } from './resource-lister.ts';
 import type { KubeItem } from './resource-lister.ts';

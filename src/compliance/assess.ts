@@ -3,7 +3,7 @@
 // policyReports or engine. Produces one PolicyResult per spec policy with at most
 // MAX_VIOLATIONS_PER_POLICY violations and the true total, a fingerprint of every violation for
 // the metrics and, when asked, the full lists for write-back (see violation-tally.ts).
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../cluster/kube-config.ts';
 import type { ComplianceSource, PolicyDefinition, PolicyResult, Violation } from '../api/types.ts';
 import { ViolationTally } from './violation-tally.ts';
 import type { DesiredPolicy } from '../render/desired-policy.ts';

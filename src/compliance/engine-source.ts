@@ -3,7 +3,7 @@
 // CREATE, no user info; `spec.background: false` policies are not scanned; Kyverno's default
 // resourceFilters leave out system namespaces and a few kinds). Each policy is compiled once and
 // each kind is listed once per pass (paginated), however many policies match it.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../cluster/kube-config.ts';
 import { compilePolicy, evaluatePolicy, evaluatePolicyAsync, kindSpellings } from '../engine/index.ts';
 import type { ApiCallRequest, CompiledPolicy, EvaluationContext, Resolvers, RuleResult } from '../engine/index.ts';
 import type { DesiredPolicy, KyvernoPolicy } from '../render/desired-policy.ts';

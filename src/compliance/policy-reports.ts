@@ -26,7 +26,7 @@
 // maxAgeMinutes defaults to 90: Kyverno's default background scan interval (1 h) plus a margin,
 // since Kyverno refreshes result timestamps on every scan. A result's time is its `timestamp`, or
 // the newest write of the report it is in (managedFields time, else creationTimestamp).
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../cluster/kube-config.ts';
 import type { DesiredPolicy } from '../render/desired-policy.ts';
 import { isBackgroundScanned, policyKey } from '../render/desired-policy.ts';
 import { Discovery } from '../cluster/discovery.ts';

@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../cluster/kube-config.ts';
 import { PolicyWatch } from '../cluster/policy-watch.ts';
 import { API_VERSION } from '../api/types.ts';
 import type { ClusterSpecification } from '../api/types.ts';

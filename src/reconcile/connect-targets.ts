@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../cluster/kube-config.ts';
 import type { ClusterTarget, Condition } from '../api/types.ts';
 import { resolveTarget } from '../cluster/targets.ts';
 import type { ResolvedTarget } from '../cluster/targets.ts';

@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../cluster/kube-config.ts';
 import type { ClusterSpecification } from '../api/types.ts';
 import { KspecStore } from '../cluster/kspec-store.ts';
 import { fetchSnapshot } from '../source/git-source.ts';

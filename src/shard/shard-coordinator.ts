@@ -14,9 +14,9 @@
 // Lease have both stood still for a whole lease duration on its own clock, i.e. after the
 // holder's fence closed (renewDeadline < leaseDuration). So no two replicas write to one target
 // at once, even when a holder is cut off from the API server: it fences itself off first.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../cluster/kube-config.ts';
 import { nullLogger, type Logger } from '../log.ts';
-import { sleep, statusOf } from '../reconcile/leader-election.ts';
+import { sleep, statusOf } from '../cluster/leader-election.ts';
 import { planOwnership, type ObservedTarget } from './ownership-plan.ts';
 import { ShardLeases, leaseName, type GroupLease } from './shard-leases.ts';
 import type { StaticShard } from './static-shard.ts';

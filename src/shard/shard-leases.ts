@@ -6,9 +6,10 @@
 //   <group>-push             the trigger object: a push webhook that reached any replica bumps
 //                            its annotation kspec.io/push, and every replica runs a pass
 import { createHash } from 'node:crypto';
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { KubeConfig } from '../cluster/kube-config.ts';
+import { LeaseClient, leaseTime, type Lease } from '../cluster/lease-client.ts';
 import { withTimeout } from '../util/with-timeout.ts';
-import { toIso } from '../reconcile/leader-election.ts';
+import { toIso } from '../cluster/leader-election.ts';
 
 export const GROUP_LABEL = 'kspec.io/shard-group';
 export const ROLE_LABEL = 'kspec.io/shard-role';
@@ -28,7 +29,7 @@ export interface GroupLease {
   /** The member's name (member Leases). */
   member?: string;
   push?: string;
-  raw: V1Lease;
+  raw: Lease;
 }
 
 /** DNS-safe, at most 63 characters, readable where it fits, unique through a hash where not. */
@@ -44,21 +45,21 @@ export function leaseName(group: string, role: LeaseRole, id = ''): string {
 }
 
 export class ShardLeases {
-  readonly #api: CoordinationV1Api;
+  readonly #leases: LeaseClient;
   readonly namespace: string;
   readonly group: string;
   readonly #timeoutMs: number;
 
   constructor(kc: KubeConfig, namespace: string, group: string, timeoutMs: number) {
-    this.#api = kc.makeApiClient(CoordinationV1Api);
+    this.#leases = new LeaseClient(kc, namespace);
     this.namespace = namespace;
     this.group = group;
     this.#timeoutMs = timeoutMs;
   }
 
   async list(): Promise<GroupLease[]> {
-    const list = await withTimeout(this.#api.listNamespacedLease({ namespace: this.namespace, labelSelector: `${GROUP_LABEL}=${this.group}` }), this.#timeoutMs, 'listing shard leases');
-    return list.items.flatMap((lease) => {
+    const items = await withTimeout(this.#leases.list(`${GROUP_LABEL}=${this.group}`, this.#timeoutMs), this.#timeoutMs, 'listing shard leases');
+    return items.flatMap((lease) => {
       const role = lease.metadata?.labels?.[ROLE_LABEL] as LeaseRole | undefined;
       if (role !== 'member' && role !== 'target' && role !== 'push') return [];
       const spec = lease.spec ?? {};
@@ -81,14 +82,12 @@ export class ShardLeases {
    * must still be the live one, so of two replicas racing for a Lease only one wins; the other
    * gets 409 Conflict). `holder` '' releases it.
    */
-  async write(role: LeaseRole, id: string, holder: string, leaseDurationMs: number, current?: V1Lease, annotations: Record<string, string> = {}): Promise<V1Lease> {
+  async write(role: LeaseRole, id: string, holder: string, leaseDurationMs: number, current?: Lease, annotations: Record<string, string> = {}): Promise<Lease> {
     const name = leaseName(this.group, role, id);
-    const now = new V1MicroTime(Date.now());
+    const now = leaseTime(Date.now());
     const previous = current?.spec ?? {};
     const sameHolder = (previous.holderIdentity ?? '') === holder;
-    const body: V1Lease = {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
+    const body: Lease = {
       metadata: {
         ...(current?.metadata ?? {}),
         name,
@@ -99,19 +98,19 @@ export class ShardLeases {
       spec: {
         ...(holder ? { holderIdentity: holder } : {}),
         leaseDurationSeconds: holder ? Math.max(1, Math.ceil(leaseDurationMs / 1000)) : 1,
-        acquireTime: sameHolder && previous.acquireTime ? new V1MicroTime(new Date(toIso(previous.acquireTime)).getTime()) : now,
+        acquireTime: sameHolder && previous.acquireTime ? leaseTime(new Date(toIso(previous.acquireTime)).getTime()) : now,
         renewTime: now,
         leaseTransitions: (previous.leaseTransitions ?? 0) + (sameHolder || !holder ? 0 : 1),
       },
     };
-    if (!current) return withTimeout(this.#api.createNamespacedLease({ namespace: this.namespace, body }), this.#timeoutMs, `creating lease ${name}`);
-    return withTimeout(this.#api.replaceNamespacedLease({ name, namespace: this.namespace, body }), this.#timeoutMs, `updating lease ${name}`);
+    if (!current) return withTimeout(this.#leases.create(body, this.#timeoutMs), this.#timeoutMs, `creating lease ${name}`);
+    return withTimeout(this.#leases.replace(name, body, this.#timeoutMs), this.#timeoutMs, `updating lease ${name}`);
   }
 
   /** Deletes a Lease only if it is still the version read (a stale member's, or this replica's own). */
-  async delete(lease: V1Lease): Promise<void> {
+  async delete(lease: Lease): Promise<void> {
     await withTimeout(
-      this.#api.deleteNamespacedLease({ name: lease.metadata!.name!, namespace: this.namespace, body: { preconditions: { resourceVersion: lease.metadata!.resourceVersion! } } }),
+      this.#leases.delete(lease.metadata!.name!, lease.metadata!.resourceVersion!, this.#timeoutMs),
       this.#timeoutMs,
       `deleting lease ${lease.metadata!.name}`,
     );

@@ -10,13 +10,13 @@
 // management cluster and every ClusterTarget in the namespace (Git targets are mirrored there).
 // A running kspec would put deleted policies back and label kept ones again, so the caller first
 // checks that none runs (runningKspec).
-import type { KubeConfig } from '@kubernetes/client-node';
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import type { KubeConfig } from '../cluster/kube-config.ts';
+import { LeaseClient } from '../cluster/lease-client.ts';
 import type { ClusterTarget } from '../api/types.ts';
 import { KspecStore } from '../cluster/kspec-store.ts';
 import { PolicyClient } from '../cluster/policy-client.ts';
 import { resolveTarget } from '../cluster/targets.ts';
-import { toClusterError } from '../cluster/api-error.ts';
+import { failedTo } from '../cluster/api-error.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import { policyKey } from '../render/desired-policy.ts';
 import { MANAGED_BY, MANAGER, OWNED_BY_KSPEC_SELECTOR, SPEC_LABEL, SPEC_NAMESPACE_LABEL } from '../render/ownership.ts';
@@ -126,13 +126,13 @@ async function clustersOf(management: KubeConfig, namespace: string): Promise<Cl
 export async function runningKspec(management: KubeConfig, namespace: string, now = Date.now()): Promise<string | undefined> {
   let leases;
   try {
-    leases = await management.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace });
+    leases = await new LeaseClient(management, namespace).list();
   } catch (err) {
-    throw toClusterError(`list Leases in ${namespace}`, err);
+    throw failedTo(`list Leases in ${namespace}`, err);
   }
-  for (const lease of leases.items) {
+  for (const lease of leases) {
     const holder = lease.spec?.holderIdentity;
-    const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime as unknown as string).getTime() : NaN;
+    const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : NaN;
     const window = Math.max(2 * (lease.spec?.leaseDurationSeconds ?? 15), 30) * 1000;
     if (holder && now - renewed < window) return `Lease ${namespace}/${lease.metadata?.name} is held by ${holder}, renewed ${Math.max(0, Math.round((now - renewed) / 1000))} s ago`;
   }

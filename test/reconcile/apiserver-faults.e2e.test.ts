@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubernetesObjectApi } from '@kubernetes/client-node';
+import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { ClusterSpecification, ComplianceReport, DriftReport } from '../../src/api/types.ts';
-import { TimedKubeConfig } from '../../src/cluster/timed-kubeconfig.ts';
+import { KspecKubeConfig } from '../../src/cluster/kube-config.ts';
 import { KspecStore } from '../../src/cluster/kspec-store.ts';
 import { createLogger } from '../../src/log.ts';
 import { reconcilePass } from '../../src/reconcile/pass.ts';
@@ -27,10 +27,12 @@ const SPECS = ['one', 'two'];
 test('kube-apiserver killed mid-pass, then paused past the request timeout: each pass fails cleanly, the next converges, no report lost or duplicated', { timeout: 600_000 }, async (t) => {
   const cp = await startControlPlane({ dir: mkdtempSync(join(tmpdir(), 'kspec-apifaults-')), bootstrap: true });
   t.after(() => cp.stop());
-  const management = new TimedKubeConfig();
+  const management = new KspecKubeConfig();
   management.loadFromFile(cp.kubeconfigPath);
   management.requestTimeoutMs = 2_000;
-  const objects = KubernetesObjectApi.makeApiClient(management);
+  const fixtures = new KubeConfig();
+  fixtures.loadFromFile(cp.kubeconfigPath);
+  const objects = KubernetesObjectApi.makeApiClient(fixtures);
   await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
 
   const git = await startGitServer({ root: mkdtempSync(join(tmpdir(), 'kspec-apifaults-git-')) });

@@ -5,7 +5,7 @@ import { optionalSourceOptions, reportRefreshMs, servingOptions, renderRules } f
 import { kubeConfig } from '../management-cluster.ts';
 import { reconcilePass } from '../../reconcile/pass.ts';
 import { PassScheduler } from '../../reconcile/scheduler.ts';
-import { LeaderElector, defaultIdentity, podName } from '../../reconcile/leader-election.ts';
+import { LeaderElector, defaultIdentity, podName } from '../../cluster/leader-election.ts';
 import { ShardCoordinator } from '../../shard/shard-coordinator.ts';
 import { fixedOwnership, type TargetOwnership } from '../../shard/target-ownership.ts';
 import { parseShard, staticShardOf, type StaticShard } from '../../shard/static-shard.ts';

@@ -18,7 +18,8 @@
 //   …on SIGTERM: await elector.release();
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
+import { LeaseClient, leaseTime, type Lease } from './lease-client.ts';
 import { nullLogger, type Logger } from '../log.ts';
 import { withTimeout } from '../util/with-timeout.ts';
 
@@ -85,7 +86,6 @@ export function toIso(v: unknown): string {
 }
 
 export function statusOf(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'number' ? code : undefined;
 }
@@ -111,7 +111,7 @@ export class LeaderElector {
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
 
-  readonly #api: CoordinationV1Api;
+  readonly #leases: LeaseClient;
   readonly #opts: LeaderElectionOptions;
   readonly #log: Logger;
   #observed: ObservedRecord | undefined;
@@ -135,7 +135,7 @@ export class LeaderElector {
       throw new Error('renewDeadline must be greater than retryPeriod*1.2');
     }
     if (this.retryPeriodMs <= 0) throw new Error('retryPeriod must be positive');
-    this.#api = opts.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.#leases = new LeaseClient(opts.kubeConfig, this.namespace);
     this.#log = (opts.logger ?? nullLogger).child({ component: 'leader-election', lease: `${this.namespace}/${this.name}`, identity: this.identity });
   }
 
@@ -261,7 +261,7 @@ export class LeaderElector {
     return h !== undefined && h !== '' && h !== this.identity;
   }
 
-  #observe(lease: V1Lease): void {
+  #observe(lease: Lease): void {
     const spec = lease.spec ?? {};
     const rec: ObservedRecord = {
       holder: spec.holderIdentity ?? '',
@@ -301,27 +301,25 @@ export class LeaderElector {
     const now = new Date();
     const durationSeconds = Math.max(1, Math.ceil(this.leaseDurationMs / 1000));
     try {
-      let lease: V1Lease;
+      let lease: Lease;
       try {
-        lease = await withTimeout(this.#api.readNamespacedLease({ name: this.name, namespace: this.namespace }), timeoutMs, 'reading lease');
+        lease = await withTimeout(this.#leases.read(this.name, timeoutMs), timeoutMs, 'reading lease');
       } catch (err) {
         if (statusOf(err) !== 404) throw err;
         const created = await withTimeout(
-          this.#api.createNamespacedLease({
-            namespace: this.namespace,
-            body: {
-              apiVersion: 'coordination.k8s.io/v1',
-              kind: 'Lease',
+          this.#leases.create(
+            {
               metadata: { name: this.name, namespace: this.namespace, labels: { 'app.kubernetes.io/name': 'kspec' } },
               spec: {
                 holderIdentity: this.identity,
                 leaseDurationSeconds: durationSeconds,
-                acquireTime: new V1MicroTime(now.getTime()),
-                renewTime: new V1MicroTime(now.getTime()),
+                acquireTime: leaseTime(now.getTime()),
+                renewTime: leaseTime(now.getTime()),
                 leaseTransitions: 0,
               },
             },
-          }),
+            timeoutMs,
+          ),
           timeoutMs,
           'creating lease',
         );
@@ -336,20 +334,18 @@ export class LeaderElector {
       if (!mine && rec.holder !== '' && !expired) return false;
 
       const spec = lease.spec ?? {};
-      const body: V1Lease = {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
+      const body: Lease = {
         metadata: { ...lease.metadata, name: this.name, namespace: this.namespace, resourceVersion: rec.resourceVersion },
         spec: {
           holderIdentity: this.identity,
           leaseDurationSeconds: durationSeconds,
-          acquireTime: mine && spec.acquireTime ? new V1MicroTime(new Date(toIso(spec.acquireTime)).getTime()) : new V1MicroTime(now.getTime()),
-          renewTime: new V1MicroTime(now.getTime()),
+          acquireTime: mine && spec.acquireTime ? leaseTime(new Date(toIso(spec.acquireTime)).getTime()) : leaseTime(now.getTime()),
+          renewTime: leaseTime(now.getTime()),
           leaseTransitions: mine ? rec.transitions : rec.transitions + 1,
         },
       };
       const updated = await withTimeout(
-        this.#api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body }),
+        this.#leases.replace(this.name, body, timeoutMs),
         timeoutMs,
         'updating lease',
       );
@@ -370,15 +366,13 @@ export class LeaderElector {
     if (!this.#observed || this.#observed.holder !== this.identity) return;
     try {
       const lease = await withTimeout(
-        this.#api.readNamespacedLease({ name: this.name, namespace: this.namespace }),
+        this.#leases.read(this.name, this.renewDeadlineMs),
         this.renewDeadlineMs,
         'reading lease',
       );
       if ((lease.spec?.holderIdentity ?? '') !== this.identity) return;
-      const now = new V1MicroTime(Date.now());
-      const body: V1Lease = {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
+      const now = leaseTime(Date.now());
+      const body: Lease = {
         metadata: lease.metadata,
         spec: {
           // holderIdentity left out: cleared
@@ -389,7 +383,7 @@ export class LeaderElector {
         },
       };
       const updated = await withTimeout(
-        this.#api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body }),
+        this.#leases.replace(this.name, body, this.renewDeadlineMs),
         this.renewDeadlineMs,
         'releasing lease',
       );

@@ -3,7 +3,7 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
-import { LeaderElector, defaultIdentity, type LeaderElectionOptions } from '../../src/reconcile/leader-election.ts';
+import { LeaderElector, defaultIdentity, type LeaderElectionOptions } from '../../src/cluster/leader-election.ts';
 import { testCluster, uniqueName } from '../support/cluster.ts';
 
 // Short timings: lease 2 s (the API stores whole seconds), renew deadline 1.5 s, retry 0.25 s.

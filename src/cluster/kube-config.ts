@@ -161,7 +161,7 @@ export class KspecKubeConfig implements KubeConfig {
       users: entries(doc.users, 'users', 'user', true).map(([name, u]) => ({
         name,
         token: str(u.token),
-        tokenFile: str(u.tokenFile),
+        tokenFile: str(u.tokenFile ?? u['token-file']),
         certData: str(u['client-certificate-data']),
         certFile: str(u['client-certificate']),
         keyData: str(u['client-key-data']),

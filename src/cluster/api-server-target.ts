@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import { TargetObservation } from './target-observation.ts';
 import type { WatchedLists } from './target-caches.ts';

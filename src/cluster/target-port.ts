@@ -2,7 +2,7 @@
 // once per pass and writes the policies kspec owns there. The pass depends on this interface
 // only. ApiServerTarget (api-server-target.ts) implements it over a real API server; the unit
 // tests of act, publish, conditions and metrics use test/support/in-memory-target.ts.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube-config.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import type { SpecIdentity } from '../render/ownership.ts';
 import type { ResourceType } from './discovery.ts';

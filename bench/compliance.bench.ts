@@ -13,6 +13,7 @@ import { renderSpec } from '../src/render/render.ts';
 import { evaluateLive } from '../src/compliance/engine-source.ts';
 import { ViolationTally } from '../src/compliance/violation-tally.ts';
 import { Discovery } from '../src/cluster/discovery.ts';
+import { TargetObservation } from '../src/cluster/target-observation.ts';
 import { listAll } from '../src/cluster/resource-lister.ts';
 import { kubeJson } from '../src/cluster/http-get.ts';
 
@@ -51,7 +52,8 @@ try {
     const listOnlyMs = performance.now() - l0;
     const e0 = performance.now();
     const tally = new ViolationTally();
-    const result = await evaluateLive({ kc, desired, tally });
+    // A new observation each round: every round lists again, as a pass without watched lists does.
+    const result = await evaluateLive({ target: new TargetObservation(kc), desired, tally });
     const totalMs = performance.now() - e0;
     const s = result.stats;
     const violations = tally.results([...new Set(desired.map((d) => d.policyId))].map((id) => ({ id, title: id, severity: 'medium' as const, checks: [] })), desired).results.reduce((n, r) => n + (r.violationTotal ?? 0), 0);

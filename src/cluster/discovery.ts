@@ -4,6 +4,10 @@
 // "Pod*") cannot be listed: they resolve to nothing, with a note saying so.
 import type { KubeConfig } from './kube-config.ts';
 import { kubeJson } from './http-get.ts';
+import { parseKindSpelling, unlistable } from '../engine/kind-spelling.ts';
+
+export { parseKindSpelling } from '../engine/kind-spelling.ts';
+export type { KindSpelling } from '../engine/kind-spelling.ts';
 
 export interface ResourceType {
   group: string;
@@ -200,8 +204,8 @@ export class Discovery {
   /** Resolves one Kyverno kind spelling to the resource types to list. */
   async resolve(spelling: string): Promise<Resolution> {
     const sel = parseKindSpelling(spelling);
-    if (sel.subresource) return { types: [], note: `kind ${spelling} names a subresource, which background scans do not list` };
-    if (/[*?]/.test(sel.kind)) return { types: [], note: `kind ${spelling} is a wildcard; kspec does not list every kind of the cluster for it` };
+    const note = unlistable(spelling, sel);
+    if (note) return { types: [], note };
     const snap = await this.#load();
     const groups = sel.group === '*' ? [...snap.versionsOf.keys()] : snap.versionsOf.has(sel.group) ? [sel.group] : [];
     const types: ResourceType[] = [];
@@ -258,30 +262,4 @@ function preferredVersions(groups: APIGroupList): Map<string, string> {
   const preferred = new Map<string, string>([['', 'v1']]);
   for (const g of groups.groups ?? []) preferred.set(g.name, g.preferredVersion?.version ?? g.versions[0]?.version);
   return preferred;
-}
-
-export interface KindSpelling {
-  group: string;
-  version: string;
-  kind: string;
-  subresource: string;
-}
-
-/**
- * Kyverno's kind spellings: `Kind`, `Kind/subresource`, `version/Kind`, `group/version/Kind`,
- * `group/*\/Kind`, `group/version/Kind/subresource`. `*` means any group or version.
- */
-export function parseKindSpelling(s: string): KindSpelling {
-  const parts = s.split('/');
-  const isKind = (p: string) => /^[A-Z*?]/.test(p) && !/^v\d/.test(p) && p !== '*';
-  if (parts.length === 1) return { group: '*', version: '*', kind: parts[0], subresource: '' };
-  if (parts.length === 2) {
-    if (isKind(parts[0])) return { group: '*', version: '*', kind: parts[0], subresource: parts[1] };
-    return { group: '*', version: parts[0], kind: parts[1], subresource: '' };
-  }
-  if (parts.length === 3) {
-    if (isKind(parts[1])) return { group: '*', version: parts[0], kind: parts[1], subresource: parts[2] };
-    return { group: parts[0], version: parts[1], kind: parts[2], subresource: '' };
-  }
-  return { group: parts[0], version: parts[1], kind: parts[2], subresource: parts.slice(3).join('/') };
 }

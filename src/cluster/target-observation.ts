@@ -5,12 +5,23 @@
 // the others wait for the same answer. An observation lives for one pass. In `kspec run` the
 // trimmed lists (what the engine evaluates, namespaces) come from watched lists kept across
 // passes instead (target-caches.ts): a pass with nothing new lists none of them again.
+//
+// It is what the port of a target hands out (ObservedTarget), and the compliance stage reads the
+// cluster only through it (ComplianceReads: kinds resolved by discovery, the shared lists,
+// namespace labels, the cluster data a policy's context asks for, each answer fetched once for
+// the pass).
 import type { KubeConfig } from './kube-config.ts';
+import type { ObservedTarget } from './target-port.ts';
+import type { Resolvers } from '../engine/index.ts';
+import { Discovery } from './discovery.ts';
+import type { Resolution } from './discovery.ts';
+import { clusterResolvers } from './cluster-resolvers.ts';
+import type { ResolverCache } from './cluster-resolvers.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import { isOwnedBySpec, OWNED_BY_KSPEC_SELECTOR } from '../render/ownership.ts';
 import type { SpecIdentity } from '../render/ownership.ts';
 import { PolicyClient } from './policy-client.ts';
-import { listPages, NAMESPACES } from './resource-lister.ts';
+import { DEFAULT_PAGE_SIZE, listPages, NAMESPACES } from './resource-lister.ts';
 import type { KubeItem, ListOptions } from './resource-lister.ts';
 import type { ResourceType } from './discovery.ts';
 import { trimObject } from './trim.ts';
@@ -21,12 +32,13 @@ export interface SharedListOptions extends ListOptions {
   trim?: boolean;
 }
 
-export class TargetObservation {
+export class TargetObservation implements ObservedTarget {
   readonly kc: KubeConfig;
   readonly policies: PolicyClient;
   private owned: Promise<KyvernoPolicy[]> | undefined;
   private readonly lists = new Map<string, Promise<KubeItem[]>>();
   private readonly watched: WatchedLists | undefined;
+  private readonly answers: ResolverCache = new Map();
 
   constructor(kc: KubeConfig, watched?: WatchedLists) {
     this.kc = kc;
@@ -50,12 +62,30 @@ export class TargetObservation {
   }
 
   /**
-   * Every object of a type (all namespaces, every page), listed once for the pass, as pages. A
-   * reader that wants one namespace gets that namespace's objects from the shared list.
+   * Every object of a type (all namespaces, every page), listed once for the pass, handed out in
+   * pages of `pageSize` (views of the one shared list, not copies of its objects). A reader that
+   * wants one namespace gets that namespace's objects from the shared list.
    */
   async *pages(type: ResourceType, options: SharedListOptions = {}): AsyncGenerator<KubeItem[]> {
-    const items = await this.all(type, options);
-    yield options.namespace ? items.filter((item) => item.metadata?.namespace === options.namespace) : items;
+    const all = await this.all(type, options);
+    const items = options.namespace ? all.filter((item) => item.metadata?.namespace === options.namespace) : all;
+    const size = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    for (let at = 0; at < items.length; at += size) yield items.slice(at, at + size);
+  }
+
+  /** The listable types a Kyverno kind spelling names on this cluster, through its discovery. */
+  resolveKind(spelling: string): Promise<Resolution> {
+    return Discovery.for(this.kc).resolve(spelling);
+  }
+
+  /** The type of exactly this apiVersion and kind, when the cluster serves it. */
+  findType(apiVersion: string, kind: string): Promise<ResourceType | undefined> {
+    return Discovery.for(this.kc).find(apiVersion, kind);
+  }
+
+  /** apiCall and configMap answers from this cluster, each fetched once for the pass. */
+  resolvers(options: { signal?: AbortSignal; onCall?: () => void } = {}): Resolvers {
+    return clusterResolvers(this.kc, this.answers, options);
   }
 
   /** Namespace name → labels, for namespaceSelector. */

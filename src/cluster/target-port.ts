@@ -2,27 +2,19 @@
 // once per pass and writes the policies kspec owns there. The pass depends on this interface
 // only. ApiServerTarget (api-server-target.ts) implements it over a real API server; the unit
 // tests of act, publish, conditions and metrics use test/support/in-memory-target.ts.
-import type { KubeConfig } from './kube-config.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import type { SpecIdentity } from '../render/ownership.ts';
-import type { ResourceType } from './discovery.ts';
-import type { KubeItem } from './resource-lister.ts';
+import type { ComplianceReads } from '../compliance/compliance-reads.ts';
 import type { StoredFormSource } from './server-form.ts';
-import type { SharedListOptions } from './target-observation.ts';
 
 /**
  * A target as one pass observes it, shared by every spec aimed at it: the policies each spec
- * owns there (split from one LIST per kind), and what the compliance stage reads.
+ * owns there (split from one LIST per kind), and everything the compliance stage reads
+ * (ComplianceReads: kinds, shared lists, namespace labels, cluster data for policy context).
  */
-export interface ObservedTarget {
+export interface ObservedTarget extends ComplianceReads {
   /** The policies one spec owns on the target, by its labels. */
   policiesOf(spec: SpecIdentity): Promise<KyvernoPolicy[]>;
-  /** Every object of a type, listed once for the pass (compliance, plan's impact). */
-  pages(type: ResourceType, options?: SharedListOptions): AsyncGenerator<KubeItem[]>;
-  /** Namespace name → labels, for namespaceSelector. */
-  namespaceLabels(options?: SharedListOptions): Promise<Map<string, Record<string, string>>>;
-  /** The connection compliance still reads some things through (discovery, policy reports). */
-  readonly kc: KubeConfig;
 }
 
 /** The writes that act makes: each returns or fails as the API server answered. */

@@ -3,13 +3,13 @@
 // policyReports or engine. Produces one PolicyResult per spec policy with at most
 // MAX_VIOLATIONS_PER_POLICY violations and the true total, a fingerprint of every violation for
 // the metrics and, when asked, the full lists for write-back (see violation-tally.ts).
-import type { KubeConfig } from '../cluster/kube-config.ts';
 import type { ComplianceSource, PolicyDefinition, PolicyResult, Violation } from '../api/types.ts';
 import { ViolationTally } from './violation-tally.ts';
 import type { DesiredPolicy } from '../render/desired-policy.ts';
 import { policyKey } from '../render/desired-policy.ts';
 import { evaluateLive } from './engine-source.ts';
-import type { EngineSourceStats, ResourceFilters, SharedReads } from './engine-source.ts';
+import type { EngineSourceStats, ResourceFilters } from './engine-source.ts';
+import type { ComplianceReads } from './compliance-reads.ts';
 import { readPolicyReports } from './policy-reports.ts';
 import type { PolicyFreshness } from './policy-reports.ts';
 
@@ -20,9 +20,8 @@ export interface AssessInput {
   source: ComplianceSource;
   desired: DesiredPolicy[];
   specPolicies: PolicyDefinition[];
-  kc: KubeConfig;
-  /** LISTs shared with the other specs on this target in this pass. */
-  reads?: SharedReads;
+  /** The target as the pass observes it (or objects in memory): all the assessment reads. */
+  target: ComplianceReads;
   now: Date;
   signal?: AbortSignal;
   /** LIST page size for resources and reports; default 500. */
@@ -65,7 +64,7 @@ export async function assessCompliance(input: AssessInput): Promise<Assessment> 
   if (input.source === 'policyReports' || input.source === 'auto') {
     let reports: Awaited<ReturnType<typeof readPolicyReports>> | undefined;
     try {
-      reports = await readPolicyReports({ kc: input.kc, ...(input.reads ? { reads: input.reads } : {}), desired: input.desired, now: input.now, maxAgeMinutes: input.maxReportAgeMinutes, pageSize: input.pageSize, signal: input.signal, skipFreshnessWithoutResults: input.source === 'auto' });
+      reports = await readPolicyReports({ target: input.target, desired: input.desired, now: input.now, maxAgeMinutes: input.maxReportAgeMinutes, pageSize: input.pageSize, signal: input.signal, skipFreshnessWithoutResults: input.source === 'auto' });
     } catch (err) {
       if (input.signal?.aborted) throw err;
       const message = `policy reports could not be read: ${(err as Error).message}`;
@@ -99,7 +98,7 @@ export async function assessCompliance(input: AssessInput): Promise<Assessment> 
     }
   }
 
-  const live = await evaluateLive({ kc: input.kc, ...(input.reads ? { reads: input.reads } : {}), desired: input.desired, tally, pageSize: input.pageSize, resourceFilters: input.resourceFilters, signal: input.signal });
+  const live = await evaluateLive({ target: input.target, desired: input.desired, tally, pageSize: input.pageSize, resourceFilters: input.resourceFilters, signal: input.signal });
   errors.push(...live.errors);
   notes.push(...live.notes);
   return { source: 'engine', ...tally.results(input.specPolicies, input.desired), errors, notes, stats: live.stats, resourcesChecked: live.stats.resources, ...(freshness ? { freshness } : {}) };

@@ -3,16 +3,10 @@
 // CREATE, no user info; `spec.background: false` policies are not scanned; Kyverno's default
 // resourceFilters leave out system namespaces and a few kinds). Each policy is compiled once and
 // each kind is listed once per pass (paginated), however many policies match it.
-import type { KubeConfig } from '../cluster/kube-config.ts';
 import { compilePolicy, evaluatePolicy, evaluatePolicyAsync, kindSpellings } from '../engine/index.ts';
-import type { ApiCallRequest, CompiledPolicy, EvaluationContext, Resolvers, RuleResult } from '../engine/index.ts';
+import type { CompiledPolicy, EvaluationContext, RuleResult } from '../engine/index.ts';
 import type { DesiredPolicy, KyvernoPolicy } from '../render/desired-policy.ts';
-import { Discovery } from '../cluster/discovery.ts';
-import type { ResourceType } from '../cluster/discovery.ts';
-import { listPages, namespaceLabels } from '../cluster/resource-lister.ts';
-import type { KubeItem } from '../cluster/resource-lister.ts';
-import { kubeJson } from '../cluster/http-get.ts';
-import { ClusterError } from '../cluster/api-error.ts';
+import type { ComplianceReads, KubeItem, Resolution, ResourceType } from './compliance-reads.ts';
 import { ruleMessage } from './violation-tally.ts';
 import type { ViolationTally } from './violation-tally.ts';
 import { isBackgroundScanned, policyKey } from '../render/desired-policy.ts';
@@ -29,16 +23,9 @@ export const KYVERNO_DEFAULT_FILTERS: ResourceFilters = {
   namespaces: ['kyverno', 'kube-system', 'kube-public', 'kube-node-lease'],
 };
 
-/** LISTs shared by every spec of a pass on one target (TargetObservation). */
-export interface SharedReads {
-  pages(type: ResourceType, options?: { labelSelector?: string; namespace?: string; pageSize?: number; signal?: AbortSignal; trim?: boolean }): AsyncGenerator<KubeItem[]>;
-  namespaceLabels(options?: { pageSize?: number; signal?: AbortSignal }): Promise<Map<string, Record<string, string>>>;
-}
-
 export interface EngineSourceOptions {
-  kc: KubeConfig;
-  /** Read through these instead of listing for this spec alone. */
-  reads?: SharedReads;
+  /** The target as the pass observes it: its LISTs are shared with the other specs on it. */
+  target: ComplianceReads;
   desired: DesiredPolicy[];
   /** Where violations and policies that cannot be evaluated go, as they are found. */
   tally: ViolationTally;
@@ -72,7 +59,7 @@ interface Entry {
 }
 
 export async function evaluateLive(options: EngineSourceOptions): Promise<EngineSourceResult> {
-  const { kc, signal } = options;
+  const { target, signal } = options;
   const filters = options.resourceFilters ?? KYVERNO_DEFAULT_FILTERS;
   const result: EngineSourceResult = {
     errors: [],
@@ -102,14 +89,14 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
     }
   }
 
-  const { byType, notes } = await resourceTypesFor(Discovery.for(kc), entries.map((entry) => ({ compiled: entry.compiled, value: entry })), filters);
+  const { byType, notes } = await resourceTypesFor((spelling) => target.resolveKind(spelling), entries.map((entry) => ({ compiled: entry.compiled, value: entry })), filters);
   result.notes.push(...notes.map(({ policy, note }) => `${policy}: ${note}`));
   result.notes = [...new Set(result.notes)];
 
   // Namespace labels feed namespaceSelector and, for CEL policies, namespaceObject.
   const needsNamespaces = entries.some((e) => readsNamespaceLabels(e.desired.object));
-  const labels = !needsNamespaces ? new Map<string, Record<string, string>>() : options.reads ? await options.reads.namespaceLabels({ signal }) : await namespaceLabels(kc, { signal });
-  const resolvers = clusterResolvers(kc, signal, () => result.stats.apiCalls++);
+  const labels = needsNamespaces ? await target.namespaceLabels({ signal }) : new Map<string, Record<string, string>>();
+  const resolvers = target.resolvers({ signal, onCall: () => result.stats.apiCalls++ });
   const ctx: EvaluationContext = { namespaceLabels: (ns) => labels.get(ns), resolvers };
   const syncCtx: EvaluationContext = { namespaceLabels: ctx.namespaceLabels };
   const skipNamespaces = new Set(filters.namespaces);
@@ -154,8 +141,7 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
     // Policies are namespaced objects only apply in their own namespace: list only there when all are.
     const namespaces = new Set(list.map((e) => e.compiled.namespace));
     const onlyNamespace = type.namespaced && namespaces.size === 1 && !namespaces.has(undefined) ? [...namespaces][0] : undefined;
-    const listOptions = { pageSize: options.pageSize, signal, namespace: onlyNamespace };
-    const pages = options.reads ? options.reads.pages(type, { ...listOptions, trim: true }) : listPages(kc, type, listOptions);
+    const pages = target.pages(type, { pageSize: options.pageSize, signal, namespace: onlyNamespace, trim: true })[Symbol.asyncIterator]();
     try {
       let t0 = performance.now();
       let next = pages.next();
@@ -191,16 +177,16 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
  * once through discovery, without the kinds the resource filters leave out. A kind that cannot
  * be listed (a wildcard, a subresource, one the cluster does not serve) gets a note instead.
  */
-export async function resourceTypesFor<T>(discovery: Discovery, policies: { compiled: CompiledPolicy; value: T }[], filters: ResourceFilters): Promise<{ byType: Map<string, { type: ResourceType; entries: Set<T> }>; notes: { policy: string; note: string }[] }> {
+export async function resourceTypesFor<T>(resolveKind: (spelling: string) => Promise<Resolution>, policies: { compiled: CompiledPolicy; value: T }[], filters: ResourceFilters): Promise<{ byType: Map<string, { type: ResourceType; entries: Set<T> }>; notes: { policy: string; note: string }[] }> {
   const byType = new Map<string, { type: ResourceType; entries: Set<T> }>();
   const notes: { policy: string; note: string }[] = [];
-  const resolved = new Map<string, Promise<Awaited<ReturnType<Discovery['resolve']>>>>();
+  const resolved = new Map<string, Promise<Resolution>>();
   for (const { compiled, value } of policies) {
     for (const spelling of kindSpellings(compiled)) {
       if (filters.kinds.includes(spelling.split('/').pop()!)) continue;
       let r = resolved.get(spelling);
       if (!r) {
-        r = discovery.resolve(spelling);
+        r = resolveKind(spelling);
         resolved.set(spelling, r);
       }
       const { types, note } = await r;
@@ -234,48 +220,4 @@ export function hasContext(spec: Record<string, unknown>): boolean {
   return text.includes('"apiCall"') || text.includes('"configMap"') || text.includes('"globalReference"') || text.includes('"imageRegistry"') ||
     // CEL's resource library reads through the same apiCall resolver.
     /resource\.(Get|List)\(/.test(text);
-}
-
-/**
- * Resolvers against the target cluster: `apiCall` with a urlPath is a GET (or a POST with the
- * entry's data) through the target's KubeConfig; `configMap` reads the ConfigMap. Answers are
- * shared for the whole pass. Service calls, image registries and global context are not
- * available in a background scan here.
- */
-export function clusterResolvers(kc: KubeConfig, signal?: AbortSignal, onCall?: () => void): Resolvers {
-  const cache = new Map<string, Promise<unknown>>();
-  const once = (key: string, produce: () => Promise<unknown>): Promise<unknown> => {
-    let p = cache.get(key);
-    if (!p) {
-      onCall?.();
-      p = produce();
-      cache.set(key, p);
-      p.catch(() => undefined);
-    }
-    return p;
-  };
-  return {
-    apiCall(request: ApiCallRequest) {
-      if (!request.urlPath) return Promise.reject(new Error('apiCall service calls are not supported by kspec background scans'));
-      const method = request.method?.toUpperCase() === 'POST' ? 'POST' : 'GET';
-      const body = method === 'POST' ? apiCallBody(request.data) : undefined;
-      return once(`${method} ${request.urlPath} ${JSON.stringify(body ?? null)}`, () => kubeJson(kc, request.urlPath!, { method, body, signal }));
-    },
-    configMap(namespace: string, name: string) {
-      return once(`configmap ${namespace}/${name}`, () =>
-        kubeJson(kc, `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`, { signal }).catch((err: unknown) => {
-          if ((err as ClusterError).code === 404) return null;
-          throw err;
-        }),
-      );
-    },
-  };
-}
-
-/** Kyverno's apiCall `data` is a list of {key, value}; the request body is the object they make. */
-function apiCallBody(data: unknown): unknown {
-  if (!Array.isArray(data)) return data ?? {};
-  const out: Record<string, unknown> = {};
-  for (const d of data) if (d && typeof d === 'object' && 'key' in d) out[String((d as { key: unknown }).key)] = (d as { value?: unknown }).value;
-  return out;
 }

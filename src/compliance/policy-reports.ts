@@ -26,15 +26,10 @@
 // maxAgeMinutes defaults to 90: Kyverno's default background scan interval (1 h) plus a margin,
 // since Kyverno refreshes result timestamps on every scan. A result's time is its `timestamp`, or
 // the newest write of the report it is in (managedFields time, else creationTimestamp).
-import type { KubeConfig } from '../cluster/kube-config.ts';
 import type { DesiredPolicy } from '../render/desired-policy.ts';
 import { isBackgroundScanned, policyKey } from '../render/desired-policy.ts';
-import { Discovery } from '../cluster/discovery.ts';
-import type { ResourceType } from '../cluster/discovery.ts';
-import { listPages } from '../cluster/resource-lister.ts';
-import type { KubeItem } from '../cluster/resource-lister.ts';
 import type { Finding } from './violation-tally.ts';
-import type { SharedReads } from './engine-source.ts';
+import type { ComplianceReads, KubeItem, ResourceType } from './compliance-reads.ts';
 
 export const DEFAULT_MAX_REPORT_AGE_MINUTES = 90;
 
@@ -44,9 +39,8 @@ export const REPORT_APIS: { groupVersion: string; kinds: string[] }[] = [
 ];
 
 export interface PolicyReportOptions {
-  kc: KubeConfig;
-  /** LISTs shared with the other specs on this target in this pass. */
-  reads?: SharedReads;
+  /** The target as the pass observes it: its LISTs are shared with the other specs on it. */
+  target: ComplianceReads;
   desired: DesiredPolicy[];
   now: Date;
   maxAgeMinutes?: number;
@@ -106,11 +100,10 @@ interface ReportResource {
 }
 
 export async function readPolicyReports(options: PolicyReportOptions): Promise<PolicyReportResult> {
-  const { kc, signal, now } = options;
+  const { target, signal, now } = options;
   const maxAgeMs = (options.maxAgeMinutes ?? DEFAULT_MAX_REPORT_AGE_MINUTES) * 60_000;
   const out: PolicyReportResult = { available: false, read: [], findings: new Map(), resultCount: 0, resources: 0, freshness: [], fresh: false, errors: [] };
   for (const d of options.desired) out.findings.set(d.policyId, out.findings.get(d.policyId) ?? []);
-  const discovery = Discovery.for(kc);
 
   // Result `policy` value → rendered policy.
   const byReportName = new Map<string, DesiredPolicy>();
@@ -121,9 +114,8 @@ export async function readPolicyReports(options: PolicyReportOptions): Promise<P
 
   const types: ResourceType[] = [];
   for (const api of REPORT_APIS) {
-    if (!(await discovery.serves(api.groupVersion))) continue;
     for (const kind of api.kinds) {
-      const type = await discovery.find(api.groupVersion, kind);
+      const type = await target.findType(api.groupVersion, kind);
       if (type) types.push(type);
     }
   }
@@ -139,7 +131,7 @@ export async function readPolicyReports(options: PolicyReportOptions): Promise<P
   for (const type of types) {
     const rank = REPORT_APIS.findIndex((api) => api.groupVersion === type.apiVersion);
     try {
-      for await (const page of options.reads ? options.reads.pages(type, { pageSize: options.pageSize, signal }) : listPages(kc, type, { pageSize: options.pageSize, signal })) {
+      for await (const page of target.pages(type, { pageSize: options.pageSize, signal })) {
         for (const report of page) {
           const reportTime = writeTime(report);
           const scope = report.scope && typeof report.scope === 'object' ? (report.scope as ReportResource) : undefined;
@@ -184,7 +176,7 @@ export async function readPolicyReports(options: PolicyReportOptions): Promise<P
   }
 
   if (options.skipFreshnessWithoutResults && out.resultCount === 0) return out;
-  const live = await livePolicies(kc, options.reads, discovery, options.pageSize, signal, out.errors);
+  const live = await livePolicies(target, options.pageSize, signal, out.errors);
   for (const d of options.desired) {
     const key = policyKey(d.object);
     const installed = live.get(key);
@@ -236,15 +228,15 @@ export function writeTime(obj: KubeItem, ignoreStatus = false): number {
 }
 
 /** Live Kyverno policies by policyKey → time of their last change. */
-async function livePolicies(kc: KubeConfig, reads: SharedReads | undefined, discovery: Discovery, pageSize: number | undefined, signal: AbortSignal | undefined, errors: string[]): Promise<Map<string, number>> {
+async function livePolicies(target: ComplianceReads, pageSize: number | undefined, signal: AbortSignal | undefined, errors: string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   // ValidatingPolicies at the policies.kyverno.io version the cluster prefers (none before Kyverno 1.14).
-  const validatingPolicy = (await discovery.resolve('policies.kyverno.io/*/ValidatingPolicy')).types[0];
+  const validatingPolicy = (await target.resolveKind('policies.kyverno.io/*/ValidatingPolicy')).types[0];
   for (const kind of ['ClusterPolicy', 'Policy', 'ValidatingPolicy']) {
-    const type = kind === 'ValidatingPolicy' ? validatingPolicy : await discovery.find('kyverno.io/v1', kind);
+    const type = kind === 'ValidatingPolicy' ? validatingPolicy : await target.findType('kyverno.io/v1', kind);
     if (!type) continue;
     try {
-      for await (const page of reads ? reads.pages(type, { pageSize, signal }) : listPages(kc, type, { pageSize, signal })) {
+      for await (const page of target.pages(type, { pageSize, signal })) {
         for (const p of page) {
           const meta = p.metadata ?? {};
           out.set(policyKey({ kind, metadata: { name: String(meta.name), namespace: meta.namespace as string | undefined } }), writeTime(p, true));

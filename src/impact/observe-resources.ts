@@ -1,9 +1,7 @@
 // The live resources a set of policies match on one target, read through the target's
 // observation of the pass (TargetObservation): each kind is listed once, shared with whatever
 // else in the pass reads it, and only the kinds the policies name are listed.
-import type { ObservedTarget } from '../cluster/target-port.ts';
-import { Discovery } from '../cluster/discovery.ts';
-import type { KubeItem } from '../cluster/resource-lister.ts';
+import type { ComplianceReads, KubeItem } from '../compliance/compliance-reads.ts';
 import { compilePolicy } from '../engine/index.ts';
 import type { CompiledPolicy } from '../engine/index.ts';
 import { KYVERNO_DEFAULT_FILTERS, readsNamespaceLabels, resourceTypesFor } from '../compliance/engine-source.ts';
@@ -11,7 +9,7 @@ import type { ResourceFilters } from '../compliance/engine-source.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import type { ObservedResources } from './policy-impact.ts';
 
-export async function observeResources(observation: ObservedTarget, policies: KyvernoPolicy[], options: { signal?: AbortSignal; filters?: ResourceFilters } = {}): Promise<ObservedResources> {
+export async function observeResources(observation: ComplianceReads, policies: KyvernoPolicy[], options: { signal?: AbortSignal; filters?: ResourceFilters } = {}): Promise<ObservedResources> {
   const problems = new Map<string, string[]>();
   const problem = (policy: string, message: string) => problems.set(policy, [...(problems.get(policy) ?? []), message]);
   const compiled: { compiled: CompiledPolicy; value: string }[] = [];
@@ -22,7 +20,7 @@ export async function observeResources(observation: ObservedTarget, policies: Ky
       // policyImpact says why it cannot be evaluated.
     }
   }
-  const { byType, notes } = await resourceTypesFor(Discovery.for(observation.kc), compiled, options.filters ?? KYVERNO_DEFAULT_FILTERS);
+  const { byType, notes } = await resourceTypesFor((spelling) => observation.resolveKind(spelling), compiled, options.filters ?? KYVERNO_DEFAULT_FILTERS);
   for (const { policy, note } of notes) problem(policy, note);
 
   const items: KubeItem[] = [];

@@ -1,6 +1,7 @@
 import type { ManagementPort } from '../cluster/management-port.ts';
 import type { ManagementSnapshot } from './management-snapshot.ts';
-import type { ObservedTarget, TargetPort } from '../cluster/target-port.ts';
+import type { TargetPort } from '../cluster/target-port.ts';
+import type { ComplianceReads } from '../compliance/compliance-reads.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import type { ServerFormCache } from '../cluster/server-form.ts';
 import { assessCompliance } from '../compliance/assess.ts';
@@ -154,14 +155,13 @@ async function observeActConfirm(plan: SpecPlan, target: TargetPort, outcome: Sp
 }
 
 /** Resource-level compliance from Kyverno's policy reports or kspec's engine, as the spec asks. */
-async function assess(plan: SpecPlan, observation: ObservedTarget, outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: Fail): Promise<void> {
+async function assess(plan: SpecPlan, observation: ComplianceReads, outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: Fail): Promise<void> {
   try {
     const assessment = await assessCompliance({
       source: plan.spec.spec.complianceSource ?? 'auto',
       desired: plan.desired,
       specPolicies: plan.spec.spec.policies,
-      kc: observation.kc,
-      reads: observation,
+      target: observation,
       keepAllViolations: ctx.keepAllViolations,
       now,
       ...(ctx.signal ? { signal: ctx.signal } : {}),

@@ -11,6 +11,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { testCluster, uniqueName } from '../support/cluster.ts';
 import type { TestCluster } from '../support/cluster.ts';
 import { assessCompliance } from '../../src/compliance/assess.ts';
+import { TargetObservation } from '../../src/cluster/target-observation.ts';
 import { readPolicyReports } from '../../src/compliance/policy-reports.ts';
 import type { DesiredPolicy, KyvernoPolicy } from '../../src/render/desired-policy.ts';
 import type { PolicyDefinition } from '../../src/api/types.ts';
@@ -220,7 +221,7 @@ test('openreports.io: fresh Reports and ClusterReports are read in auto and poli
   const input = {
     desired: [desired(pods, 'pods'), desired(nsPolicy, 'ns-pods'), desired(namespaces, 'namespaces')],
     specPolicies: [specPolicy('pods'), specPolicy('ns-pods'), specPolicy('namespaces')],
-    kc: cluster.kc,
+    target: new TargetObservation(cluster.kc),
     now: new Date(Date.now() + 10_000),
   };
 
@@ -270,7 +271,7 @@ test('openreports.io: a Report without result timestamps counts from its write t
   const policy = labelPolicy('ClusterPolicy', uniqueName('or-notime'), ns);
   await create(t, cluster, [policy]);
   await create(t, cluster, [openReport({ name: uniqueName('rep'), ns, scope: podRef(ns, 'x'), results: [{ policy: policy.metadata.name, result: 'fail' }] })]);
-  const result = await assessCompliance({ source: 'auto', keepAllViolations: true, desired: [desired(policy, 'p')], specPolicies: [specPolicy('p')], kc: cluster.kc, now: new Date(Date.now() + 1_000) });
+  const result = await assessCompliance({ source: 'auto', keepAllViolations: true, desired: [desired(policy, 'p')], specPolicies: [specPolicy('p')], target: new TargetObservation(cluster.kc), now: new Date(Date.now() + 1_000) });
   assert.equal(result.source, 'policyReports', result.notes.join('\n'));
   assert.deepEqual(result.fullViolations!.get('p')!.map((v) => [v.namespace, v.resource]), [[ns, 'Pod/x']]);
 });
@@ -281,7 +282,7 @@ test('openreports.io: stale or aged Reports make auto fall back to the engine; f
   const ns = await cluster.namespace('or-stale');
   await create(t, cluster, [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'live-bad', namespace: ns }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } as KubernetesObject]);
   const run = (source: 'auto' | 'policyReports', policy: KyvernoPolicy, now = new Date()) =>
-    assessCompliance({ source, keepAllViolations: true, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels')], kc: cluster.kc, now });
+    assessCompliance({ source, keepAllViolations: true, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels')], target: new TargetObservation(cluster.kc), now });
 
   // 1. Results older than the policy's last change: the Report was written for an earlier version.
   const old = labelPolicy('ClusterPolicy', uniqueName('or-old'), ns);
@@ -337,7 +338,7 @@ test('openreports.io beside wgpolicyk8s.io: per policy, rule and resource the ne
   ]);
 
   for (const source of ['auto', 'policyReports'] as const) {
-    const result = await assessCompliance({ source, keepAllViolations: true, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels')], kc: cluster.kc, now: plus(20) });
+    const result = await assessCompliance({ source, keepAllViolations: true, desired: [desired(policy, 'labels')], specPolicies: [specPolicy('labels')], target: new TargetObservation(cluster.kc), now: plus(20) });
     assert.equal(result.source, 'policyReports', `${source}: ${result.notes.join('\n')}`);
     assert.deepEqual(result.errors, []);
     assert.deepEqual(result.fullViolations!.get('labels')!.map((v) => [v.namespace, v.resource, v.message]), [

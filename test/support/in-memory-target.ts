@@ -4,11 +4,12 @@
 // it (a create of a name that exists is a 409, a revert of a policy edited since it was observed
 // is a 409, a delete is of the uid observed, a write into a missing namespace is a 404), records
 // what was written, and can be told to fail a call so that tests drive faults.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { EventInput } from '../../src/cluster/kspec-store.ts';
 import { ClusterError } from '../../src/cluster/api-error.ts';
 import type { KspecObject, ManagementPort } from '../../src/cluster/management-port.ts';
 import type { ObservedTarget, TargetPort } from '../../src/cluster/target-port.ts';
+import { InMemoryReads } from '../../src/compliance/in-memory-reads.ts';
+import type { KubeItem } from '../../src/compliance/compliance-reads.ts';
 import { policyKey } from '../../src/render/desired-policy.ts';
 import type { KyvernoPolicy } from '../../src/render/desired-policy.ts';
 import { isOwnedBySpec, MANAGED_BY, MANAGER } from '../../src/render/ownership.ts';
@@ -73,6 +74,8 @@ export class InMemoryTarget implements TargetPort {
   readonly id: string;
   /** The policies on the cluster, by policyKey, as stored. */
   readonly policies = new Map<string, KyvernoPolicy>();
+  /** The cluster's other objects (Pods, Namespaces, policy reports, ...), for the compliance stage. */
+  readonly resources: KubeItem[] = [];
   /** Every write that changed the store, in order. */
   readonly writes: PolicyWrite[] = [];
   /** How many times the policies were listed: once per pass, whatever the number of specs. */
@@ -190,7 +193,8 @@ export class InMemoryTarget implements TargetPort {
       this.lists++;
       return [...this.policies.values()].filter((p) => p.metadata.labels?.[MANAGED_BY] === MANAGER).map(clone);
     };
-    const noResources = () => new Error('the in-memory target holds policies only: run the pass with assess off');
+    // What the compliance stage reads: the other objects put on the cluster, and its policies.
+    const reads = new InMemoryReads({ objects: [...this.resources, ...[...this.policies.values()].map((p) => clone(p) as unknown as KubeItem)] });
     return {
       policiesOf: async (spec: SpecIdentity) => {
         // Listed once for the pass; a failed LIST is not kept, as with a real target.
@@ -200,16 +204,11 @@ export class InMemoryTarget implements TargetPort {
         });
         return (await owned).filter((p) => isOwnedBySpec(p.metadata.labels, spec));
       },
-      // eslint-disable-next-line require-yield
-      pages: async function* () {
-        throw noResources();
-      },
-      namespaceLabels: async () => {
-        throw noResources();
-      },
-      get kc(): KubeConfig {
-        throw noResources();
-      },
+      resolveKind: (spelling) => reads.resolveKind(spelling),
+      findType: (apiVersion, kind) => reads.findType(apiVersion, kind),
+      pages: (type, options) => reads.pages(type, options),
+      namespaceLabels: () => reads.namespaceLabels(),
+      resolvers: (options) => reads.resolvers(options),
     };
   }
 

@@ -16,6 +16,8 @@ import type { Fence } from './pass.ts';
 import type { ManagementSnapshot } from './management-snapshot.ts';
 import type { KspecStore } from '../cluster/kspec-store.ts';
 import { sameJson } from '../util/same-json.ts';
+import { oneAtATime } from '../util/one-at-a-time.ts';
+import type { Turns } from '../util/one-at-a-time.ts';
 
 /** A target cluster as this pass found it: connected, or why not. */
 export interface ConnectedTarget {
@@ -25,6 +27,12 @@ export interface ConnectedTarget {
   resolved?: ResolvedTarget;
   /** How this pass observes the cluster (once for every spec aimed at it) and writes to it. */
   port?: TargetPort;
+  /**
+   * The specs on this target assess one at a time: each compiles and evaluates its own policies
+   * over the shared lists, so ten specs at once held ten times the compiled policies and their
+   * garbage. Other targets assess at the same time.
+   */
+  assessInTurn: Turns;
   serverVersion?: string;
   versionMismatch?: string;
   error?: string;
@@ -64,7 +72,7 @@ export function connectTargets(plans: SpecPlan[], options: ConnectOptions): Map<
 }
 
 async function connectOne(key: string, ref: { name: string; namespace: string }, options: ConnectOptions): Promise<ConnectedTarget> {
-  const target: ConnectedTarget = { key, ...ref };
+  const target: ConnectedTarget = { key, ...ref, assessInTurn: oneAtATime() };
   const skip = options.backoff?.skipReason(key, options.now().getTime());
   if (skip) {
     target.error = `cluster ${ref.name} is unreachable: ${skip}`;

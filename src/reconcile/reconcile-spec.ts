@@ -80,7 +80,8 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   if (target?.error) fail('target', new Error(target.error));
   if (target?.port && plan.desiredFrom !== 'none') {
     await observeActConfirm(plan, target.port, outcome, ctx, now.toISOString(), fail);
-    if (ctx.assess) await assess(plan, target.port.observe(), outcome, ctx, now, fail);
+    const port = target.port;
+    if (ctx.assess) await target.assessInTurn(() => assess(plan, port.observe(), outcome, ctx, now, fail));
   }
 
   const reportCtx = { specName: plan.name, namespace: plan.namespace, cluster: cluster || 'unknown', sourceCommit: plan.sourceCommit, timestamp: now.toISOString() };

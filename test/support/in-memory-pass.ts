@@ -12,6 +12,7 @@ import { DEFAULT_REPORT_REFRESH_MS } from '../../src/reconcile/write-if-changed.
 import { ServerFormCache } from '../../src/cluster/server-form.ts';
 import type { KspecMetrics } from '../../src/server/metrics.ts';
 import { loadSpecs } from '../../src/spec/load.ts';
+import { oneAtATime } from '../../src/util/one-at-a-time.ts';
 import type { InMemoryManagement, InMemoryTarget } from './in-memory-target.ts';
 
 export const SOURCE = 'https://git.example.com/platform/specs.git#';
@@ -44,7 +45,7 @@ export async function inMemoryPass(options: InMemoryPassOptions): Promise<SpecOu
   const targets = new Map<string, Promise<ConnectedTarget>>();
   for (const plan of plans) {
     const key = targetKeyOf(plan);
-    const connected: ConnectedTarget = { key, name: plan.spec.spec.targetClusterRef.name, namespace: plan.namespace, ...(options.unreachable ? { error: options.unreachable } : { port: options.target }) };
+    const connected: ConnectedTarget = { key, name: plan.spec.spec.targetClusterRef.name, namespace: plan.namespace, assessInTurn: oneAtATime(), ...(options.unreachable ? { error: options.unreachable } : { port: options.target }) };
     targets.set(key, Promise.resolve(connected));
   }
   const now = options.now ?? new Date('2026-12-01T12:00:00Z');

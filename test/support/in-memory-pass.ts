@@ -1,7 +1,7 @@
 // The per-spec part of a reconcile pass (load → plan → per spec: observe → diff → act → confirm →
 // publish) run against in-memory ports: the same stages pass.ts runs, from files instead of a
 // Git fetch, with one in-memory target and management cluster instead of API servers. Compliance
-// is not assessed (the in-memory target holds policies only), so no ComplianceReport is written.
+// is assessed only when asked (`assess`), over the target's policies and `resources`.
 import { createLogger } from '../../src/log.ts';
 import { ManagementSnapshot } from '../../src/reconcile/management-snapshot.ts';
 import { reconcileSpec } from '../../src/reconcile/reconcile-spec.ts';
@@ -32,6 +32,8 @@ export interface InMemoryPassOptions {
   reportRefreshMs?: number;
   /** Specs whose target cannot be reached this pass, and why. */
   unreachable?: string;
+  /** Assess compliance over the target's resources; default false (no ComplianceReport). */
+  assess?: boolean;
 }
 
 /** One pass over the specs in `files`, every spec aimed at the one in-memory target. */
@@ -58,7 +60,7 @@ export async function inMemoryPass(options: InMemoryPassOptions): Promise<SpecOu
     dryRun: options.dryRun ?? false,
     serverForms,
     write: (_target, _stage, fn) => fn(),
-    assess: false,
+    assess: options.assess ?? false,
     keepAllViolations: false,
     now: () => now,
     ...(options.metrics ? { metrics: options.metrics } : {}),

@@ -128,8 +128,27 @@ function oldObjectOutcome(rule: CompiledRule, oldObject: Record<string, unknown>
   }
 }
 
+/**
+ * What every policy evaluated against one resource starts from: its match input and base context,
+ * built once per resource and evaluation context instead of once per policy (a background scan
+ * evaluates each resource against every policy of its kind). Rules never change the base context:
+ * setContextValue copies what it writes into.
+ */
+const startingPoints = new WeakMap<Record<string, unknown>, { ectx: EvaluationContext; input: MatchInput; base?: Context }>();
+
+function startingPoint(resource: Record<string, unknown>, ectx: EvaluationContext): { input: MatchInput; base: () => Context } {
+  let point = startingPoints.get(resource);
+  if (!point || point.ectx !== ectx) {
+    point = { ectx, input: matchInput(resource, ectx) };
+    startingPoints.set(resource, point);
+  }
+  const found = point;
+  return { input: found.input, base: () => (found.base ??= buildBaseContext(resource, ectx)) };
+}
+
 function evaluate(compiled: CompiledPolicy, resource: Record<string, unknown>, ectx: EvaluationContext, cache: ResolutionCache | undefined, async: boolean): RuleResult[] {
-  const input = matchInput(resource, ectx);
+  const start = startingPoint(resource, ectx);
+  const input = start.input;
   if (compiled.namespace !== undefined && (input.namespace || 'default') !== compiled.namespace) return [];
   const results: RuleResult[] = [];
   let base: Context | null = null;
@@ -141,7 +160,7 @@ function evaluate(compiled: CompiledPolicy, resource: Record<string, unknown>, e
       if (!rule.match || !matches(rule.match, input)) continue;
       if (excluded(rule.exclude, input)) continue;
     }
-    base ??= buildBaseContext(resource, ectx);
+    base ??= start.base();
     let outcome: Outcome | null;
     try {
       outcome = evaluateRule(rule, resource, base, ectx, cache);

@@ -19,24 +19,6 @@ export function failedTo(action: string, err: unknown): unknown {
   return new ClusterError(`${action}: ${err.code ? `HTTP ${err.code}: ` : ''}${err.reason}`, err.code, err.headers, err.reason);
 }
 
-/** Turns the client's exceptions into a one-line message with the API server's own reason. */
-export function toClusterError(action: string, err: unknown): ClusterError {
-  const e = err as { code?: number; body?: unknown; message?: string; headers?: Record<string, string> };
-  let reason = e.message ?? String(err);
-  const body = typeof e.body === 'string' ? safeJson(e.body) : e.body;
-  if (body && typeof body === 'object' && 'message' in body) reason = String((body as { message: unknown }).message);
-  const retryAfter = e.headers?.['retry-after'];
-  return new ClusterError(`${action}: ${e.code ? `HTTP ${e.code}: ` : ''}${reason.split('\n')[0]}`, e.code, retryAfter ? { 'retry-after': retryAfter } : undefined);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 export const isNotFound = (err: unknown) => (err as { code?: number }).code === 404;
 
 /**

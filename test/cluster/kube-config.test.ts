@@ -7,6 +7,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestOptions } from 'node:https';
+import { createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { KspecKubeConfig } from '../../src/cluster/kube-config.ts';
 import { loadKubeConfig } from '../../src/cluster/kubeconfig.ts';
 import { kubeJson } from '../../src/cluster/http-get.ts';
@@ -66,8 +68,14 @@ current-context: x
   assert.throws(() => new KspecKubeConfig().loadFromString('users: {name: a}'), { message: 'users is not a list' });
 });
 
-/** A kubeconfig for the test API server whose user is the exec plugin `script` (written here). */
-function execKubeconfig(cluster: { server: string; caPem: string }, folder: string, script: string, apiVersion: string): KspecKubeConfig {
+/**
+ * A kubeconfig for the test API server whose user is the exec plugin `script`, written to a new
+ * folder with the admin token (which the plugin may print); `runs()` counts the plugin's runs
+ * when it appends a line to $PLUGIN_STATE/runs each time.
+ */
+function execKubeconfig(cluster: { server: string; caPem: string; token: string }, script: string, apiVersion: string): { kc: KspecKubeConfig; folder: string; runs(): number } {
+  const folder = dir();
+  writeFileSync(join(folder, 'admin-token'), cluster.token);
   const plugin = join(folder, 'plugin.sh');
   writeFileSync(plugin, script);
   chmodSync(plugin, 0o755);
@@ -88,23 +96,20 @@ current-context: test
 `);
   const kc = new KspecKubeConfig();
   kc.loadFromFile(join(folder, 'config'));
-  return kc;
+  return { kc, folder, runs: () => readFileSync(join(folder, 'runs'), 'utf8').trim().split('\n').length };
 }
 
 test('an exec plugin (v1) is run with its args, env and KUBERNETES_EXEC_INFO; its token is cached, and fetched again after a 401', async (t) => {
   const cluster = await testCluster(t);
   if (!cluster) return;
-  const folder = dir();
-  writeFileSync(join(folder, 'admin-token'), cluster.endpoint.token);
   // The first run hands out a token the server refuses; every later run the admin token.
-  const kc = execKubeconfig(cluster.endpoint, folder, `#!/bin/sh
+  const { kc, folder, runs } = execKubeconfig(cluster.endpoint, `#!/bin/sh
 echo run >> "$PLUGIN_STATE/runs"
 printf '%s\\n' "$*" > "$PLUGIN_STATE/args"
 printf '%s' "$KUBERNETES_EXEC_INFO" > "$PLUGIN_STATE/info"
 if [ "$(wc -l < "$PLUGIN_STATE/runs")" -eq 1 ]; then token=revoked; else token=$(cat "$PLUGIN_STATE/admin-token"); fi
 printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$token"
 `, 'client.authentication.k8s.io/v1');
-  const runs = () => readFileSync(join(folder, 'runs'), 'utf8').trim().split('\n').length;
 
   const list = await kubeJson<{ kind: string }>(kc, '/api/v1/namespaces?limit=1');
   assert.equal(list.kind, 'NamespaceList', 'the admin token reached the API server');
@@ -125,20 +130,18 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
 test('an exec plugin (v1beta1) whose credential expired is run again; a plugin that fails or prints the wrong kind is an error naming it', async (t) => {
   const cluster = await testCluster(t);
   if (!cluster) return;
-  const folder = dir();
-  writeFileSync(join(folder, 'admin-token'), cluster.endpoint.token);
-  const kc = execKubeconfig(cluster.endpoint, folder, `#!/bin/sh
+  const { kc, runs } = execKubeconfig(cluster.endpoint, `#!/bin/sh
 echo run >> "$PLUGIN_STATE/runs"
 printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"2020-01-01T00:00:00Z"}}' "$(cat "$PLUGIN_STATE/admin-token")"
 `, 'client.authentication.k8s.io/v1beta1');
   await kubeJson(kc, '/api/v1/namespaces?limit=1');
   await kubeJson(kc, '/api/v1/namespaces?limit=1');
-  assert.equal(readFileSync(join(folder, 'runs'), 'utf8').trim().split('\n').length, 2, 'an expired credential is not used again');
+  assert.equal(runs(), 2, 'an expired credential is not used again');
 
-  const failing = execKubeconfig(cluster.endpoint, dir(), '#!/bin/sh\necho "no session: run sso login" >&2\nexit 1\n', 'client.authentication.k8s.io/v1');
-  await assert.rejects(kubeJson(failing, '/version'), { message: /^the exec plugin \/\S+\/plugin\.sh of user "plugin-user" failed: no session: run sso login$/ });
-  const wrongKind = execKubeconfig(cluster.endpoint, dir(), '#!/bin/sh\necho \'{"apiVersion":"v1","kind":"Status"}\'\n', 'client.authentication.k8s.io/v1');
-  await assert.rejects(kubeJson(wrongKind, '/version'), /printed v1 Status, not the client.authentication.k8s.io\/v1 ExecCredential it was asked for/);
+  const failing = execKubeconfig(cluster.endpoint, '#!/bin/sh\necho "no session: run sso login" >&2\nexit 1\n', 'client.authentication.k8s.io/v1');
+  await assert.rejects(kubeJson(failing.kc, '/version'), { message: /^the exec plugin \/\S+\/plugin\.sh of user "plugin-user" failed: no session: run sso login$/ });
+  const wrongKind = execKubeconfig(cluster.endpoint, '#!/bin/sh\necho \'{"apiVersion":"v1","kind":"Status"}\'\n', 'client.authentication.k8s.io/v1');
+  await assert.rejects(kubeJson(wrongKind.kc, '/version'), /printed v1 Status, not the client.authentication.k8s.io\/v1 ExecCredential it was asked for/);
 });
 
 test('in a pod: the service account token file is read again when the server refuses the token it held (it rotated)', async (t) => {
@@ -169,4 +172,41 @@ test('in a pod: the service account token file is read again when the server ref
   writeFileSync(join(root, 'token'), `${cluster.endpoint.token}\n`);
   const list = await kubeJson<{ kind: string }>(kc, '/api/v1/namespaces?limit=1');
   assert.equal(list.kind, 'NamespaceList');
+});
+
+test('a cluster behind a proxy-url is reached through client-node, loaded for it alone: the request goes through the proxy (HTTP CONNECT)', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const tunnels: string[] = [];
+  const sockets = new Set<Socket>();
+  const proxy = createServer();
+  proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    tunnels.push(req.url ?? '');
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => { client.destroy(); upstream.destroy(); });
+    }
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => {
+    for (const s of sockets) s.destroy();
+    proxy.close(() => resolve());
+  }));
+  const kc = new KspecKubeConfig();
+  kc.loadFromString(`
+clusters: [{name: test, cluster: {server: "${cluster.endpoint.server}", certificate-authority-data: ${Buffer.from(cluster.endpoint.caPem).toString('base64')}, proxy-url: "http://127.0.0.1:${(proxy.address() as AddressInfo).port}"}}]
+users: [{name: admin, user: {token: "${cluster.endpoint.token}"}}]
+contexts: [{name: test, context: {cluster: test, user: admin}}]
+current-context: test
+`);
+  const list = await kubeJson<{ kind: string }>(kc, '/api/v1/namespaces?limit=1');
+  assert.equal(list.kind, 'NamespaceList');
+  assert.deepEqual(tunnels, [new URL(cluster.endpoint.server).host], 'one tunnel to the API server, through the proxy');
 });

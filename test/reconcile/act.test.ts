@@ -124,3 +124,32 @@ test('a dry run changes nothing on the cluster and says what it would do', async
   assert.deepEqual(outcome.actions.map((a) => a.action), ['dry-run', 'dry-run', 'dry-run']);
   assert.equal(management.writes.length, published, 'a dry run publishes nothing either');
 });
+
+test('a replica that lost the lease or is shutting down finds the drift but neither acts nor publishes', async () => {
+  const { target, management, files } = await drifted();
+  const published = management.writes.length;
+  const [outcome] = await inMemoryPass({ files, target, management, signal: AbortSignal.abort() });
+
+  assert.deepEqual(target.writes, []);
+  assert.equal(management.writes.length, published);
+  assert.equal(outcome.failedStage, 'act');
+  assert.deepEqual(outcome.actions.map((a) => a.action), ['none', 'none', 'none']);
+});
+
+test('sharded, a target whose Lease this replica no longer holds is not written to: the fence refuses act and publish', async () => {
+  const { target, management, files } = await drifted();
+  const published = management.writes.length;
+  const stages: string[] = [];
+  const [outcome] = await inMemoryPass({
+    files, target, management,
+    write: async (key, stage) => {
+      stages.push(`${stage} ${key}`);
+      throw new Error(`target ${key} is no longer owned by this replica`);
+    },
+  });
+
+  assert.deepEqual(stages, [`act ${NAMESPACE}/local`, `publish ${NAMESPACE}/local`]);
+  assert.deepEqual(target.writes, []);
+  assert.equal(management.writes.length, published);
+  assert.match(outcome.errors.join('\n'), /act: target kspec-system\/local is no longer owned/);
+});

@@ -14,6 +14,7 @@ import type { KspecMetrics } from '../../src/server/metrics.ts';
 import { loadSpecs } from '../../src/spec/load.ts';
 import { oneAtATime } from '../../src/util/one-at-a-time.ts';
 import type { InMemoryManagement, InMemoryTarget } from './in-memory-target.ts';
+import type { Fence } from '../../src/reconcile/pass.ts';
 
 export const SOURCE = 'https://git.example.com/platform/specs.git#';
 export const NAMESPACE = 'kspec-system';
@@ -34,6 +35,10 @@ export interface InMemoryPassOptions {
   unreachable?: string;
   /** Assess compliance over the target's resources; default false (no ComplianceReport). */
   assess?: boolean;
+  /** Aborted: this replica is shutting down or lost the lease. */
+  signal?: AbortSignal;
+  /** The ownership fence of a sharded run; default: none. */
+  write?: Fence;
 }
 
 /** One pass over the specs in `files`, every spec aimed at the one in-memory target. */
@@ -59,11 +64,12 @@ export async function inMemoryPass(options: InMemoryPassOptions): Promise<SpecOu
     targets,
     dryRun: options.dryRun ?? false,
     serverForms,
-    write: (_target, _stage, fn) => fn(),
+    write: options.write ?? ((_target, _stage, fn) => fn()),
     assess: options.assess ?? false,
     keepAllViolations: false,
     now: () => now,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     log,
+    ...(options.signal ? { signal: options.signal } : {}),
   })));
 }

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMetrics } from '../../src/server/metrics.ts';
+import type { ComplianceReport } from '../../src/api/types.ts';
 import { apiFaults, InMemoryManagement, InMemoryTarget } from '../support/in-memory-target.ts';
 import { inMemoryPass, NAMESPACE } from '../support/in-memory-pass.ts';
 import { policyYaml, specYaml } from '../support/operator.ts';
@@ -93,4 +94,31 @@ test('a spec removed from Git takes its gauges with it once its policies are gon
   const specs = (series: Map<string, number>) => [...new Set([...series.keys()].map((labels) => /spec="([^"]+)"/.exec(labels)![1]))];
   assert.deepEqual(specs(await scrape(metrics, 'kspec_policies')), ['extras']);
   assert.deepEqual(specs(await scrape(metrics, 'kspec_spec_info')), ['extras']);
+});
+
+test('violation gauges and counters follow the resources the policies find: each violation counted once, the gauge what stands now', async () => {
+  const target = new InMemoryTarget();
+  const management = new InMemoryManagement();
+  const metrics = createMetrics({ defaultMetrics: false });
+  const pod = (name: string, labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'apps', labels }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+  const files = spec('baseline', ['require-app']);
+  target.resources.push(pod('web'), pod('worker'), pod('db', { app: 'db' }));
+  await inMemoryPass({ files, target, management, metrics, assess: true });
+  const series = 'cluster="local",policy="labels",severity="high",spec="baseline"';
+  assert.equal((await scrape(metrics, 'kspec_policy_violations')).get(series), 2);
+  assert.equal((await scrape(metrics, 'kspec_policy_violations_total')).get(series), 2);
+  assert.equal((await scrape(metrics, 'kspec_compliance_score')).get('cluster="local",spec="baseline"'), 0);
+
+  // web gets its label, a new Pod without one appears: one fixed, one new.
+  target.resources.splice(0, target.resources.length, pod('web', { app: 'web' }), pod('worker'), pod('db', { app: 'db' }), pod('cron'));
+  await inMemoryPass({ files, target, management, metrics, assess: true });
+  assert.equal((await scrape(metrics, 'kspec_policy_violations')).get(series), 2);
+  assert.equal((await scrape(metrics, 'kspec_policy_violations_total')).get(series), 3);
+
+  target.resources.splice(0, target.resources.length, pod('web', { app: 'web' }), pod('worker', { app: 'worker' }), pod('db', { app: 'db' }), pod('cron', { app: 'cron' }));
+  await inMemoryPass({ files, target, management, metrics, assess: true });
+  assert.equal((await scrape(metrics, 'kspec_policy_violations')).get(series), 0);
+  assert.equal((await scrape(metrics, 'kspec_policy_violations_total')).get(series), 3);
+  assert.equal((await scrape(metrics, 'kspec_compliance_score')).get('cluster="local",spec="baseline"'), 100);
+  assert.equal(management.object<ComplianceReport>('ComplianceReport', NAMESPACE, 'baseline-local')!.status!.complianceScore, 100, 'the ComplianceReport says the same');
 });

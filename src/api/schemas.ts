@@ -145,7 +145,7 @@ export const complianceReportStatus = obj('Compliance results.', {
   complianceScore: num('compliantPolicies / totalPolicies x 100.'),
   weightedScore: num('Severity-weighted compliance percentage.'),
   source: str('Where the results came from.'),
-  resourcesChecked: int('Live resources the policies were checked against in the last pass.'),
+  resourcesChecked: int('Live resources the spec\'s policies applied to (matched and not excluded) in the last pass.'),
   cleanSince: str('Since when every policy has had no violation on this cluster: the first clean pass of the current clean run (restarted when the spec gains or loses a policy). Absent while any policy has a violation.', { format: 'date-time' }),
   findings: arr('Cluster-level findings, such as a Kubernetes version mismatch.', obj('One finding.', { type: str('Finding type, such as VersionMismatch.'), message: str('What was found.') }, ['type', 'message'])),
   policyResults: arr(

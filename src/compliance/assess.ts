@@ -49,7 +49,7 @@ export interface Assessment {
   notes: string[];
   /** Engine figures, when the engine ran. */
   stats?: EngineSourceStats;
-  /** Live resources the results cover: those the engine evaluated, or those the policy reports name. */
+  /** Live resources the results cover: those a policy of the spec applied to, or those the policy reports name. */
   resourcesChecked: number;
   /** Per rendered policy, when policy reports were read. */
   freshness?: PolicyFreshness[];
@@ -101,6 +101,6 @@ export async function assessCompliance(input: AssessInput): Promise<Assessment> 
   const live = await evaluateLive({ target: input.target, desired: input.desired, tally, pageSize: input.pageSize, resourceFilters: input.resourceFilters, signal: input.signal });
   errors.push(...live.errors);
   notes.push(...live.notes);
-  return { source: 'engine', ...tally.results(input.specPolicies, input.desired), errors, notes, stats: live.stats, resourcesChecked: live.stats.resources, ...(freshness ? { freshness } : {}) };
+  return { source: 'engine', ...tally.results(input.specPolicies, input.desired), errors, notes, stats: live.stats, resourcesChecked: live.stats.applied, ...(freshness ? { freshness } : {}) };
 }
 

@@ -38,7 +38,10 @@ export interface EngineSourceOptions {
 export interface EngineSourceStats {
   kinds: number;
   pages: number;
+  /** Resources listed and scanned. */
   resources: number;
+  /** Resources a rule of some policy applied to (matched, not excluded): what the results cover. */
+  applied: number;
   evaluations: number;
   /** Time spent waiting for LIST pages (not overlapped with evaluation). */
   listMs: number;
@@ -64,7 +67,7 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
   const result: EngineSourceResult = {
     errors: [],
     notes: [],
-    stats: { kinds: 0, pages: 0, resources: 0, evaluations: 0, listMs: 0, evaluateMs: 0, apiCalls: 0 },
+    stats: { kinds: 0, pages: 0, resources: 0, applied: 0, evaluations: 0, listMs: 0, evaluateMs: 0, apiCalls: 0 },
   };
   const unevaluable = (d: DesiredPolicy, why: string) => options.tally.unassessed(d.policyId, { resource: policyKey(d.object), message: why });
 
@@ -115,11 +118,14 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
     counted.add(key);
     return true;
   };
-  const evaluateResource = async (item: KubeItem, list: Entry[]) => {
+  /** Evaluates one resource against its kind's policies; true when a rule of one applied to it. */
+  const evaluateResource = async (item: KubeItem, list: Entry[]): Promise<boolean> => {
     let failing: Map<string, { resource: RuleResult['resource']; messages: string[] }> | undefined;
+    let applied = false;
     for (const entry of list) {
       result.stats.evaluations++;
       const results = entry.async ? await evaluatePolicyAsync(entry.compiled, item, ctx) : evaluatePolicy(entry.compiled, item, syncCtx);
+      if (results.length > 0) applied = true;
       for (const r of results) {
         if (r.result !== 'fail' && r.result !== 'error') continue;
         failing ??= new Map();
@@ -133,6 +139,7 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
       if (!countsOnce(policyId, resource)) continue;
       options.tally.violated(policyId, { ...(resource.namespace ? { namespace: resource.namespace } : {}), resource: `${resource.kind}/${resource.name}` }, messages);
     }
+    return applied;
   };
 
   for (const { type, entries: forType } of [...byType.values()].sort((a, b) => a.type.kind.localeCompare(b.type.kind))) {
@@ -157,7 +164,7 @@ export async function evaluateLive(options: EngineSourceOptions): Promise<Engine
           if (signal?.aborted) throw signal.reason ?? new Error('aborted');
           if (skipNamespaces.has(namespaceOf(item))) continue;
           result.stats.resources++;
-          await evaluateResource(item, list);
+          if (await evaluateResource(item, list)) result.stats.applied++;
         }
         t0 = performance.now();
         result.stats.evaluateMs += t0 - t1;

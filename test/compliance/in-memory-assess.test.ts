@@ -186,3 +186,11 @@ test('no policy report API on the target: policyReports says so on every policy,
   assert.equal(auto.source, 'engine');
   assert.deepEqual(auto.results[0].violations.map((v) => v.resource), ['Pod/web']);
 });
+
+test('resources checked are the ones a policy applied to: Pods of other namespaces, listed for a ClusterPolicy that matches one, are not counted', async () => {
+  const target = new InMemoryReads({ objects: [pod('shop', 'web', { team: 'a' }), pod('shop', 'worker'), pod('other', 'a'), pod('other', 'b'), pod('other', 'c')] });
+  const result = await assess(target, requireTeam('require-team-in-shop', { kinds: ['Pod'], namespaces: ['shop'] }));
+  assert.equal(result.stats!.resources, 5, 'a ClusterPolicy lists the Pods of every namespace');
+  assert.equal(result.resourcesChecked, 2);
+  assert.equal(result.results[0].violationTotal, 1);
+});

@@ -134,16 +134,22 @@ function oldObjectOutcome(rule: CompiledRule, oldObject: Record<string, unknown>
  * evaluates each resource against every policy of its kind). Rules never change the base context:
  * setContextValue copies what it writes into.
  */
-const startingPoints = new WeakMap<Record<string, unknown>, { ectx: EvaluationContext; input: MatchInput; base?: Context }>();
+interface StartingPoint {
+  ectx: EvaluationContext;
+  input: MatchInput;
+  /** Built when the first rule matches. */
+  base?: Context;
+}
 
-function startingPoint(resource: Record<string, unknown>, ectx: EvaluationContext): { input: MatchInput; base: () => Context } {
+const startingPoints = new WeakMap<Record<string, unknown>, StartingPoint>();
+
+function startingPoint(resource: Record<string, unknown>, ectx: EvaluationContext): StartingPoint {
   let point = startingPoints.get(resource);
   if (!point || point.ectx !== ectx) {
     point = { ectx, input: matchInput(resource, ectx) };
     startingPoints.set(resource, point);
   }
-  const found = point;
-  return { input: found.input, base: () => (found.base ??= buildBaseContext(resource, ectx)) };
+  return point;
 }
 
 function evaluate(compiled: CompiledPolicy, resource: Record<string, unknown>, ectx: EvaluationContext, cache: ResolutionCache | undefined, async: boolean): RuleResult[] {
@@ -151,7 +157,6 @@ function evaluate(compiled: CompiledPolicy, resource: Record<string, unknown>, e
   const input = start.input;
   if (compiled.namespace !== undefined && (input.namespace || 'default') !== compiled.namespace) return [];
   const results: RuleResult[] = [];
-  let base: Context | null = null;
   const ref = resourceRef(resource);
   for (const rule of compiled.rules) {
     if (rule.cel?.constraints) {
@@ -160,7 +165,7 @@ function evaluate(compiled: CompiledPolicy, resource: Record<string, unknown>, e
       if (!rule.match || !matches(rule.match, input)) continue;
       if (excluded(rule.exclude, input)) continue;
     }
-    base ??= start.base();
+    const base = (start.base ??= buildBaseContext(resource, ectx));
     let outcome: Outcome | null;
     try {
       outcome = evaluateRule(rule, resource, base, ectx, cache);

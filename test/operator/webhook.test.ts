@@ -66,7 +66,8 @@ test('webhook: a good GitHub signature triggers a pass that applies the new comm
   const sentAt = Date.now();
   const good = await push(shaB, sign(goodBody), goodBody);
   assert.equal(good.status, 202, await good.text());
-  await waitFor('the pushed commit to be applied', 30_000, () => exists('b'));
+  // The schedule is a year away: only the push can start this pass (its reasons name it below).
+  await waitFor('the pushed commit to be applied', 90_000, () => exists('b'));
   const applied = Date.now() - sentAt;
   t.diagnostic(`good signature: policy of the pushed commit applied ${applied} ms after the push`);
   assert.ok(kspec.logs('pass started').some((l) => JSON.stringify(l.reasons).includes(`push refs/heads/main ${shaB}`)), 'the pass names the push');

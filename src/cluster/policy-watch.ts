@@ -40,6 +40,8 @@ export interface PolicyWatchOptions {
   retryMs?: number;
   /** What to watch; default Kyverno's ClusterPolicy and Policy. */
   kinds?: WatchedKind[];
+  /** The server ends each watch after this long (then it is resumed); default WATCH_SECONDS. */
+  serverTimeoutSeconds?: number;
 }
 
 const KYVERNO_KINDS: WatchedKind[] = [
@@ -49,9 +51,10 @@ const KYVERNO_KINDS: WatchedKind[] = [
 
 /**
  * Watches kspec-owned Kyverno policies of one cluster, so out-of-band edits are seen at once.
- * Each kind is listed for a resourceVersion, then watched from it. When a watch ends — expired
- * (410 Gone), dropped, or timed out by the server — it lists again and resumes, and reports a
- * resync, because anything that happened in between was not seen.
+ * Each kind is listed for a resourceVersion, then watched from it. A watch the server ends on
+ * time is resumed from the last resourceVersion it carried. One that expired (410 Gone) or
+ * broke is listed again and resumed, and reports a resync, because what happened in between
+ * may not have been seen.
  */
 export class PolicyWatch {
   private readonly options: PolicyWatchOptions;
@@ -71,7 +74,7 @@ export class PolicyWatch {
   }
 
   start(): void {
-    for (const kind of this.options.kinds ?? KYVERNO_KINDS) void this.watchKind(kind, false, this.options.retryMs ?? 1000);
+    for (const kind of this.options.kinds ?? KYVERNO_KINDS) void this.watchKind(kind, { resync: false }, this.options.retryMs ?? 1000);
   }
 
   stop(): void {
@@ -80,27 +83,40 @@ export class PolicyWatch {
     this.streams.clear();
   }
 
-  private async watchKind(kind: WatchedKind, resumed: boolean, retryMs: number): Promise<void> {
+  /**
+   * Watches `kind` from `from.resourceVersion`. Without one (at the start, after a broken
+   * connection, or once the server said the version expired) it lists first for the current
+   * version, and with `from.resync` tells its owner that changes may have been missed.
+   */
+  private async watchKind(kind: WatchedKind, from: { resourceVersion?: string; resync: boolean }, retryMs: number): Promise<void> {
     if (this.stopped) return;
     const { log } = this.options;
-    let resourceVersion: string | undefined;
-    try {
-      resourceVersion = await this.listVersion(kind);
-    } catch (err) {
-      log.warn('cannot list policies to watch; retrying', { kind: kind.kind, error: (err as Error).message });
-      return this.retry(kind, retryMs);
+    let resourceVersion = from.resourceVersion;
+    if (resourceVersion === undefined) {
+      try {
+        resourceVersion = await this.listVersion(kind);
+      } catch (err) {
+        log.warn('cannot list policies to watch; retrying', { kind: kind.kind, error: (err as Error).message });
+        return this.retry(kind, retryMs);
+      }
+      if (from.resync) this.options.onResync(`${kind.kind} watch resumed`);
     }
-    if (resumed) this.options.onResync(`${kind.kind} watch resumed`);
+    let lastSeen = resourceVersion;
+    let expired = false;
     let stream: WatchStream;
     try {
       stream = await openWatch<KubernetesObject & { code?: number }>(this.options.kc, kind.path, {
-        params: { labelSelector: this.options.labelSelector, resourceVersion, allowWatchBookmarks: true },
+        params: { labelSelector: this.options.labelSelector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.options.serverTimeoutSeconds },
         onEvent: ({ type, object }) => {
+          if (type === 'ERROR') {
+            // 410 Gone: our resourceVersion is too old. The watch ends and is re-listed.
+            if (object.code === 410) expired = true;
+            log.debug('policy watch error event', { kind: kind.kind, code: object.code });
+            return;
+          }
+          lastSeen = object.metadata?.resourceVersion ?? lastSeen;
           if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
             this.options.onChange({ type, kind: kind.kind, name: object.metadata?.name ?? '', ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}), object });
-          } else if (type === 'ERROR') {
-            // 410 Gone: our resourceVersion is too old. The watch ends and is re-listed.
-            log.debug('policy watch error event', { kind: kind.kind, code: object.code });
           }
         },
       });
@@ -116,13 +132,17 @@ export class PolicyWatch {
       this.streams.delete(stream);
       if (this.stopped) return;
       if (err) log.debug('policy watch ended', { kind: kind.kind, error: err.message });
-      void this.watchKind(kind, true, this.options.retryMs ?? 1000);
+      // The server ending a watch (its timeout) loses nothing: it goes on from the last version
+      // seen, with no LIST and no resync, so an idle cluster does not wake a pass every few minutes.
+      const cleanEnd = !err && !expired;
+      if (cleanEnd) log.debug('policy watch resumed', { kind: kind.kind, resourceVersion: lastSeen });
+      void this.watchKind(kind, cleanEnd ? { resourceVersion: lastSeen, resync: false } : { resync: true }, this.options.retryMs ?? 1000);
     });
   }
 
   private retry(kind: WatchedKind, retryMs: number): void {
     if (this.stopped) return;
-    setTimeout(() => void this.watchKind(kind, true, Math.min(retryMs * 2, 30_000)), retryMs).unref();
+    setTimeout(() => void this.watchKind(kind, { resync: true }, Math.min(retryMs * 2, 30_000)), retryMs).unref();
   }
 
   private async listVersion(kind: WatchedKind): Promise<string | undefined> {

@@ -17,27 +17,33 @@ export interface WatchStreamOptions<T> {
   /** labelSelector, resourceVersion, allowWatchBookmarks, timeoutSeconds, … */
   params?: Record<string, string | number | boolean | undefined>;
   onEvent(event: WatchEvent<T>): void;
-  /** Silence after which the watch is ended with an error; default 30 s. */
+  /** Silence after which the watch is ended with an error; default a minute past the server's own end. */
   inactivityMs?: number;
 }
 
 export interface WatchStream {
   /**
-   * Settles when the watch is over: undefined when the server closed it or it was stopped, an
+   * Settles when the watch is over: undefined when the server ended it or it was stopped, an
    * error when the connection broke or stayed silent for longer than the inactivity timeout.
    */
   readonly ended: Promise<Error | undefined>;
   stop(): void;
 }
 
-export const DEFAULT_WATCH_INACTIVITY_MS = 30_000;
+/**
+ * The server is asked to end a watch after this long (timeoutSeconds), so that a quiet watch
+ * ends cleanly and is resumed from its last resourceVersion. A server that sends no event, not
+ * even a bookmark, for a minute longer is taken to have dropped the watch.
+ */
+export const WATCH_SECONDS = 300;
+const DEFAULT_WATCH_INACTIVITY_MS = (WATCH_SECONDS + 60) * 1000;
 
 /**
  * Opens a watch on `path` (a collection) and resolves once the server accepted it (HTTP 200);
  * a refusal (403, 404, …) rejects with a ClusterError carrying the status code.
  */
 export async function openWatch<T = Record<string, unknown>>(kc: KubeConfig, path: string, options: WatchStreamOptions<T>): Promise<WatchStream> {
-  const fullPath = `${path}${query({ ...options.params, watch: 1 })}`;
+  const fullPath = `${path}${query({ timeoutSeconds: WATCH_SECONDS, ...options.params, watch: 1 })}`;
   const { url, options: opts, transport } = await prepareRequest(kc, fullPath, 'GET', false);
   const inactivityMs = options.inactivityMs ?? DEFAULT_WATCH_INACTIVITY_MS;
   const controller = new AbortController();
@@ -98,7 +104,8 @@ export async function openWatch<T = Record<string, unknown>>(kc: KubeConfig, pat
         }
       });
       res.on('end', () => settle(undefined));
-      res.on('close', () => settle(undefined));
+      // Closed before the server finished its answer: the connection broke.
+      res.on('close', () => settle(res.complete ? undefined : new ClusterError(`watch ${url.pathname}: connection closed`)));
       res.on('error', (err) => settle(new ClusterError(`watch ${url.pathname}: ${err.message}`)));
     });
     req.on('error', (err) => settle(err instanceof ClusterError ? err : new ClusterError(`watch ${url.pathname}: ${err.message}`)));

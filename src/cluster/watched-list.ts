@@ -12,9 +12,6 @@ import type { ResourceType } from './discovery.ts';
 import { trimObject } from './trim.ts';
 import type { Logger } from '../log.ts';
 
-/** The server ends a watch after this long; it is then resumed from the last resourceVersion. */
-const WATCH_SECONDS = 300;
-
 export interface WatchedListOptions {
   kc: KubeConfig;
   type: ResourceType;
@@ -88,9 +85,8 @@ export class WatchedList {
     this.sent.watches++;
     try {
       const stream = await openWatch<KubeItem & { code?: number }>(kc, collectionPath(type), {
-        params: { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS },
-        // The server's timeoutSeconds ends a quiet watch, and a resumed watch costs no LIST.
-        inactivityMs: (WATCH_SECONDS + 60) * 1000,
+        // The server ends a quiet watch after a while (watch-stream.ts); resuming it costs no LIST.
+        params: { resourceVersion: this.resourceVersion, allowWatchBookmarks: true },
         onEvent: ({ type: event, object }) => {
           if (event === 'ERROR') {
             if (object.code === 410) expired = true;

@@ -87,6 +87,37 @@ test('a dropped policy watch is re-listed and resumed; changes made in the gap c
   await admin.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `${spec}-b` } });
 });
 
+test('a watch the server ends on time goes on from its last version: no resync, and the changes that follow are seen', async (t) => {
+  const cluster = await testCluster(t);
+  if (!cluster) return;
+  const spec = uniqueName('timed');
+  const changes: PolicyChange[] = [];
+  const resyncs: string[] = [];
+  let resumes = 0;
+  const watch = new PolicyWatch({
+    kc: cluster.kc, labelSelector: `app.kubernetes.io/managed-by=kspec,kspec.io/spec=${spec}`,
+    onChange: (c) => changes.push(c), onResync: (why) => resyncs.push(why),
+    // The server ends every watch after a second; an idle kspec run sees this every five minutes.
+    serverTimeoutSeconds: 1,
+    log: createLogger({ level: 'debug', sink: (line) => void (line.includes('policy watch resumed') && resumes++) }),
+    retryMs: 200,
+  });
+  watch.start();
+  t.after(() => watch.stop());
+  await watch.watching;
+  await waitFor('the server to end the watch three times', 30_000, async () => resumes + resyncs.length >= 3);
+  const admin = KubernetesObjectApi.makeApiClient(cluster.kc);
+  await admin.create({
+    apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy',
+    metadata: { name: `${spec}-a`, labels: { 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': spec } },
+    spec: { rules: [{ name: 'r', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { message: 'm', pattern: { metadata: { name: '?*' } } } }] },
+  } as KubernetesObject);
+  await waitFor('the resumed watch to see the new policy', 15_000, async () => changes.some((c) => c.name === `${spec}-a` && c.type === 'ADDED'));
+  assert.deepEqual(resyncs, [], 'a watch ended on time is resumed without a resync (which would start a full pass)');
+  t.diagnostic(`watches resumed: ${resumes}`);
+  await admin.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `${spec}-a` } });
+});
+
 /** Waits for a condition, however long it takes (the test's own timeout is the bound). */
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 50));

@@ -110,11 +110,6 @@ export async function runOperator(argv: string[], io: CommandIO): Promise<number
     watches.stop();
     caches.stop();
   });
-  // Specs applied to the cluster: served (no --repo, or --cluster-specs) or told they are not.
-  const appliedSpecs = new AppliedSpecWatch(management, flags.namespace!, trigger, log);
-  appliedSpecs.start();
-  shutdown.addHook('spec watch', () => appliedSpecs.stop());
-
   const server = await startHttpServer({
     listen: flags.listen!,
     metricsRegistry: metrics.registry,
@@ -136,6 +131,12 @@ export async function runOperator(argv: string[], io: CommandIO): Promise<number
   });
   shutdown.addHook('http server', () => server.close());
   log.info('listening', { port: server.port, schedule: flags.schedule });
+
+  // Started once the address is taken: a port in use ends the command before anything runs.
+  // Specs applied to the cluster: served (no --repo, or --cluster-specs) or told they are not.
+  const appliedSpecs = new AppliedSpecWatch(management, flags.namespace!, trigger, log);
+  appliedSpecs.start();
+  shutdown.addHook('spec watch', () => appliedSpecs.stop());
 
   const task = cron.schedule(flags.schedule!, () => trigger('schedule'));
   shutdown.addHook('scheduler', async () => {

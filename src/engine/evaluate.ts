@@ -135,20 +135,23 @@ function oldObjectOutcome(rule: CompiledRule, oldObject: Record<string, unknown>
  * setContextValue copies what it writes into.
  */
 interface StartingPoint {
-  ectx: EvaluationContext;
   input: MatchInput;
   /** Built when the first rule matches. */
   base?: Context;
 }
 
-const startingPoints = new WeakMap<Record<string, unknown>, StartingPoint>();
+/**
+ * Keyed by the evaluation context first, so that starting points live as long as the context
+ * does: resources outlive a pass (kspec run keeps them in its watched lists), and a starting
+ * point kept for them would keep the pass's context, and all it reaches, alive with them.
+ */
+const startingPoints = new WeakMap<EvaluationContext, WeakMap<Record<string, unknown>, StartingPoint>>();
 
 function startingPoint(resource: Record<string, unknown>, ectx: EvaluationContext): StartingPoint {
-  let point = startingPoints.get(resource);
-  if (!point || point.ectx !== ectx) {
-    point = { ectx, input: matchInput(resource, ectx) };
-    startingPoints.set(resource, point);
-  }
+  let points = startingPoints.get(ectx);
+  if (!points) startingPoints.set(ectx, (points = new WeakMap()));
+  let point = points.get(resource);
+  if (!point) points.set(resource, (point = { input: matchInput(resource, ectx) }));
   return point;
 }
 

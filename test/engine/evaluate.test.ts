@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePolicy, evaluatePolicy, evaluatePolicyAsync } from '../../src/engine/index.ts';
 import { pod, policyWith } from './helpers.ts';
+import { collectGarbage } from '../../src/util/collect-garbage.ts';
 
 const none = { annotations: { 'pod-policies.kyverno.io/autogen-controllers': 'none' } };
 
@@ -97,4 +98,20 @@ test('images and serviceAccountName variables', () => {
   assert.deepEqual([r.result, r.message], ['fail', 'registry docker.io']);
   const sa = compilePolicy(policyWith({ validate: { message: '{{ serviceAccountName }}', deny: {} } }, none));
   assert.equal(evaluatePolicy(sa, pod({}), { userInfo: { username: 'system:serviceaccount:ns1:builder' } })[0].message, 'builder');
+});
+
+test('a resource that outlives its evaluation context does not keep that context alive', async () => {
+  // kspec run keeps resources across passes in its watched lists; an evaluation context carries
+  // a pass's lookups (namespace labels, policy tallies) and must be collectable after the pass.
+  const compiled = compilePolicy(policyWith({ validate: { message: 'Images need a tag', pattern: { spec: { containers: [{ image: '*:*' }] } } } }, none));
+  const kept = pod({ containers: [{ name: 'c', image: 'nginx' }] });
+  const contexts = (() => {
+    const ectx = { namespaceLabels: () => ({ team: 'a' }) };
+    assert.equal(evaluatePolicy(compiled, kept, ectx)[0].result, 'fail');
+    return new WeakRef(ectx);
+  })();
+  await new Promise((resolve) => setImmediate(resolve));
+  await collectGarbage();
+  assert.equal(contexts.deref(), undefined, 'the evaluation context was collected while the resource lives on');
+  assert.equal(evaluatePolicy(compiled, kept)[0].result, 'fail');
 });

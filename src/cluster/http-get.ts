@@ -96,6 +96,10 @@ async function send<T>(kc: KubeConfig, path: string, options: KubeRequestOptions
       res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
+        // A pooled TLS socket keeps the first request sent on it reachable for as long as the
+        // socket lives (through the agent's 'session' listener), and with it this closure: the
+        // body, often a LIST page of megabytes, is let go here rather than kept with it.
+        chunks.length = 0;
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
           reject(responseError(method, url, res, text));

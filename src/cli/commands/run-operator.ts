@@ -14,7 +14,7 @@ import { forgetMovedTargets } from '../../shard/forget-moved-targets.ts';
 import { installShutdown } from '../../reconcile/shutdown.ts';
 import { startHttpServer } from '../../server/http-server.ts';
 import { createMetrics } from '../../server/metrics.ts';
-import { registerSecret } from '../../log.ts';
+import { registerSecret, type LogLevel } from '../../log.ts';
 import { commandLogger } from '../log-flags.ts';
 import { writeBackConfig } from '../write-back-flags.ts';
 import { TargetBackoff } from '../../reconcile/target-backoff.ts';
@@ -23,6 +23,7 @@ import { TargetWatches } from '../../reconcile/target-watches.ts';
 import { TargetCaches } from '../../cluster/target-caches.ts';
 import { passLogLevel } from '../../reconcile/pass-log-level.ts';
 import { AppliedSpecWatch } from '../../reconcile/applied-spec-watch.ts';
+import { collectGarbage } from '../../util/collect-garbage.ts';
 import type { Snapshot } from '../../source/git-source.ts';
 import { SHARDING, flagSpec } from './run.ts';
 import type { CommandIO } from '../command.ts';
@@ -82,8 +83,9 @@ export async function runOperator(argv: string[], io: CommandIO): Promise<number
   // Aborted when this replica stops leading: a pass in flight then acts no further.
   let leadership: AbortSignal | undefined;
   let firstPassDone = false;
-  const scheduler = new PassScheduler(async (reasons) => {
-    if (!leading || shutdown.isShuttingDown()) return;
+  /** One pass and what follows it; the fields to log its end with, or undefined when it did not run. */
+  const onePass = async (reasons: string[]): Promise<{ level: LogLevel; fields: Record<string, unknown> } | undefined> => {
+    if (!leading || shutdown.isShuttingDown()) return undefined;
     // A pass woken only by the watch re-checks the cluster against the commit it already has.
     const onlyWatch = reasons.every((r) => r.startsWith('watch')) && lastSnapshot !== undefined;
     log[passLogLevel(reasons)]('pass started', { reasons });
@@ -101,7 +103,15 @@ export async function runOperator(argv: string[], io: CommandIO): Promise<number
     firstPassDone = true;
     watches.sync(result);
     caches.sweep();
-    log[passLogLevel(reasons, result)]('pass finished', { ok: result.ok, commit: result.commit, specs: result.specs.length });
+    return { level: passLogLevel(reasons, result), fields: { ok: result.ok, commit: result.commit, specs: result.specs.length } };
+  };
+  const scheduler = new PassScheduler(async (reasons) => {
+    const finished = await onePass(reasons);
+    if (!finished) return;
+    // The pass's objects are unreachable once onePass returned: the process sits at what it
+    // keeps between passes (watched lists, the snapshot) until the next one.
+    await collectGarbage();
+    log[finished.level]('pass finished', finished.fields);
   });
   const trigger = (reason: string) => void scheduler.trigger(reason).catch((err) => log.error('pass crashed', { error: (err as Error).message }));
   const watches = new TargetWatches(trigger, log);

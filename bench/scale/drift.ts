@@ -1,6 +1,6 @@
 // Makes 10 % drift in the policies kspec owns, the way people and other tools cause it: 5 % edited
 // out of band, 2.5 % deleted, 2.5 % extra policies that carry a spec's labels.
-import { kubeRequest, type KubeEndpoint } from '../../scripts/lib/kube-http.ts';
+import { kubeRequest, sleep, type KubeEndpoint } from '../../scripts/lib/kube-http.ts';
 
 const POLICIES = '/apis/kyverno.io/v1/clusterpolicies';
 
@@ -25,6 +25,12 @@ export async function listOwned(ep: KubeEndpoint): Promise<LivePolicy[]> {
  * last-applied annotation, as objects an earlier `kubectl apply` created would, because
  * `kubectl apply --prune` only prunes such objects; kspec prunes by its labels alone.
  */
+/** Deletes every policy kspec owns and waits until they are gone: the next pass starts from empty. */
+export async function deleteOwned(ep: KubeEndpoint): Promise<void> {
+  await kubeRequest(ep, 'DELETE', `/apis/kyverno.io/v1/clusterpolicies?labelSelector=${encodeURIComponent('app.kubernetes.io/managed-by=kspec')}`, { timeoutMs: 300_000 });
+  while ((await listOwned(ep)).length > 0) await sleep(500);
+}
+
 export async function makeDrift(ep: KubeEndpoint, round: string, fraction = 0.1): Promise<DriftMade> {
   const live = (await listOwned(ep)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   const edits = Math.round((live.length * fraction) / 2);

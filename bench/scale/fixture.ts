@@ -1,6 +1,7 @@
 // node bench/scale/fixture.ts up --dir DIR [--policies 1000 --specs 10 --resources 10000]
 // node bench/scale/fixture.ts count --dir DIR -- <kspec arguments>
 // node bench/scale/fixture.ts drift --dir DIR      (10 % of kspec's policies edited, deleted or extra)
+// node bench/scale/fixture.ts empty --dir DIR      (kspec's policies deleted: the next pass starts from empty)
 // node bench/scale/fixture.ts down --dir DIR
 //
 // A scale fixture that stays up between commands, for profiling one thing at a time (memory of
@@ -16,7 +17,7 @@ import { endpointFromKubeconfig } from '../../scripts/lib/kube-http.ts';
 import { AuditLog, auditArgs, writeAuditPolicy } from './audit-log.ts';
 import { generateRepo } from './generate.ts';
 import { createWorkload } from './resources.ts';
-import { makeDrift } from './drift.ts';
+import { deleteOwned, makeDrift } from './drift.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,8 +30,8 @@ const { values, positionals } = parseArgs({
 });
 const log = (msg: string) => process.stderr.write(`[fixture] ${msg}\n`);
 const [command, ...rest] = positionals;
-if (!values.dir || !['up', 'count', 'drift', 'down'].includes(command ?? '')) {
-  process.stderr.write('usage: node bench/scale/fixture.ts up|count|drift|down --dir DIR [--policies N --specs N --resources N] [-- kspec args]\n');
+if (!values.dir || !['up', 'count', 'drift', 'empty', 'down'].includes(command ?? '')) {
+  process.stderr.write('usage: node bench/scale/fixture.ts up|count|drift|empty|down --dir DIR [--policies N --specs N --resources N] [-- kspec args]\n');
   process.exit(2);
 }
 const dir = resolve(values.dir);
@@ -50,6 +51,9 @@ if (command === 'up') {
 } else if (command === 'drift') {
   const made = await makeDrift(await endpointFromKubeconfig(kubeconfig), `fixture-${Date.now()}`);
   log(`drift made: ${made.edited} edited, ${made.deleted} deleted, ${made.extra} extra`);
+} else if (command === 'empty') {
+  await deleteOwned(await endpointFromKubeconfig(kubeconfig));
+  log('kspec\'s policies deleted');
 } else {
   await endpointFromKubeconfig(kubeconfig); // fails clearly when the fixture is not up
   const audit = new AuditLog(auditLog);

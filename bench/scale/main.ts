@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
 import { bootstrapCluster, REPO_ROOT, startControlPlaneProcesses } from '../../scripts/lib/control-plane.ts';
-import { kubeRequest, sleep, type KubeEndpoint } from '../../scripts/lib/kube-http.ts';
+import { sleep, type KubeEndpoint } from '../../scripts/lib/kube-http.ts';
 import { AuditLog, auditArgs, isKubectl, writeAuditPolicy, type RequestCount } from './audit-log.ts';
 import { generateRepo, readSourcePolicies } from './generate.ts';
-import { listOwned, makeDrift } from './drift.ts';
+import { deleteOwned, makeDrift } from './drift.ts';
 import { createWorkload } from './resources.ts';
 
 const { values } = parseArgs({
@@ -103,11 +103,6 @@ async function measure(env: Env, what: string, step: () => Promise<Run>, okCodes
   log(`${what}: ${(run.ms / 1000).toFixed(2)} s, ${requests.total} requests (${requests.writes} writes; ${byVerb}), peak ${run.maxRssMb.toFixed(0)} MB, exit ${run.code}`);
   if (!okCodes.includes(run.code)) log(`${what} exited ${run.code}: ${(run.stderr || run.stdout).slice(0, 2000)}`);
   return { run, requests };
-}
-
-async function deleteAllOwned(env: Env): Promise<void> {
-  await kubeRequest(env.ep, 'DELETE', `/apis/kyverno.io/v1/clusterpolicies?labelSelector=${encodeURIComponent('app.kubernetes.io/managed-by=kspec')}`, { timeoutMs: 300_000 });
-  while ((await listOwned(env.ep)).length > 0) await sleep(500);
 }
 
 /**
@@ -209,9 +204,9 @@ async function benchSize(policies: number, withRun: boolean, kubectlBin: string)
     log(rendered.stdout.trim());
 
     const kubectlApply = await measure(env, 'kubectl apply --server-side (from empty)', () => kubectl(env, ['apply', '--server-side', '-R', '-f', env.rendered]));
-    await deleteAllOwned(env);
+    await deleteOwned(env.ep);
     const kspecEmptyDefaultLimits = await measure(env, 'kspec reconcile (from empty, default limits)', () => kspec(env, ['reconcile', '--repo', env.repo]), [0, 1]);
-    await deleteAllOwned(env);
+    await deleteOwned(env.ep);
     const kspecEmpty = await measure(env, 'kspec reconcile (from empty, limits lifted)', () => kspec(env, ['reconcile', '--repo', env.repo, ...UNLIMITED]), [0, 1]);
     const kspecPlan = await measure(env, 'kspec plan (idle)', () => kspec(env, ['plan', '--repo', env.repo]), [0, 1]);
     const kubectlDiff = policies <= kubectlDiffMax

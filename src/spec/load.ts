@@ -64,22 +64,41 @@ export interface LoadOptions {
  * file, document, line and field; every other document still loads. Pure: no I/O.
  */
 export function loadSpecs(files: Map<string, string | Uint8Array>, options: LoadOptions = {}): LoadResult {
-  const readErrors = options.readErrors ?? [];
-  const limits = options.limits ?? DEFAULT_LIMITS;
-  const result: LoadResult = { specs: [], targets: [], errors: [...readErrors], files: [...new Set([...files.keys(), ...readErrors.map((e) => e.file)])].sort() };
+  const result = emptyResult(files, options);
+  for (const file of [...files.keys()].sort()) loadFile(file, files.get(file)!, result, options);
+  rejectDuplicates(result);
+  return result;
+}
+
+/**
+ * loadSpecs, letting the event loop turn between files: a pass's requests, sent before the
+ * parse, then get their connections and answers while the files are parsed, rather than after
+ * (at 1,000 policies the parse takes a few hundred milliseconds).
+ */
+export async function loadSpecsInTurns(files: Map<string, string | Uint8Array>, options: LoadOptions = {}): Promise<LoadResult> {
+  const result = emptyResult(files, options);
   for (const file of [...files.keys()].sort()) {
-    const content = files.get(file)!;
-    const decoded = typeof content === 'string' ? { text: content } : decodeFileText(content);
-    if ('error' in decoded) {
-      result.errors.push({ file, document: 1, line: decoded.line, message: `file ${decoded.error}` });
-      continue;
-    }
-    for (const doc of parseYamlDocuments(file, decoded.text, limits)) {
-      loadDocument(doc, result, options.namespace ?? DEFAULT_NAMESPACE, decoded.text);
-    }
+    loadFile(file, files.get(file)!, result, options);
+    await new Promise((resolve) => setImmediate(resolve));
   }
   rejectDuplicates(result);
   return result;
+}
+
+function emptyResult(files: Map<string, string | Uint8Array>, options: LoadOptions): LoadResult {
+  const readErrors = options.readErrors ?? [];
+  return { specs: [], targets: [], errors: [...readErrors], files: [...new Set([...files.keys(), ...readErrors.map((e) => e.file)])].sort() };
+}
+
+function loadFile(file: string, content: string | Uint8Array, result: LoadResult, options: LoadOptions): void {
+  const decoded = typeof content === 'string' ? { text: content } : decodeFileText(content);
+  if ('error' in decoded) {
+    result.errors.push({ file, document: 1, line: decoded.line, message: `file ${decoded.error}` });
+    return;
+  }
+  for (const doc of parseYamlDocuments(file, decoded.text, options.limits ?? DEFAULT_LIMITS)) {
+    loadDocument(doc, result, options.namespace ?? DEFAULT_NAMESPACE, decoded.text);
+  }
 }
 
 function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string, text: string): void {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadSpecs } from '../../src/spec/load.ts';
+import { loadSpecs, loadSpecsInTurns } from '../../src/spec/load.ts';
 import { formatSpecError } from '../../src/spec/errors.ts';
 
 const goodSpec = (name: string, extra = '') => `apiVersion: kspec.io/v1alpha1
@@ -150,4 +150,19 @@ test('a mapping with 100,000 keys loads (linear parsing; timings are in npm run 
   const result = loadSpecs(new Map([['big.yaml', `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n${keys}\n`], ['good.yaml', goodSpec('b')]]));
   assert.deepEqual(result.errors, []);
   assert.equal(result.specs.length, 1);
+});
+
+test('loading in turns (as a pass does, between its requests) gives what loading at once gives', async () => {
+  const files = new Map<string, string | Uint8Array>([
+    ['specs/a.yaml', goodSpec('a')],
+    ['specs/b.yaml', `${goodSpec('b')}---\napiVersion: kspec.io/v1alpha1\nkind: ClusterTarget\nmetadata:\n  name: local\nspec:\n  version: "1.20.2"\n`],
+    ['specs/dup.yaml', goodSpec('a')],
+    ['specs/broken.yaml', 'apiVersion: kspec.io/v1alpha1\nkind: ClusterSpecification\nmetadata: [\n'],
+    ['specs/binary.yaml', new Uint8Array([0xff, 0xfe, 0x00])],
+  ]);
+  const options = { readErrors: [{ file: 'specs/link.yaml', document: 1, line: 1, message: 'a link out of the repository' }] };
+  const inTurns = await loadSpecsInTurns(files, options);
+  assert.deepEqual(inTurns, loadSpecs(files, options));
+  assert.equal(inTurns.specs.length, 1, 'b loads; both specs named a are refused');
+  assert.ok(inTurns.errors.length >= 4);
 });

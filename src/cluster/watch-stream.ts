@@ -17,7 +17,7 @@ export interface WatchStreamOptions<T> {
   /** labelSelector, resourceVersion, allowWatchBookmarks, timeoutSeconds, … */
   params?: Record<string, string | number | boolean | undefined>;
   onEvent(event: WatchEvent<T>): void;
-  /** Silence after which the watch is ended with an error; default a minute past the server's own end. */
+  /** Silence after which the watch is ended with an error; default a minute past timeoutSeconds. */
   inactivityMs?: number;
 }
 
@@ -35,17 +35,17 @@ export interface WatchStream {
  * ends cleanly and is resumed from its last resourceVersion. A server that sends no event, not
  * even a bookmark, for a minute longer is taken to have dropped the watch.
  */
-export const WATCH_SECONDS = 300;
-const DEFAULT_WATCH_INACTIVITY_MS = (WATCH_SECONDS + 60) * 1000;
+const WATCH_SECONDS = 300;
 
 /**
  * Opens a watch on `path` (a collection) and resolves once the server accepted it (HTTP 200);
  * a refusal (403, 404, …) rejects with a ClusterError carrying the status code.
  */
 export async function openWatch<T = Record<string, unknown>>(kc: KubeConfig, path: string, options: WatchStreamOptions<T>): Promise<WatchStream> {
-  const fullPath = `${path}${query({ timeoutSeconds: WATCH_SECONDS, ...options.params, watch: 1 })}`;
+  const timeoutSeconds = Number(options.params?.timeoutSeconds ?? WATCH_SECONDS);
+  const fullPath = `${path}${query({ ...options.params, timeoutSeconds, watch: 1 })}`;
   const { url, options: opts, transport } = await prepareRequest(kc, fullPath, 'GET', false);
-  const inactivityMs = options.inactivityMs ?? DEFAULT_WATCH_INACTIVITY_MS;
+  const inactivityMs = options.inactivityMs ?? (timeoutSeconds + 60) * 1000;
   const controller = new AbortController();
   let finish!: (err: Error | undefined) => void;
   let stopped = false;

@@ -3,6 +3,8 @@
 // a refused watch, and stop().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { testCluster } from '../support/cluster.ts';
 import { kubeRequest } from '../../scripts/lib/kube-http.ts';
 import { openWatch, type WatchEvent } from '../../src/cluster/watch-stream.ts';
@@ -11,6 +13,7 @@ import { ClusterError } from '../../src/cluster/api-error.ts';
 import { WatchedList } from '../../src/cluster/watched-list.ts';
 import { Discovery } from '../../src/cluster/discovery.ts';
 import { createLogger } from '../../src/log.ts';
+import { KspecKubeConfig } from '../../src/cluster/kube-config.ts';
 
 type ConfigMap = { metadata: { name: string; resourceVersion: string; labels?: Record<string, string> }; data?: Record<string, string>; code?: number };
 
@@ -85,4 +88,29 @@ test('a watched list whose resourceVersion expired lists its type again at the n
   assert.deepEqual(list.sent, { lists: 2, watches: 3 }, 'listed again after the 410, and watched from the new list');
   await list.items();
   assert.deepEqual(list.sent, { lists: 2, watches: 3 }, 'the read after that comes from the watch');
+});
+
+test('a watch asks the server to end it within 5 minutes unless told otherwise, so that a quiet watch ends cleanly', async (t) => {
+  // A stand-in server: the query string is what matters here, not the answer.
+  const asked: URLSearchParams[] = [];
+  const server = createServer((req, res) => {
+    asked.push(new URL(req.url!, 'http://x').searchParams);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const kc = new KspecKubeConfig();
+  kc.loadFromString(`
+clusters: [{name: c, cluster: {server: "http://127.0.0.1:${(server.address() as AddressInfo).port}"}}]
+users: [{name: u, user: {}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`);
+  for (const params of [{}, { timeoutSeconds: undefined, labelSelector: 'a=b' }, { timeoutSeconds: 7 }]) {
+    const stream = await openWatch(kc, '/api/v1/configmaps', { params, onEvent: () => {} });
+    assert.equal(await stream.ended, undefined, 'the server ended the watch: a clean end');
+  }
+  assert.deepEqual(asked.map((q) => q.get('timeoutSeconds')), ['300', '300', '7']);
+  assert.ok(asked.every((q) => q.get('watch') === '1'));
 });

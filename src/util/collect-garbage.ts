@@ -4,22 +4,22 @@
 // what stays live: V8 then keeps those pages, since it shrinks a heap only when it collects,
 // and an idle process allocates too little to start a collection. With 1,000 policies over
 // 10,000 watched resources the process stayed at 317 MB resident for minutes after a pass, and
-// went to 200 MB after one full collection (docs/benchmarks.md). One collection per pass costs a
-// fraction of a second against passes of seconds.
-import { Session } from 'node:inspector';
+// went to 200 MB after one full collection (bench/scale/fixture.ts). One collection per pass
+// costs a fraction of a second against passes of seconds.
+import type { Session } from 'node:inspector';
 
-let session: Session | undefined;
+let session: Promise<Session | undefined> | undefined;
 
 /** Collects garbage now; resolves when done. A Node built without the inspector skips it. */
-export function collectGarbage(): Promise<void> {
-  try {
-    if (!session) {
-      session = new Session();
-      session.connect();
-    }
-  } catch {
-    return Promise.resolve();
-  }
-  const connected = session;
-  return new Promise((resolve) => connected.post('HeapProfiler.collectGarbage', () => resolve()));
+export async function collectGarbage(): Promise<void> {
+  session ??= import('node:inspector')
+    .then(({ Session }) => {
+      const opened = new Session();
+      opened.connect();
+      return opened;
+    })
+    .catch(() => undefined);
+  const connected = await session;
+  if (!connected) return;
+  await new Promise<void>((resolve) => connected.post('HeapProfiler.collectGarbage', () => resolve()));
 }

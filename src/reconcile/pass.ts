@@ -21,8 +21,7 @@ import { ServerFormCache } from '../cluster/server-form.ts';
 import type { TargetCaches } from '../cluster/target-caches.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import type { RenderRules } from '../render/render-rules.ts';
-import { writeBackStage } from './git-write-back.ts';
-import { effectiveMode } from '../writeback/index.ts';
+import { effectiveMode } from '../writeback/effective-mode.ts';
 import type { GitWriteBackConfig, GitWriteBackResult } from './git-write-back.ts';
 
 export interface PassOptions {
@@ -159,8 +158,10 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   if (ok && !options.dryRun) options.metrics?.lastSuccessfulPass.set(Date.now() / 1000);
   const connected = new Map(await Promise.all([...targets].map(async ([key, target]) => [key, await target] as const)));
   const result = { ...(snapshot ? { commit: snapshot.commit, snapshot } : {}), ...(fetchError ? { fetchError } : {}), targets: connected, load, specs, ok };
+  // Loaded only when configured: Git write-back brings isomorphic-git and octokit, which a pass
+  // without it does not need.
   const writeBack = options.writeBack && mayWrite && !options.signal?.aborted
-    ? await writeBackStage(result, options.writeBack, { ...(options.signal ? { signal: options.signal } : {}), ...(options.metrics ? { metrics: options.metrics } : {}), log })
+    ? await (await import('./git-write-back.ts')).writeBackStage(result, options.writeBack, { ...(options.signal ? { signal: options.signal } : {}), ...(options.metrics ? { metrics: options.metrics } : {}), log })
     : undefined;
   return { ...result, ...(writeBack ? { writeBack } : {}) };
 }

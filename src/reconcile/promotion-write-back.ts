@@ -5,7 +5,7 @@ import { redactString } from '../redact.ts';
 import type { WriteBackMode } from '../api/types.ts';
 import { decidePromotion } from '../promotion/promotion.ts';
 import type { GitHub, GitRepo } from '../writeback/index.ts';
-import { effectiveMode } from '../writeback/index.ts';
+import { effectiveMode } from '../writeback/effective-mode.ts';
 import { syncPromotionPullRequest } from '../writeback/promotion-pull-request.ts';
 import type { PromotionPullRequestResult } from '../writeback/promotion-pull-request.ts';
 import type { Logger } from '../log.ts';

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
-import git from 'isomorphic-git';
-import { gitHttp } from './git-http.ts';
+import type IsomorphicGit from 'isomorphic-git';
 import { parseRepo } from './repo-url.ts';
 import { redactString, registerBasicAuth } from '../redact.ts';
 import { DEFAULT_LIMITS } from '../spec/limits.ts';
@@ -66,6 +65,7 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
       return readWorkingTree(given, subPath, options.repo, limits);
     }
     const { dir, gitdir } = found;
+    const git = await isomorphicGit();
     const inner = normalizeSubPath(join(relative(dir, given), subPath));
     const ref = options.ref ?? found.head ?? (await git.currentBranch({ fs, dir, gitdir })) ?? 'HEAD';
     const commit = await resolveCommit(dir, gitdir, [ref, `refs/heads/${ref}`, `refs/tags/${ref}`]).catch(async (err) => {
@@ -74,6 +74,7 @@ export async function fetchSnapshot(options: SourceOptions): Promise<Snapshot> {
     });
     return { commit, repo: dir, ref, ...(await readTree(dir, gitdir, commit, inner, limits)) };
   }
+  const [git, { gitHttp }] = await Promise.all([isomorphicGit(), import('./git-http.ts')]);
   const dir = join(options.cacheDir, 'repos', createHash('sha256').update(location.location).digest('hex').slice(0, 24));
   const onAuth = () => ({ username: location.username ?? options.username ?? 'x-access-token', password: location.password ?? options.token ?? '' });
   const hasAuth = Boolean(location.password ?? options.token);
@@ -114,8 +115,9 @@ export class RefNotFoundError extends SourceError {
 }
 
 /** The remote's branch names, for the message of a missing ref; none when they cannot be listed. */
-async function remoteBranches(connection: Pick<Parameters<typeof git.listServerRefs>[0], 'http' | 'url' | 'onAuth' | 'onAuthFailure'>): Promise<string[]> {
+async function remoteBranches(connection: Pick<Parameters<typeof IsomorphicGit.listServerRefs>[0], 'http' | 'url' | 'onAuth' | 'onAuthFailure'>): Promise<string[]> {
   try {
+    const git = await isomorphicGit();
     const refs = await git.listServerRefs({ ...connection, prefix: 'refs/heads/' });
     return refs.map((r) => r.ref.replace('refs/heads/', '')).sort();
   } catch {
@@ -165,6 +167,7 @@ function findEnclosingRepository(start: string): LocalRepository | undefined {
 }
 
 async function resolveCommit(dir: string, gitdir: string, candidates: string[]): Promise<string> {
+  const git = await isomorphicGit();
   for (const ref of candidates) {
     try {
       const oid = await git.resolveRef({ fs, dir, gitdir, ref });
@@ -183,6 +186,7 @@ async function resolveCommit(dir: string, gitdir: string, candidates: string[]):
 
 async function readTree(dir: string, gitdir: string, commit: string, subPath: string, limits: InputLimits): Promise<{ files: Map<string, string>; errors: SpecError[] }> {
   const out = new SpecFiles(limits);
+  const git = await isomorphicGit();
   await git.walk({
     fs,
     dir,
@@ -210,12 +214,18 @@ async function readTree(dir: string, gitdir: string, commit: string, subPath: st
 }
 
 async function pathExists(dir: string, gitdir: string, commit: string, path: string): Promise<boolean> {
+  const git = await isomorphicGit();
   try {
     await git.readTree({ fs, dir, gitdir, oid: commit, filepath: path });
     return true;
   } catch {
     return false;
   }
+}
+
+/** isomorphic-git, loaded when a repository is read through Git: a plain folder is read without it. */
+async function isomorphicGit(): Promise<typeof IsomorphicGit> {
+  return (await import('isomorphic-git')).default;
 }
 
 /** The files on disk; `dir` is the root nothing is read outside of. */

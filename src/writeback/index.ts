@@ -13,6 +13,7 @@
 import type { EnforcementMode, Remediation, WriteBackMode, ComplianceReport, DriftReport } from '../api/types.ts';
 import type { Adoption } from './adopt.ts';
 import { commitReports, DEFAULT_REPORTS_BRANCH } from './commit-reports.ts';
+import { effectiveMode } from './effective-mode.ts';
 import type { CommitReportsResult } from './commit-reports.ts';
 import { syncDriftPullRequest } from './drift-pull-request.ts';
 import type { DriftPullRequestResult, SpecFile } from './drift-pull-request.ts';
@@ -38,6 +39,7 @@ export type { PlanAction, PlanChange, PlanResult, PlanCommentResult } from './pl
 export { reportFiles, renderReadme, reportDir, resultsEqual } from './report-files.ts';
 export type { ReportFile, ReportPair } from './report-files.ts';
 export type { Logger } from './logger.ts';
+export { effectiveMode } from './effective-mode.ts';
 
 export interface SpecReports {
   cluster: string;
@@ -86,10 +88,6 @@ export interface WriteBackResult {
   commit?: CommitReportsResult;
   pullRequests: DriftPullRequestResult[];
   errors: { cluster?: string; spec?: string; mode: WriteBackMode; error: string }[];
-}
-
-export function effectiveMode(installation: WriteBackMode, spec?: WriteBackMode): WriteBackMode {
-  return spec ?? installation;
 }
 
 export async function writeBack(input: WriteBackInput): Promise<WriteBackResult> {

@@ -68,3 +68,14 @@ test('kspec plan, when it runs, loads kspec\'s own Kubernetes client (the checks
   assert.ok(loaded.includes('src/cluster/http-get.ts'));
   assert.ok(!loaded.includes('@kubernetes/client-node'));
 });
+
+test('Git and GitHub libraries load only when used: a plain folder is read without isomorphic-git, and nothing loads octokit without GitHub write-back', () => {
+  const missing = join(mkdtempSync(join(tmpdir(), 'kspec-startup-')), 'no-kubeconfig');
+  const gitLibraries = (loaded: string[]) => loaded.filter((p) => p === 'isomorphic-git' || p === 'octokit');
+  for (const command of ['reconcile', 'run', 'plan']) {
+    assert.deepEqual(gitLibraries(packagesLoadedBy([command, '--repo', join(ROOT, 'examples', 'repo'), '--kubeconfig', missing], [2])), [], command);
+  }
+  assert.deepEqual(gitLibraries(packagesLoadedBy(['validate', join(ROOT, 'examples', 'repo')])), []);
+  // A commit is read through Git: the recorder sees a library loaded when it is used.
+  assert.deepEqual(gitLibraries(packagesLoadedBy(['validate', '--ref', 'HEAD', join(ROOT, 'examples', 'repo')])), ['isomorphic-git']);
+});

@@ -10,7 +10,7 @@ import { loadDiscovery, saveDiscovery } from '../discovery-file.ts';
 import { commandLogger } from '../log-flags.ts';
 import { planText, structured } from '../pass-output.ts';
 import { githubFromEnv } from '../github-flags.ts';
-import { upsertPlanComment } from '../../writeback/index.ts';
+import { upsertPlanComment } from '../../writeback/plan-comment.ts';
 import type { PlanResult } from '../../writeback/index.ts';
 import type { PassResult } from '../../reconcile/pass.ts';
 import { UsageError } from '../command.ts';

@@ -87,7 +87,7 @@ test('a dropped policy watch is re-listed and resumed; changes made in the gap c
   await admin.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `${spec}-b` } });
 });
 
-test('a watch the server ends on time goes on from its last version: no resync, and the changes that follow are seen', async (t) => {
+test('a watch the server ends on time goes on from its last version: no resync, and the changes that follow are seen', { timeout: 240_000 }, async (t) => {
   const cluster = await testCluster(t);
   if (!cluster) return;
   const spec = uniqueName('timed');
@@ -105,14 +105,14 @@ test('a watch the server ends on time goes on from its last version: no resync, 
   watch.start();
   t.after(() => watch.stop());
   await watch.watching;
-  await waitFor('the server to end the watch three times', 30_000, async () => resumes + resyncs.length >= 3);
+  await waitFor('the server to end the watch three times', 90_000, async () => resumes + resyncs.length >= 3);
   const admin = KubernetesObjectApi.makeApiClient(cluster.kc);
   await admin.create({
     apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy',
     metadata: { name: `${spec}-a`, labels: { 'app.kubernetes.io/managed-by': 'kspec', 'kspec.io/spec': spec } },
     spec: { rules: [{ name: 'r', match: { any: [{ resources: { kinds: ['Pod'] } }] }, validate: { message: 'm', pattern: { metadata: { name: '?*' } } } }] },
   } as KubernetesObject);
-  await waitFor('the resumed watch to see the new policy', 15_000, async () => changes.some((c) => c.name === `${spec}-a` && c.type === 'ADDED'));
+  await waitFor('the resumed watch to see the new policy', 90_000, async () => changes.some((c) => c.name === `${spec}-a` && c.type === 'ADDED'));
   assert.deepEqual(resyncs, [], 'a watch ended on time is resumed without a resync (which would start a full pass)');
   t.diagnostic(`watches resumed: ${resumes}`);
   await admin.delete({ apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: `${spec}-a` } });

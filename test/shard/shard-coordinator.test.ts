@@ -89,6 +89,9 @@ test('shard coordinators: split, join, planned hand-over and crash take-over; wr
   const c = await start('pod-c');
   await waitFor('three replicas to split the eight targets by rendezvous', 20_000, settled([a, b, c], ['pod-a', 'pod-b', 'pod-c']));
   assert.deepEqual(a.live(), ['pod-a', 'pod-b', 'pod-c']);
+  // The overlap check below means something only if each replica wrote while it owned targets:
+  // wait for that rather than hoping the split lasted long enough on a busy machine.
+  await waitFor('pod-b and pod-c to write to the targets they own', 60_000, async () => writes.some((w) => w.replica === 'pod-b') && writes.some((w) => w.replica === 'pod-c'));
 
   // Planned stop of pod-b: its targets move to the others at once, without waiting for expiry.
   const fromB = [...b.owned()];

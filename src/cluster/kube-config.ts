@@ -87,8 +87,12 @@ export function requestTimeoutOf(kc: KubeConfig): number {
 }
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
-/** How long a token file's content is used before it is read again (client-go waits a minute too). */
-const TOKEN_FILE_TTL_MS = 60_000;
+/**
+ * How long a credential file (token, CA, client certificate or key) is used before it is read
+ * again, so that a rotated file is picked up without a read from disk on every request (client-go
+ * waits a minute for tokens too). A 401 forgets them at once.
+ */
+const CREDENTIAL_FILE_TTL_MS = 60_000;
 
 export class KspecKubeConfig implements KubeConfig {
   requestTimeoutMs = defaultTimeoutMs;
@@ -96,7 +100,7 @@ export class KspecKubeConfig implements KubeConfig {
   private users: User[] = [];
   private contexts: Context[] = [];
   private currentContext = '';
-  private readonly tokenFiles = new Map<string, { token: string; readAt: number }>();
+  private readonly credentialFiles = new Map<string, { bytes: Buffer; readAt: number }>();
   private readonly execCredentials = new Map<string, Promise<ExecCredentialStatus>>();
   private fallback: Promise<KubeConfig> | undefined;
 
@@ -223,17 +227,17 @@ export class KspecKubeConfig implements KubeConfig {
     if (cluster) {
       if (cluster.skipTLSVerify) opts.rejectUnauthorized = false;
       if (cluster.tlsServerName) opts.servername = cluster.tlsServerName;
-      const ca = fileOrData(cluster.caFile, cluster.caData);
+      const ca = this.fileOrData(cluster.caFile, cluster.caData);
       if (ca) opts.ca = ca;
     }
     if (!user) return;
-    const cert = fileOrData(user.certFile, user.certData);
-    const key = fileOrData(user.keyFile, user.keyData);
+    const cert = this.fileOrData(user.certFile, user.certData);
+    const key = this.fileOrData(user.keyFile, user.keyData);
     if (cert) opts.cert = cert;
     if (key) opts.key = key;
     if (user.impersonateUser) headers['Impersonate-User'] = user.impersonateUser;
     if (user.username) opts.auth = `${user.username}:${user.password ?? ''}`;
-    const token = user.token ?? (user.tokenFile ? this.tokenFromFile(user.tokenFile) : undefined);
+    const token = user.token ?? (user.tokenFile ? this.credentialFile(user.tokenFile).toString('utf8').trim() : undefined);
     if (token) headers.Authorization = `Bearer ${token}`;
     if (user.exec) {
       const status = await this.execStatus(user, cluster);
@@ -248,16 +252,22 @@ export class KspecKubeConfig implements KubeConfig {
   }
 
   private forgetCredentials(): void {
-    this.tokenFiles.clear();
+    this.credentialFiles.clear();
     this.execCredentials.clear();
   }
 
-  private tokenFromFile(file: string): string {
-    const cached = this.tokenFiles.get(file);
-    if (cached && Date.now() - cached.readAt < TOKEN_FILE_TTL_MS) return cached.token;
-    const token = readFileSync(file, 'utf8').trim();
-    this.tokenFiles.set(file, { token, readAt: Date.now() });
-    return token;
+  private credentialFile(file: string): Buffer {
+    const cached = this.credentialFiles.get(file);
+    if (cached && Date.now() - cached.readAt < CREDENTIAL_FILE_TTL_MS) return cached.bytes;
+    const bytes = readFileSync(file);
+    this.credentialFiles.set(file, { bytes, readAt: Date.now() });
+    return bytes;
+  }
+
+  private fileOrData(file: string | null | undefined, data: string | null | undefined): Buffer | undefined {
+    if (file) return this.credentialFile(file);
+    if (data) return Buffer.from(data, 'base64');
+    return undefined;
   }
 
   /** The plugin's credential, run once and shared until it expires (or a 401 says it is no good). */
@@ -306,12 +316,6 @@ export function needsClientNode(cluster: Cluster | null, user: User | null): boo
 function expired(status: ExecCredentialStatus): boolean {
   // A little early, so that a request does not leave with a token that expires on its way.
   return status.expirationTimestamp !== undefined && Date.parse(status.expirationTimestamp) - 10_000 <= Date.now();
-}
-
-function fileOrData(file: string | null | undefined, data: string | null | undefined): Buffer | undefined {
-  if (file) return readFileSync(file);
-  if (data) return Buffer.from(data, 'base64');
-  return undefined;
 }
 
 function str(value: unknown): string | undefined {

@@ -1,7 +1,7 @@
 // coordination.k8s.io/v1 Leases in one namespace: what leader election (leader-election.ts),
 // the shard group (shard/shard-leases.ts) and `kspec uninstall` read and write. Lease calls skip
 // the request limiter: a renewal that waited behind a busy pass's writes would lose leadership.
-import { kubeJson, query } from './http-get.ts';
+import { kubeJson, query, type KubeRequestOptions } from './http-get.ts';
 import type { KubeConfig } from './kube-config.ts';
 
 export interface LeaseSpec {
@@ -41,32 +41,37 @@ export class LeaseClient {
     this.namespace = namespace;
   }
 
+  /** Outside the request limiter, with the caller's deadline when it gave one. */
+  #options(timeoutMs: number | undefined): KubeRequestOptions {
+    return { limited: false, ...(timeoutMs ? { timeoutMs } : {}) };
+  }
+
   #path(name?: string): string {
     return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.namespace)}/leases${name ? `/${encodeURIComponent(name)}` : ''}`;
   }
 
   /** The Lease; a ClusterError with code 404 when there is none. */
   read(name: string, timeoutMs?: number): Promise<Lease> {
-    return kubeJson<Lease>(this.#kc, this.#path(name), { limited: false, ...(timeoutMs ? { timeoutMs } : {}) });
+    return kubeJson<Lease>(this.#kc, this.#path(name), this.#options(timeoutMs));
   }
 
   async list(labelSelector?: string, timeoutMs?: number): Promise<Lease[]> {
-    const list = await kubeJson<{ items?: Lease[] }>(this.#kc, `${this.#path()}${query({ labelSelector })}`, { limited: false, ...(timeoutMs ? { timeoutMs } : {}) });
+    const list = await kubeJson<{ items?: Lease[] }>(this.#kc, `${this.#path()}${query({ labelSelector })}`, this.#options(timeoutMs));
     return list.items ?? [];
   }
 
   create(lease: Lease, timeoutMs?: number): Promise<Lease> {
-    return kubeJson<Lease>(this.#kc, this.#path(), { method: 'POST', body: withKind(lease), limited: false, ...(timeoutMs ? { timeoutMs } : {}) });
+    return kubeJson<Lease>(this.#kc, this.#path(), { ...this.#options(timeoutMs), method: 'POST', body: withKind(lease) });
   }
 
   /** Replaces the Lease; optimistic when `lease.metadata.resourceVersion` is set (409 when it moved on). */
   replace(name: string, lease: Lease, timeoutMs?: number): Promise<Lease> {
-    return kubeJson<Lease>(this.#kc, this.#path(name), { method: 'PUT', body: withKind(lease), limited: false, ...(timeoutMs ? { timeoutMs } : {}) });
+    return kubeJson<Lease>(this.#kc, this.#path(name), { ...this.#options(timeoutMs), method: 'PUT', body: withKind(lease) });
   }
 
   /** Deletes the Lease only if it is still at `resourceVersion` (409 otherwise). */
   async delete(name: string, resourceVersion: string, timeoutMs?: number): Promise<void> {
-    await kubeJson(this.#kc, this.#path(name), { method: 'DELETE', body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion } }, limited: false, ...(timeoutMs ? { timeoutMs } : {}) });
+    await kubeJson(this.#kc, this.#path(name), { ...this.#options(timeoutMs), method: 'DELETE', body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion } } });
   }
 }
 

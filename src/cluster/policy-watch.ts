@@ -40,7 +40,7 @@ export interface PolicyWatchOptions {
   retryMs?: number;
   /** What to watch; default Kyverno's ClusterPolicy and Policy. */
   kinds?: WatchedKind[];
-  /** The server ends each watch after this long (then it is resumed); default WATCH_SECONDS. */
+  /** The server ends each watch after this long (then it is resumed); default watch-stream.ts's 5 minutes. */
   serverTimeoutSeconds?: number;
 }
 

@@ -4,6 +4,7 @@
 // apiCall answers are given by urlPath; configMap reads the ConfigMaps among the objects.
 import type { ApiCallRequest, Resolvers } from '../engine/index.ts';
 import { parseKindSpelling, unlistable } from '../engine/kind-spelling.ts';
+import { resourceForKind } from '../engine/cel/resources.ts';
 import type { ComplianceReads, KubeItem, PageOptions, Resolution, ResourceType } from './compliance-reads.ts';
 
 const DEFAULT_PAGE_SIZE = 500;
@@ -78,10 +79,8 @@ export class InMemoryReads implements ComplianceReads {
   }
 }
 
-/** A resource type for objects of `apiVersion` and `kind` (its plural as Kubernetes forms most). */
+/** A resource type for objects of `apiVersion` and `kind` (its plural guessed as Kubernetes does without discovery). */
 export function typeOf(apiVersion: string, kind: string, namespaced: boolean): ResourceType {
   const i = apiVersion.indexOf('/');
-  const lower = kind.toLowerCase();
-  const plural = /(s|x|ch|sh)$/.test(lower) ? `${lower}es` : /[^aeiou]y$/.test(lower) ? `${lower.slice(0, -1)}ies` : `${lower}s`;
-  return { group: i < 0 ? '' : apiVersion.slice(0, i), version: i < 0 ? apiVersion : apiVersion.slice(i + 1), apiVersion, kind, plural, namespaced, verbs: ['list'] };
+  return { group: i < 0 ? '' : apiVersion.slice(0, i), version: i < 0 ? apiVersion : apiVersion.slice(i + 1), apiVersion, kind, plural: resourceForKind(kind), namespaced, verbs: ['list'] };
 }

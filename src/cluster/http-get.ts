@@ -20,20 +20,45 @@ export interface KubeRequestOptions {
   limited?: boolean;
 }
 
-const agents = new WeakMap<KubeConfig, { agent: https.Agent; cert: unknown; key: unknown }>();
+/**
+ * Pooled requests go in lanes, each with sockets of its own, so that a burst in one does not hold
+ * up the others: a pass that creates a thousand policies fills the write lane, and the LISTs that
+ * other specs and the compliance stage send meanwhile, and the Lease renewals that keep a replica
+ * the leader, would otherwise wait behind every one of them.
+ *  - `write`: creates, applies, deletes (32 sockets);
+ *  - `read`: GETs and LISTs (16);
+ *  - `urgent`: requests sent outside the client-side limits, Lease renewals (4).
+ */
+export type Lane = 'write' | 'read' | 'urgent';
+
+const LANE_SOCKETS: Record<Lane, number> = { write: 32, read: 16, urgent: 4 };
+
+function laneOf(method: string, limited: boolean): Lane {
+  if (!limited) return 'urgent';
+  return method === 'GET' ? 'read' : 'write';
+}
+
+const agents = new WeakMap<KubeConfig, { lanes: Map<Lane, https.Agent>; cert: unknown; key: unknown }>();
 
 /**
- * One keep-alive agent per KubeConfig, with its TLS settings: an agent that opens (and
- * handshakes) a new connection for every request cost more than the requests themselves when a
- * pass sends hundreds of them. Idle sockets do not keep the process alive. A client certificate
- * that changed (an exec plugin's, renewed) gets a new agent: a TLS connection keeps its first one.
+ * The keep-alive agent of a lane (see Lane) of a KubeConfig, with its TLS settings: an agent that
+ * opens (and handshakes) a new connection for every request cost more than the requests
+ * themselves when a pass sends hundreds of them. Idle sockets do not keep the process alive. A
+ * client certificate that changed (an exec plugin's, renewed) gets new agents: a TLS connection
+ * keeps its first one.
  */
-function keepAliveAgent(kc: KubeConfig, opts: https.RequestOptions): https.Agent {
+function keepAliveAgent(kc: KubeConfig, lane: Lane, opts: https.RequestOptions): https.Agent {
   const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
-  const held = agents.get(kc);
-  if (held && sameBytes(held.cert, cert) && sameBytes(held.key, key)) return held.agent;
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca, cert, key, pfx, passphrase, servername, ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}) });
-  agents.set(kc, { agent, cert, key });
+  let held = agents.get(kc);
+  if (!held || !sameBytes(held.cert, cert) || !sameBytes(held.key, key)) {
+    held = { lanes: new Map(), cert, key };
+    agents.set(kc, held);
+  }
+  let agent = held.lanes.get(lane);
+  if (!agent) {
+    agent = new https.Agent({ keepAlive: true, maxSockets: LANE_SOCKETS[lane], ca, cert, key, pfx, passphrase, servername, ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}) });
+    held.lanes.set(lane, agent);
+  }
   return agent;
 }
 
@@ -49,10 +74,10 @@ export interface PreparedRequest {
 
 /**
  * The URL and the options (TLS, credentials) of a request to `path` with its query string.
- * `pooled`: short requests share the KubeConfig's keep-alive sockets; a watch, which holds its
+ * Short requests share the keep-alive sockets of their `lane`; a watch (no lane), which holds its
  * socket for minutes, gets its own connection so that watches never queue up short requests.
  */
-export async function prepareRequest(kc: KubeConfig, path: string, method: string, pooled: boolean): Promise<PreparedRequest> {
+export async function prepareRequest(kc: KubeConfig, path: string, method: string, lane: Lane | undefined): Promise<PreparedRequest> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new ClusterError('no current cluster in the kubeconfig');
   // Keep a path prefix the server URL may carry (e.g. a proxy's /k8s/clusters/x).
@@ -60,7 +85,7 @@ export async function prepareRequest(kc: KubeConfig, path: string, method: strin
   const url = new URL(base.pathname.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`), base.origin);
   const options: https.RequestOptions = { method, headers: { accept: 'application/json' } };
   await kc.applyToHTTPSOptions(options);
-  if (pooled && url.protocol === 'https:' && !cluster.proxyUrl) options.agent = keepAliveAgent(kc, options);
+  if (lane && url.protocol === 'https:' && !cluster.proxyUrl) options.agent = keepAliveAgent(kc, lane, options);
   options.headers = { ...(options.headers as Record<string, string>), accept: 'application/json' };
   return { url, options, transport: url.protocol === 'http:' ? http : https };
 }
@@ -86,7 +111,7 @@ export function kubeJson<T = unknown>(kc: KubeConfig, path: string, options: Kub
 
 async function send<T>(kc: KubeConfig, path: string, options: KubeRequestOptions): Promise<T> {
   const method = options.method ?? 'GET';
-  const { url, options: opts, transport } = await prepareRequest(kc, path, method, true);
+  const { url, options: opts, transport } = await prepareRequest(kc, path, method, laneOf(method, options.limited !== false));
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   if (payload !== undefined) Object.assign(opts.headers!, { 'content-type': options.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) });
   return new Promise<T>((resolve, reject) => {

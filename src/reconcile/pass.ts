@@ -8,6 +8,7 @@ import type { LoadResult } from '../spec/load.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
 import type { Logger } from '../log.ts';
 import { mirrorsOf, planSpecs, sourceIdentity, targetKeyOf, targetKeyOfSpec, targetsByKey } from './spec-plan.ts';
+import type { SpecPlan } from './spec-plan.ts';
 import type { TargetOwnership } from '../shard/target-ownership.ts';
 import { displayRepo } from '../source/repo-url.ts';
 import { reconcileSpec } from './reconcile-spec.ts';
@@ -133,6 +134,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   });
 
   const serverForms = options.serverForms ?? new ServerFormCache();
+  const writesBack = (plan: SpecPlan) => options.writeBack !== undefined && effectiveMode(options.writeBack.mode, plan.spec.spec.writeBack) !== 'none';
   const specs = await Promise.all(
     plans.map((plan) =>
       reconcileSpec(plan, {
@@ -146,7 +148,7 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
         assess: options.assess ?? true,
         // Git holds every violation of a spec it writes back; any other spec keeps, per policy,
         // the true count, the report's examples and a fingerprint of each violation.
-        keepAllViolations: mayWrite && options.writeBack !== undefined && effectiveMode(options.writeBack.mode, plan.spec.spec.writeBack) !== 'none',
+        keepAllViolations: mayWrite && writesBack(plan),
         ...(options.signal ? { signal: options.signal } : {}),
         now,
         ...(options.metrics ? { metrics: options.metrics } : {}),
@@ -158,9 +160,9 @@ export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   if (ok && !options.dryRun) options.metrics?.lastSuccessfulPass.set(Date.now() / 1000);
   const connected = new Map(await Promise.all([...targets].map(async ([key, target]) => [key, await target] as const)));
   const result = { ...(snapshot ? { commit: snapshot.commit, snapshot } : {}), ...(fetchError ? { fetchError } : {}), targets: connected, load, specs, ok };
-  // Loaded only when configured: Git write-back brings isomorphic-git and octokit, which a pass
-  // without it does not need.
-  const writeBack = options.writeBack && mayWrite && !options.signal?.aborted
+  // Loaded only when a spec writes back: Git write-back brings isomorphic-git and octokit, which a
+  // pass without it does not need.
+  const writeBack = options.writeBack && mayWrite && !options.signal?.aborted && plans.some(writesBack)
     ? await (await import('./git-write-back.ts')).writeBackStage(result, options.writeBack, { ...(options.signal ? { signal: options.signal } : {}), ...(options.metrics ? { metrics: options.metrics } : {}), log })
     : undefined;
   return { ...result, ...(writeBack ? { writeBack } : {}) };

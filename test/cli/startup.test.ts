@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -78,4 +78,14 @@ test('Git and GitHub libraries load only when used: a plain folder is read witho
   assert.deepEqual(gitLibraries(packagesLoadedBy(['validate', join(ROOT, 'examples', 'repo')])), []);
   // A commit is read through Git: the recorder sees a library loaded when it is used.
   assert.deepEqual(gitLibraries(packagesLoadedBy(['validate', '--ref', 'HEAD', join(ROOT, 'examples', 'repo')])), ['isomorphic-git']);
+});
+
+test('a whole reconcile pass over a plain folder, with no spec writing back, loads neither isomorphic-git nor octokit', () => {
+  // A management cluster that refuses connections: the pass runs to its end (every spec Failed,
+  // exit 1), as far as the write-back stage it must then skip.
+  const folder = mkdtempSync(join(tmpdir(), 'kspec-startup-'));
+  const kubeconfig = join(folder, 'kubeconfig');
+  writeFileSync(kubeconfig, 'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n');
+  const loaded = packagesLoadedBy(['reconcile', '--repo', join(ROOT, 'examples', 'repo'), '--kubeconfig', kubeconfig, '--cache-dir', join(folder, 'cache')], [1]);
+  assert.deepEqual(loaded.filter((p) => p === 'isomorphic-git' || p === 'octokit'), []);
 });

@@ -83,7 +83,7 @@ const EMPTY_LOAD: LoadResult = { specs: [], targets: [], errors: [], files: [] }
 
 /**
  * One reconcile pass, as data flows: source → load → plan (render, last good state) → per spec:
- * target → observe → server form → diff → act → confirm → assess → publish.
+ * target → observe → server form → diff → act → confirm (assess beside them) → publish.
  */
 export async function reconcilePass(options: PassOptions): Promise<PassResult> {
   const now = options.now ?? (() => new Date());

@@ -47,7 +47,7 @@ export interface SpecContext {
 
 type Fail = (stage: Stage, err: unknown, alreadyLogged?: boolean) => void;
 
-/** One spec against its cluster: target → observe → server form → diff → act → confirm → assess → publish. */
+/** One spec against its cluster: target → observe → server form → diff → act → confirm, with assess beside them → publish. */
 export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<SpecOutcome> {
   const started = Date.now();
   const now = ctx.now();
@@ -79,9 +79,14 @@ export async function reconcileSpec(plan: SpecPlan, ctx: SpecContext): Promise<S
   outcome.target = target;
   if (target?.error) fail('target', new Error(target.error));
   if (target?.port && plan.desiredFrom !== 'none') {
-    await observeActConfirm(plan, target.port, outcome, ctx, now.toISOString(), fail);
     const port = target.port;
-    if (ctx.assess) await target.assessInTurn(() => assess(plan, port.observe(), outcome, ctx, now, fail));
+    // Assessment reads the live resources and the desired policies, not what act changes: it
+    // runs while the writes are in flight, and a pass that creates a thousand policies is not
+    // held up by compiling and evaluating them afterwards.
+    await Promise.all([
+      observeActConfirm(plan, port, outcome, ctx, now.toISOString(), fail),
+      ctx.assess ? target.assessInTurn(() => assess(plan, port.observe(), outcome, ctx, now, fail)) : undefined,
+    ]);
   }
 
   const reportCtx = { specName: plan.name, namespace: plan.namespace, cluster: cluster || 'unknown', sourceCommit: plan.sourceCommit, timestamp: now.toISOString() };

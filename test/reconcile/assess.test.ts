@@ -1,6 +1,6 @@
 // The compliance stage of a pass, through the in-memory ports: each spec's results come from the
 // target's observation (its objects), the ComplianceReport says so, and the specs on one target
-// assess one after the other instead of all at once.
+// assess one after the other instead of all at once, while their writes are in flight.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComplianceReport } from '../../src/api/types.ts';
@@ -92,4 +92,17 @@ test('the specs on one target assess one after the other: the reads of one spec 
   const runs = t.reads.filter((kind, i) => kind !== t.reads[i - 1]);
   assert.equal(runs.length, 2, `reads: ${t.reads.join(', ')}`);
   assert.deepEqual([...runs].sort(), ['ConfigMap', 'Service']);
+});
+
+test('a spec is assessed while its writes are in flight: compliance does not wait for act', async () => {
+  const t = target();
+  // The spec's policy is missing on the target: act creates it, and that create is held.
+  const release = t.hold('create', 'config-team');
+  const pass = inMemoryPass({ files: { 'specs/config.yaml': files['specs/config.yaml'] }, target: t, management: new InMemoryManagement(), assess: true });
+  for (let i = 0; i < 1000 && !t.reads.includes('ConfigMap'); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(t.reads.includes('ConfigMap'), 'the ConfigMaps were read for assessment before the create finished');
+  release();
+  const [outcome] = await pass;
+  assert.deepEqual(outcome.actions.map((a) => a.action), ['created']);
+  assert.equal(outcome.policyResults[0].violationTotal, 1);
 });

@@ -1,12 +1,13 @@
 import type { ComplianceReport, DriftReport, PolicyResult, Violation } from '../api/types.ts';
 import { fingerprint } from '../compliance/violation-tally.ts';
 import { driftKey, standingDrift } from '../report/drift-history.ts';
-import { DRIFT_TYPES, POLICY_STATES } from '../server/metrics.ts';
-import type { KspecMetrics, ViolationLabel } from '../server/metrics.ts';
+import { POLICY_STATES } from '../server/metric-labels.ts';
+import type { ViolationLabel } from '../server/metric-labels.ts';
+import type { KspecMetrics } from '../server/metrics.ts';
 import { isGone } from './spec-outcome.ts';
 import type { SpecOutcome } from './spec-outcome.ts';
 import type { ActionOutcome } from './act.ts';
-import { MODES, REMEDIATIONS } from '../api/schemas.ts';
+import { DRIFT_TYPES, MODES, REMEDIATIONS } from '../api/schemas.ts';
 
 const fingerprints = (violations: Violation[]) => Uint32Array.from(violations.map(fingerprint)).sort();
 const seriesKey = (labels: Record<ViolationLabel, string>) => [labels.cluster, labels.spec, labels.policy, labels.severity].join('\u0000');

@@ -3,10 +3,10 @@
 //
 // Labels carry only names of clusters and specs, never secrets or free text.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ViolationLabel } from './metric-labels.ts';
 
-export const POLICY_STATES = ['in_sync', 'missing', 'modified', 'extra'] as const;
-export type PolicyState = (typeof POLICY_STATES)[number];
-export const DRIFT_TYPES = ['missing', 'modified', 'extra'] as const;
+export { POLICY_STATES } from './metric-labels.ts';
+export type { ViolationLabel } from './metric-labels.ts';
 
 /** Every kspec metric name, with its type. */
 export const KSPEC_METRICS = {
@@ -30,7 +30,6 @@ export const KSPEC_METRICS = {
 } as const;
 export type KspecMetricName = keyof typeof KSPEC_METRICS;
 
-export type ViolationLabel = 'cluster' | 'spec' | 'policy' | 'severity';
 
 export interface KspecMetrics {
   registry: Registry;

@@ -7,7 +7,6 @@ import { ServerFormCache } from '../../cluster/server-form.ts';
 import { saveServerForms, serverFormsFile } from '../server-forms-file.ts';
 import { loadDiscovery, saveDiscovery } from '../discovery-file.ts';
 import { commandLogger } from '../log-flags.ts';
-import { createMetrics } from '../../server/metrics.ts';
 import { planText, structured, summaryText } from '../pass-output.ts';
 import { writeBackConfig } from '../write-back-flags.ts';
 import { flagSpec } from './reconcile.ts';
@@ -32,7 +31,6 @@ export async function runReconcile(argv: string[], io: CommandIO): Promise<numbe
     reportRefreshMs: reportRefreshMs(flags['report-refresh']),
     serverForms,
     log,
-    metrics: createMetrics({ defaultMetrics: false }),
     ...(gitConfig ? { writeBack: gitConfig } : {}),
   });
   saveServerForms(serverForms, cache, log);

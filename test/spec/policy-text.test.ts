@@ -69,6 +69,7 @@ const READ_THE_SAME: { name: string; text: string }[] = [
   { name: 'a merge key', text: 'base: &b {x: 1, y: 2}\nmine:\n  <<: *b\n  y: 3\n' },
   { name: 'explicit tags', text: 'a: !!str 12\nb: !!int "7"\n' },
   { name: 'a key that is null', text: '~: a\nb: 1\n' },
+  { name: 'an empty key, and a null one in a flow mapping', text: 'a: 1\n: b\nm: {null: 2}\n' },
   { name: 'an explicit key', text: '? a\n: 1\n' },
   { name: 'a number too large for a double', text: 'a: 1e400\nb: 2\n' },
   { name: 'a __proto__ key', text: '__proto__: {polluted: true}\na: 1\n' },

@@ -2,11 +2,15 @@
 // Every request kspec sends to Kubernetes goes through here or through the watch stream
 // (watch-stream.ts): reads, server-side applies, status writes, Leases, discovery, LISTs of
 // arbitrary kinds, and Kyverno `apiCall` context entries.
-import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { ClusterError } from './api-error.ts';
 import { limiterFor } from './request-limiter.ts';
 import { requestTimeoutOf, type KubeConfig } from './kube-config.ts';
+
+// Not `import`: an ES import of node:http builds its module namespace, whose lazy fetch and
+// WebSocket getters load undici (about 20 ms of every start), which kspec never uses.
+const http = process.getBuiltinModule('node:http');
 
 export interface KubeRequestOptions {
   method?: string;
@@ -145,7 +149,7 @@ async function send<T>(kc: KubeConfig, path: string, options: KubeRequestOptions
 }
 
 /** A non-2xx answer as a ClusterError: its status code, the Status message, and Retry-After. */
-export function responseError(method: string, url: URL, res: http.IncomingMessage, text: string): ClusterError {
+export function responseError(method: string, url: URL, res: IncomingMessage, text: string): ClusterError {
   const status = res.statusCode ?? 0;
   let reason = text.slice(0, 300);
   try {

@@ -4,7 +4,6 @@ import type { TargetPort } from '../cluster/target-port.ts';
 import type { ComplianceReads } from '../compliance/compliance-reads.ts';
 import type { KyvernoPolicy } from '../render/desired-policy.ts';
 import type { ServerFormCache } from '../cluster/server-form.ts';
-import { assessCompliance } from '../compliance/assess.ts';
 import { buildComplianceReport, buildDriftReport } from '../report/build-reports.ts';
 import { formatSpecError } from '../spec/errors.ts';
 import type { KspecMetrics } from '../server/metrics.ts';
@@ -163,6 +162,9 @@ async function observeActConfirm(plan: SpecPlan, target: TargetPort, outcome: Sp
 /** Resource-level compliance from Kyverno's policy reports or kspec's engine, as the spec asks. */
 async function assess(plan: SpecPlan, observation: ComplianceReads, outcome: SpecOutcome, ctx: SpecContext, now: Date, fail: Fail): Promise<void> {
   try {
+    // Loaded when a pass first assesses, beside the writes: the engine and its CEL library are
+    // not on the way to the first create.
+    const { assessCompliance } = await import('../compliance/assess.ts');
     const assessment = await assessCompliance({
       source: plan.spec.spec.complianceSource ?? 'auto',
       desired: plan.desired,

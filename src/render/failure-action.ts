@@ -1,5 +1,5 @@
 import type { EnforcementMode } from '../api/types.ts';
-import { isValidatingPolicy } from '../engine/index.ts';
+import { isValidatingPolicy } from '../engine/cel/validating-policy-kind.ts';
 
 export type FailureAction = 'Enforce' | 'Audit';
 type Fields = Record<string, unknown>;

@@ -11,13 +11,7 @@ import { compileMatchConstraints, constraintKinds } from './match-constraints.ts
 import { compileParams } from './params.ts';
 import type { CelRule } from './rule.ts';
 
-export const VALIDATING_POLICY_KINDS = ['ValidatingPolicy', 'NamespacedValidatingPolicy'];
-export const VALIDATING_POLICY_VERSIONS = ['policies.kyverno.io/v1alpha1', 'policies.kyverno.io/v1beta1', 'policies.kyverno.io/v1'];
-
-export function isValidatingPolicy(doc: unknown): boolean {
-  return isObject(doc) && typeof doc.kind === 'string' && VALIDATING_POLICY_KINDS.includes(doc.kind) &&
-    typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('policies.kyverno.io/');
-}
+export { isValidatingPolicy, VALIDATING_POLICY_KINDS, VALIDATING_POLICY_VERSIONS } from './validating-policy-kind.ts';
 
 type Spec = Record<string, unknown>;
 

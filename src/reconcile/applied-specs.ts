@@ -39,7 +39,8 @@ export function loadAppliedSpec(applied: ClusterSpecification): { loaded?: Loade
   const loaded = result.specs[0];
   if (!loaded || errors.length) return { errors };
   // Lines of the re-serialized document would mean nothing to the user.
-  return { loaded: { spec: { ...loaded.spec, metadata: applied.metadata }, origin: { ...loaded.origin, line: 0, checkLines: new Map() } }, errors };
+  const { locateCheck: _lines, ...origin } = loaded.origin;
+  return { loaded: { spec: { ...loaded.spec, metadata: applied.metadata }, origin: { ...origin, line: 0 } }, errors };
 }
 
 export function withoutLines(error: SpecError): SpecError {

@@ -244,7 +244,7 @@ function holdLastGood(plan: SpecPlan, mirror: ClusterSpecification | undefined, 
   }
   const commit = mirror.metadata.annotations?.[SOURCE_COMMIT_ANNOTATION] ?? '';
   const file = mirror.metadata.annotations?.[SOURCE_FILE_ANNOTATION] ?? '';
-  const loaded: LoadedSpec = { spec: mirror, origin: { file, document: 1, line: 1, checkLines: new Map() } };
+  const loaded: LoadedSpec = { spec: mirror, origin: { file, document: 1, line: 1 } };
   plan.spec = mirror;
   plan.sourceCommit = commit;
   plan.sourceFile = file;

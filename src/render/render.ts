@@ -1,4 +1,4 @@
-import type { LoadedSpec } from '../spec/load.ts';
+import type { CheckPlace, LoadedSpec } from '../spec/load.ts';
 import { specKey } from '../spec/load.ts';
 import type { SpecError } from '../spec/errors.ts';
 import { fieldPath, lineOf } from '../spec/errors.ts';
@@ -45,7 +45,7 @@ export function renderSpecs(specs: LoadedSpec[], sourceCommit: string, rules: Re
     for (const owner of owners) {
       const { loaded, policies, errors } = rendered.get(owner)!;
       const desired = policies.find((d) => policyKey(d.object) === policy)!;
-      const line = loaded.origin.checkLines.get(`${desired.policyId}/${desired.checkId}`) ?? loaded.origin.line;
+      const line = checkPlace(loaded, desired.policyId, desired.checkId)?.line ?? loaded.origin.line;
       errors.push({
         file: loaded.origin.file,
         document: loaded.origin.document,
@@ -72,14 +72,12 @@ export function renderSpec(loaded: LoadedSpec, sourceCommit: string, rules: Rend
   const names = new Map<string, string>();
   spec.spec.policies.forEach((policy, p) =>
     policy.checks.forEach((check, c) => {
-      const checkKey = `${policy.id}/${check.id}`;
-      const line = origin.checkLines.get(checkKey) ?? origin.line;
-      const block = origin.checkBlocks?.get(checkKey);
       const fail: Fail = (message, inner, innerField) => {
+        const place = origin.locateCheck?.(p, c);
         result.errors.push({
           file: origin.file,
           document: origin.document,
-          ...placeInFile(line, block, check.kyvernoPolicy, inner, message),
+          ...placeInFile(place?.line ?? origin.line, place?.block, check.kyvernoPolicy, inner, message),
           field: `spec.policies[${p}].checks[${c}].kyvernoPolicy${innerField ? ` ${innerField}` : ''}`,
           specName: spec.metadata.name,
           policyId: policy.id,
@@ -97,6 +95,13 @@ export function renderSpec(loaded: LoadedSpec, sourceCommit: string, rules: Rend
     }),
   );
   return result;
+}
+
+/** Where a check's kyvernoPolicy is in the spec's file, by the ids of its policy and check. */
+function checkPlace(loaded: LoadedSpec, policyId: string, checkId: string): CheckPlace | undefined {
+  const p = loaded.spec.spec.policies.findIndex((policy) => policy.id === policyId);
+  const c = p < 0 ? -1 : loaded.spec.spec.policies[p].checks.findIndex((check) => check.id === checkId);
+  return c < 0 ? undefined : loaded.origin.locateCheck?.(p, c);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ClusterSpecification, ClusterTarget } from '../api/types.ts';
-import { parseYamlDocuments } from './yaml-documents.ts';
+import { readFileDocuments } from './file-documents.ts';
 import type { LiteralBlock, SourceDocument } from './yaml-documents.ts';
 import { validateDocument } from './validate.ts';
 import { fieldPath, lineOf } from './errors.ts';
@@ -19,10 +19,17 @@ export interface Origin {
   file: string;
   document: number;
   line: number;
-  /** Line of each check's kyvernoPolicy value, keyed by `policyId/checkId`. */
-  checkLines: Map<string, number>;
-  /** Where each check's kyvernoPolicy text lies in the file, when it is a literal block (`|`). */
-  checkBlocks?: Map<string, LiteralBlock>;
+  /**
+   * Where the kyvernoPolicy of the spec's check `c` of policy `p` is in the file: the line of
+   * its value, and where its text lies when it is a literal block (`|`). Worked out when asked,
+   * which only a problem does. Absent when the spec has no file (one applied to the cluster).
+   */
+  locateCheck?(p: number, c: number): CheckPlace;
+}
+
+export interface CheckPlace {
+  line: number;
+  block?: LiteralBlock;
 }
 
 export interface LoadedSpec {
@@ -96,7 +103,7 @@ function loadFile(file: string, content: string | Uint8Array, result: LoadResult
     result.errors.push({ file, document: 1, line: decoded.line, message: `file ${decoded.error}` });
     return;
   }
-  for (const doc of parseYamlDocuments(file, decoded.text, options.limits ?? DEFAULT_LIMITS)) {
+  for (const doc of readFileDocuments(file, decoded.text, options.limits ?? DEFAULT_LIMITS)) {
     loadDocument(doc, result, options.namespace ?? DEFAULT_NAMESPACE, decoded.text);
   }
 }
@@ -133,7 +140,7 @@ function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string
   }
   const metadata = value.metadata as Record<string, unknown>;
   metadata.namespace ??= namespace;
-  const origin: Origin = { file: doc.file, document: doc.index, line: doc.line, checkLines: new Map(), checkBlocks: new Map() };
+  const origin: Origin = { file: doc.file, document: doc.index, line: doc.line };
   if (kind === 'ClusterTarget') {
     result.targets.push({ target: value as unknown as ClusterTarget, origin });
     return;
@@ -144,14 +151,11 @@ function loadDocument(doc: SourceDocument, result: LoadResult, namespace: string
     result.errors.push({ file: doc.file, document: doc.index, ...doc.locate(duplicate.path), field: fieldPath(duplicate.path), message: duplicate.message, specName: spec.metadata.name, specNamespace: metadata.namespace as string });
     return;
   }
-  spec.spec.policies.forEach((policy, p) =>
-    policy.checks.forEach((check, c) => {
-      const path = ['spec', 'policies', p, 'checks', c, 'kyvernoPolicy'];
-      origin.checkLines.set(`${policy.id}/${check.id}`, doc.locate(path).line);
-      const block = doc.literalBlock(path);
-      if (block) origin.checkBlocks!.set(`${policy.id}/${check.id}`, block);
-    }),
-  );
+  origin.locateCheck = (p, c) => {
+    const path = ['spec', 'policies', p, 'checks', c, 'kyvernoPolicy'];
+    const block = doc.literalBlock(path);
+    return { line: doc.locate(path).line, ...(block ? { block } : {}) };
+  };
   result.specs.push({ spec, origin });
 }
 

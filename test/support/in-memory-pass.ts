@@ -1,7 +1,8 @@
-// The per-spec part of a reconcile pass (load → plan → per spec: observe → diff → act → confirm (assess beside them) →
-// publish) run against in-memory ports: the same stages pass.ts runs, from files instead of a
-// Git fetch, with one in-memory target and management cluster instead of API servers. Compliance
-// is assessed only when asked (`assess`), over the target's policies and `resources`.
+// The per-spec part of a reconcile pass (load → plan → per spec: observe → diff → act → confirm,
+// assess beside them → publish) run against in-memory ports: the same stages pass.ts runs, from
+// files instead of a Git fetch, with one in-memory target and management cluster instead of API
+// servers. Compliance is assessed only when asked (`assess`), over the target's policies and
+// `resources`.
 import { createLogger } from '../../src/log.ts';
 import { ManagementSnapshot } from '../../src/reconcile/management-snapshot.ts';
 import { reconcileSpec } from '../../src/reconcile/reconcile-spec.ts';

@@ -260,8 +260,9 @@ async function startupRss(): Promise<{ helpMb: number; helpMs: number; validateM
   return { helpMb: help.maxRssMb, helpMs: help.ms, validateMb: validate.maxRssMb };
 }
 
-const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const times = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+// Two decimals: a ratio near a goal (2.0×) must not be decided by rounding.
+const times = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
 function report(main: SizeResult, all: SizeResult[], startup: Awaited<ReturnType<typeof startupRss>>, kubectlVersion: string): string {
   const m = main;

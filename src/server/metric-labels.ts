@@ -5,7 +5,6 @@ import { DRIFT_TYPES } from '../api/schemas.ts';
 
 /** kspec_policies{state}: a policy in sync, or one of the drift types. */
 export const POLICY_STATES = ['in_sync', ...DRIFT_TYPES] as const;
-export type PolicyState = (typeof POLICY_STATES)[number];
 
 /** The labels of kspec_policy_violations and kspec_policy_violations_total. */
 export type ViolationLabel = 'cluster' | 'spec' | 'policy' | 'severity';

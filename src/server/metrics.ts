@@ -5,9 +5,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ViolationLabel } from './metric-labels.ts';
 
-export { POLICY_STATES } from './metric-labels.ts';
-export type { ViolationLabel } from './metric-labels.ts';
-
 /** Every kspec metric name, with its type. */
 export const KSPEC_METRICS = {
   kspec_compliance_score: 'gauge',
@@ -29,7 +26,6 @@ export const KSPEC_METRICS = {
   kspec_spec_info: 'gauge',
 } as const;
 export type KspecMetricName = keyof typeof KSPEC_METRICS;
-
 
 export interface KspecMetrics {
   registry: Registry;

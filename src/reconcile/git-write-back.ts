@@ -3,6 +3,7 @@ import type { ComplianceReport, DriftReport, Violation, WriteBackMode } from '..
 import { shownPair } from '../drift/compare.ts';
 import type { Drift } from '../drift/detect.ts';
 import { writeBack, cleanLivePolicy, GitRepo } from '../writeback/index.ts';
+import { effectiveMode } from '../writeback/effective-mode.ts';
 import type { Adoption, GitHub, SpecReports, WaitBudget, WriteBackResult } from '../writeback/index.ts';
 import { parseRepo } from '../source/repo-url.ts';
 import type { Logger } from '../log.ts';
@@ -66,7 +67,7 @@ export async function writeBackStage(result: Omit<PassResult, 'writeBack'>, conf
 /** The publish stage's Git half: reports committed, or drift and promotion pull requests, per spec's mode. */
 export async function writeBackToGit(result: Omit<PassResult, 'writeBack'>, config: GitWriteBackConfig, budget: WaitBudget = {}): Promise<GitWriteBackResult | undefined> {
   const reports = result.specs.filter((s) => s.cluster && s.drift).map(specReports);
-  const wanted = reports.some((r) => (r.writeBack ?? config.mode) !== 'none');
+  const wanted = reports.some((r) => effectiveMode(config.mode, r.writeBack) !== 'none');
   if (!wanted) return undefined;
   const location = parseRepo(config.repo);
   if (location.kind !== 'http') throw new Error('write-back pushes to the specs repository, which must be an http(s) URL');

@@ -1,7 +1,8 @@
-// A check's `kyvernoPolicy` text, read into a value: fast when it is plain YAML (plain-yaml.ts),
-// by the positioned parser otherwise, with positions worked out when a problem asks for them.
-import { plainMapping } from './plain-yaml.ts';
-import { parseYamlDocuments } from './yaml-documents.ts';
+// A check's `kyvernoPolicy` text, read into a value as a repository file is (file-documents.ts):
+// fast when it is plain YAML, by the positioned parser otherwise, with positions worked out when
+// a problem asks for them.
+import { readFileDocuments } from './file-documents.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
 import type { SourceDocument } from './yaml-documents.ts';
 
 /** What the positioned parser would make of a policy text, with positions worked out when asked. */
@@ -14,18 +15,7 @@ export interface PolicyText {
 }
 
 export function readPolicyText(text: string, file = 'kyvernoPolicy'): PolicyText {
-  const fast = plainMapping(text);
-  if (fast === undefined) return positioned(text, file);
-  let located: PolicyText | undefined;
-  return {
-    documents: 1,
-    value: fast.value,
-    locate: (path) => (located ??= positioned(text, file)).locate(path),
-  };
-}
-
-function positioned(text: string, file: string): PolicyText {
-  const docs = parseYamlDocuments(file, text);
+  const docs = readFileDocuments(file, text, DEFAULT_LIMITS);
   const [doc] = docs;
   return {
     documents: docs.length,
